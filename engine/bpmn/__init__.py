@@ -1,0 +1,1 @@
+"""SpiffWorkflow extensions: our parser, clocked timers and the pinned-spec serializer."""

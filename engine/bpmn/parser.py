@@ -1,0 +1,152 @@
+"""Parsing a deployment's files into SpiffWorkflow specs, with the checks a deploy needs.
+
+:class:`DsdtBpmnParser` is SpiffWorkflow's ``SpiffBpmnParser`` with clocked timer events plugged
+in through ``OVERRIDE_PARSER_CLASSES``. :func:`parse_models` turns a mapping of file name → bytes
+into a :class:`ParsedModels` or raises :class:`~engine.errors.Invalid` naming the file and element.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from ..errors import Invalid
+from ..roles import LANE_ROLES
+from .timers import clocked
+
+MAIN_PROCESS = "dsdt_candidature"
+
+
+class _ClockedTimers:
+    def parse_timer_event(self, event):
+        return clocked(super().parse_timer_event(event))
+
+
+class _StartEventParser(_ClockedTimers, SpiffStartEventParser):
+    pass
+
+
+class _IntermediateCatchEventParser(_ClockedTimers, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class _BoundaryEventParser(_ClockedTimers, SpiffBoundaryEventParser):
+    pass
+
+
+class DsdtBpmnParser(SpiffBpmnParser):
+    """SpiffBpmnParser whose timer events read the engine clock."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (_StartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (_IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+    }
+
+
+@dataclass
+class ParsedModels:
+    """Specs and forms of one deployment, ready to run."""
+
+    spec: object
+    subprocess_specs: dict
+    forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
+    user_tasks: dict[str, object] = field(default_factory=dict)  # bpmn id → task spec
+
+
+def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -> Invalid:
+    file = getattr(err, "file_name", None) or default_file
+    return Invalid(f"Invalid model: {err}", file=file, bpmn_id=getattr(err, "id", None),
+                   line=getattr(err, "line_number", None) or None)
+
+
+def _parse_xml(name: str, content: bytes):
+    try:
+        return etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as err:
+        raise Invalid(f"Malformed XML: {err.msg}", file=name, line=err.lineno) from err
+
+
+def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS) -> ParsedModels:
+    """Parse and check BPMN, DMN and form files. Raise :class:`Invalid` naming file and element."""
+    parser = DsdtBpmnParser()
+    forms: dict[str, dict] = {}
+    for name in sorted(files):
+        content = files[name]
+        if name.endswith(".bpmn"):
+            xml = _parse_xml(name, content)
+            try:
+                parser.add_bpmn_xml(xml, filename=name)
+            except SpiffWorkflowException as err:
+                raise _invalid_from_spiff(err, name) from err
+        elif name.endswith(".dmn"):
+            xml = _parse_xml(name, content)
+            try:
+                parser.add_dmn_xml(xml, filename=name)
+            except SpiffWorkflowException as err:
+                raise _invalid_from_spiff(err, name) from err
+        elif name.endswith(".json"):
+            try:
+                document = forms[name.rsplit("/", 1)[-1]] = json.loads(content)
+            except ValueError as err:
+                raise Invalid(f"Malformed JSON: {err}", file=name) from err
+            if name.endswith(".schema.json"):
+                try:
+                    Draft202012Validator.check_schema(document)
+                except SchemaError as err:
+                    raise Invalid(f"Invalid JSON Schema: {err.message}", file=name) from err
+    try:
+        spec = parser.get_spec(main_process)
+        subprocess_specs = parser.get_subprocess_specs(main_process)
+    except (SpiffWorkflowException, ValidationException) as err:
+        raise _invalid_from_spiff(err, None) from err
+    except Exception as err:  # SpiffWorkflow raises plain errors for some broken models
+        raise Invalid(f"Invalid model: {err}") from err
+    models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
+    _check_tasks(models)
+    return models
+
+
+def _all_task_specs(models: ParsedModels):
+    for process in [models.spec, *models.subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            yield process, task_spec
+
+
+def _check_tasks(models: ParsedModels) -> None:
+    for process, task_spec in _all_task_specs(models):
+        file = getattr(process, "file", None)
+        lane = getattr(task_spec, "lane", None)
+        if lane is not None and lane not in LANE_ROLES:
+            raise Invalid(f"Unknown lane {lane!r}: lanes must be one of {', '.join(LANE_ROLES)}",
+                          file=file, bpmn_id=task_spec.bpmn_id)
+        if isinstance(task_spec, UserTaskMixin):
+            models.user_tasks[task_spec.bpmn_id] = task_spec
+            if lane is None or LANE_ROLES.get(lane) is None:
+                raise Invalid("A user task must sit in a lane naming a role", file=file,
+                              bpmn_id=task_spec.bpmn_id)
+            props = (task_spec.extensions or {}).get("properties", {})
+            for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+                ref = props.get(key)
+                if ref and ref not in models.forms:
+                    raise Invalid(f"{key} refers to {ref!r}, which is not in forms/", file=file,
+                                  bpmn_id=task_spec.bpmn_id)
+            if not props.get("formJsonSchemaFilename"):
+                raise Invalid("A user task needs a formJsonSchemaFilename property", file=file,
+                              bpmn_id=task_spec.bpmn_id)

@@ -1,0 +1,99 @@
+"""Deployments: immutable, content-addressed snapshots of the model and form files.
+
+A deploy reads ``processes/`` and ``forms/``, parses and checks everything, and stores each file
+once under its sha256. Nothing changed since the current deployment → no new version. A broken
+file → :class:`~engine.errors.Invalid` naming the file and element, and the current deployment
+stays current. Parsed specs are cached per deployment id: a deployment never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .bpmn.parser import ParsedModels, parse_models
+from .errors import NotFound
+from .persistence.models import Blob, Deployment, DeploymentFile
+
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    id: int
+    version: int
+    content_hash: str
+    author: str
+    comment: str
+    created_at: datetime
+    created: bool  # False when the files were unchanged and the current deployment was kept
+
+
+def read_model_files(root: Path) -> dict[str, bytes]:
+    """The files of ``root/processes`` and ``root/forms``, keyed by their path relative to ``root``."""
+    files: dict[str, bytes] = {}
+    for folder in ("processes", "forms"):
+        for path in sorted((root / folder).glob("*")):
+            if path.is_file() and path.suffix in MODEL_SUFFIXES:
+                files[f"{folder}/{path.name}"] = path.read_bytes()
+    return files
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    manifest = "".join(f"{path}\0{hashlib.sha256(data).hexdigest()}\n" for path, data in sorted(files.items()))
+    return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def _info(row: Deployment, created: bool) -> DeploymentInfo:
+    return DeploymentInfo(row.id, row.version, row.content_hash, row.author, row.comment, row.created_at, created)
+
+
+class DeploymentStore:
+    """Creates deployments and serves their parsed models (cached: deployments are immutable)."""
+
+    def __init__(self):
+        self._parsed: dict[int, ParsedModels] = {}
+
+    def current(self, session: Session) -> Deployment | None:
+        return session.scalars(select(Deployment).order_by(Deployment.version.desc()).limit(1)).first()
+
+    def deploy(self, session: Session, files: dict[str, bytes], *, author: str, comment: str,
+               now: datetime) -> DeploymentInfo:
+        parse_models(files)  # raises Invalid before anything is written
+        digest = content_hash(files)
+        current = self.current(session)
+        if current is not None and current.content_hash == digest:
+            return _info(current, created=False)
+        row = Deployment(version=(current.version + 1) if current else 1, content_hash=digest, author=author,
+                         comment=comment, created_at=now)
+        session.add(row)
+        session.flush()
+        for path, data in files.items():
+            sha = hashlib.sha256(data).hexdigest()
+            if session.get(Blob, sha) is None:
+                session.add(Blob(sha256=sha, size=len(data), content=data))
+            session.add(DeploymentFile(deployment_id=row.id, path=path, sha256=sha))
+        return _info(row, created=True)
+
+    def files(self, session: Session, deployment_id: int) -> dict[str, bytes]:
+        rows = session.execute(
+            select(DeploymentFile.path, Blob.content).join(Blob, Blob.sha256 == DeploymentFile.sha256)
+            .where(DeploymentFile.deployment_id == deployment_id)).all()
+        if not rows:
+            raise NotFound(f"Deployment {deployment_id} does not exist")
+        return dict(rows)
+
+    def models(self, session: Session, deployment_id: int) -> ParsedModels:
+        parsed = self._parsed.get(deployment_id)
+        if parsed is None:
+            parsed = self._parsed[deployment_id] = parse_models(self.files(session, deployment_id))
+        return parsed
+
+    def list(self, session: Session) -> list[DeploymentInfo]:
+        rows = session.scalars(select(Deployment).order_by(Deployment.version)).all()
+        return [_info(row, created=True) for row in rows]

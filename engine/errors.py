@@ -1,0 +1,65 @@
+"""Errors raised by the engine.
+
+The tree::
+
+    EngineError
+    ├── NotFound        an instance, task, deployment or campaign does not exist
+    ├── Conflict        the state changed meanwhile (lost race, task already done, deadline passed)
+    ├── Forbidden       the actor's role or scope does not allow the command
+    ├── Invalid         the input is wrong: form data, a BPMN/DMN file, a command payload
+    └── ScriptFailed    a process owner's script, condition or decision failed
+
+Every error carries what is known of where it happened (instance, BPMN id, file, line) and a
+message that says what to do. The web layer maps each class to one HTTP status, once.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+    def __init__(self, message: str, *, instance_id: int | None = None, bpmn_id: str | None = None,
+                 file: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.instance_id = instance_id
+        self.bpmn_id = bpmn_id
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        where = []
+        if self.instance_id is not None:
+            where.append(f"instance {self.instance_id}")
+        if self.file:
+            where.append(f"file {self.file}")
+        if self.bpmn_id:
+            where.append(f"element {self.bpmn_id}")
+        if self.line:
+            where.append(f"line {self.line}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class NotFound(EngineError):
+    """The thing named does not exist (or is not visible to the actor)."""
+
+
+class Conflict(EngineError):
+    """The state changed since it was read: reload and try again, or the step is already done."""
+
+
+class Forbidden(EngineError):
+    """The actor's roles or EPCI scope do not allow this command."""
+
+
+class Invalid(EngineError):
+    """The input is wrong. ``errors`` maps a field path (``a.b.0``) to a list of messages."""
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, **context):
+        super().__init__(message, **context)
+        self.errors = errors or {}
+
+
+class ScriptFailed(EngineError):
+    """A script, condition, timer expression or decision table written in a model failed."""

@@ -1,0 +1,91 @@
+"""The inbox projection: one ``open_task`` row per ready human task, and the inbox queries.
+
+Rows are refreshed by every command on their instance (inside its transaction), so an inbox is
+one indexed query, never a walk through workflow states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, delete, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .commands import Actor
+from .persistence.models import Instance, OpenTask
+from .roles import PORTEUR, REGIONAL_ROLES
+from .runtime import HumanTask
+
+
+def refresh(session: Session, instance: Instance, ready: list[HumanTask], claims: dict[str, str],
+            due_at: datetime | None, now: datetime) -> None:
+    """Make the instance's ``open_task`` rows match ``ready``, keeping each row's creation time."""
+    existing = {row.task_ref: row for row in session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance.id))}
+    wanted = {human.ref: human for human in ready}
+    gone = [row.id for ref, row in existing.items() if ref not in wanted]
+    if gone:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+    for ref, human in wanted.items():
+        row = existing.get(ref)
+        if row is None:
+            session.add(OpenTask(
+                instance_id=instance.id, task_ref=ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
+                epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
+                claimed_by=claims.get(ref), due_at=due_at, created_at=now, dossier_ref=instance.ref,
+                title=instance.title))
+        elif (row.claimed_by, row.due_at, row.epci, row.title) != (claims.get(ref), due_at, instance.epci,
+                                                                   instance.title):
+            session.execute(update(OpenTask).where(OpenTask.id == row.id).values(
+                claimed_by=claims.get(ref), due_at=due_at, epci=instance.epci, title=instance.title))
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    step: str | None = None  # bpmn id
+    epci: str | None = None
+    campaign: str | None = None
+    due_before: datetime | None = None
+    mine_only: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+def visible_to(actor: Actor) -> object:
+    """SQL condition: open tasks this actor may work on (role, assignee, EPCI scope)."""
+    staff_roles = [role for role in actor.roles if role != PORTEUR]
+    regional = [role for role in staff_roles if role in REGIONAL_ROLES]
+    local = [role for role in staff_roles if role not in REGIONAL_ROLES]
+    by_role = []
+    if regional:
+        by_role.append(OpenTask.role.in_(regional))
+    if local and actor.epci:
+        by_role.append(and_(OpenTask.role.in_(local), OpenTask.epci.in_(sorted(actor.epci))))
+    role_ok = or_(*by_role) if by_role else false()
+    return and_(role_ok, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.login),
+                or_(OpenTask.claimed_by.is_(None), OpenTask.claimed_by == actor.login))
+
+
+def inbox_query(actor: Actor, flt: InboxFilter) -> Select:
+    query = select(OpenTask).where(visible_to(actor))
+    if flt.mine_only:
+        query = query.where(or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login))
+    if flt.step:
+        query = query.where(OpenTask.bpmn_id == flt.step)
+    if flt.epci:
+        query = query.where(OpenTask.epci == flt.epci)
+    if flt.campaign:
+        query = query.where(OpenTask.campaign_code == flt.campaign)
+    if flt.due_before:
+        query = query.where(OpenTask.due_at <= flt.due_before)
+    return query
+
+
+def inbox(session: Session, actor: Actor, flt: InboxFilter) -> tuple[list[OpenTask], int]:
+    """One page of the actor's open tasks (soonest due first) and the total count."""
+    query = inbox_query(actor, flt)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+                           .limit(flt.per_page).offset((max(flt.page, 1) - 1) * flt.per_page)).all()
+    return list(rows), total or 0

@@ -1,0 +1,172 @@
+"""Tables of the engine. Schema changes go through Alembic (``engine/persistence/migrations``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Blob(Base):
+    """A file's content, stored once under its sha256."""
+
+    __tablename__ = "blob"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Deployment(Base):
+    """An immutable snapshot of every model and form file, with a version number."""
+
+    __tablename__ = "deployment"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    author: Mapped[str] = mapped_column(String(120))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+
+
+class Campaign(Base):
+    """One call for projects: deadlines, EPCI and their priorities, jury sessions (``data``)."""
+
+    __tablename__ = "campaign"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    libelle: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSON)
+    is_open: Mapped[bool] = mapped_column(default=True)
+
+
+class Instance(Base):
+    """One application (dossier) running on its pinned deployment."""
+
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaign.code"))
+    porteur: Mapped[str] = mapped_column(String(120), index=True)
+    epci: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | completed
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    jury_type: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    claims: Mapped[dict] = mapped_column(JSON, default=dict)  # task ref → login
+    journal_seq: Mapped[int] = mapped_column(Integer, default=0)
+    journal_head: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_instance_campaign_status", "campaign_code", "status"),)
+
+
+class JournalEntry(Base):
+    """One applied command. Rows chain by hash per instance; see :mod:`engine.journal`."""
+
+    __tablename__ = "journal_entry"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    command: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict] = mapped_column(JSON)
+    state_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("instance_id", "seq", name="uq_journal_instance_seq"),)
+
+
+class OpenTask(Base):
+    """Inbox projection: one row per ready human task, rebuilt by every command on its instance."""
+
+    __tablename__ = "open_task"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_ref: Mapped[str] = mapped_column(String(200))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    epci: Mapped[str | None] = mapped_column(String(20))
+    campaign_code: Mapped[str] = mapped_column(String(40))
+    assignee: Mapped[str | None] = mapped_column(String(120))  # fixed by the model (porteur, jury member)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    dossier_ref: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_ref", name="uq_open_task_ref"),
+        Index("ix_open_task_role_epci_due", "role", "epci", "due_at"),
+        Index("ix_open_task_assignee_due", "assignee", "due_at"),
+        Index("ix_open_task_claimed_due", "claimed_by", "due_at"),
+    )
+
+
+class Timer(Base):
+    """A pending timer event; the worker fires due ones as ``fire_timers`` commands."""
+
+    __tablename__ = "timer"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_ref: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_timer_due", "due_at"), Index("ix_timer_instance", "instance_id"))

@@ -1,0 +1,91 @@
+"""Decide which expressions are provably cheap enough to run in the engine's own process.
+
+Gateway conditions, timer expressions and DMN cells are evaluated many times per command; a
+round trip to a sandbox process for ``decision == "ok"`` would dominate their cost. An
+expression takes the fast path only if its syntax tree is built from a whitelist whose every
+node runs in time and memory linear in the size of the (already loaded) task data:
+
+* names (not starting with ``_``), constants, lists and tuples of allowed nodes;
+* comparisons, ``and`` / ``or``, ``not``, unary ``-`` / ``+``, ``a if c else b``;
+* at most a few ``+`` / ``-`` (no ``*``, ``**``, ``%``: ``'x' * 10**10`` is one line);
+* subscripts with a constant, a name or a negative constant as index (no slices);
+* ``x.get(args)`` (chained ``.get`` too), calls of ``HELPERS`` and of ``len abs bool str int float``.
+
+No loop, comprehension, lambda or other call can appear, so the expression ends quickly.
+Everything else goes to the sandbox. It is still compiled with RestrictedPython and run with
+the same guards.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+from .helpers import HELPERS
+
+__all__ = ["MAX_FAST_LENGTH", "is_cheap"]
+
+MAX_FAST_LENGTH = 1_000
+"""Longer expressions always go to the sandbox."""
+
+_MAX_BINOPS = 8
+
+# Builtins whose cost is linear in their argument (or constant).
+_CHEAP_BUILTINS = frozenset({"len", "abs", "bool", "str", "int", "float"})
+_CHEAP_CALLS = _CHEAP_BUILTINS | frozenset(HELPERS)
+_CHEAP_METHODS = frozenset({"get"})
+
+_LEAVES = (ast.Constant, ast.Load)
+_OPERATORS = (
+    ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+)
+_CONTAINERS = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.List, ast.Tuple)
+
+
+@lru_cache(maxsize=4096)
+def is_cheap(expression: str) -> bool:
+    """True if ``expression`` may run in-process (see the module docstring for the rules)."""
+    if not isinstance(expression, str) or len(expression) > MAX_FAST_LENGTH:
+        return False
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # the sandbox reports the error properly, with its line number
+    binops = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp):
+            binops += 1
+            if binops > _MAX_BINOPS or not isinstance(node.op, (ast.Add, ast.Sub)):
+                return False
+        elif not _node_allowed(node):
+            return False
+    return True
+
+
+def _node_allowed(node: ast.AST) -> bool:
+    if isinstance(node, _LEAVES + _OPERATORS + _CONTAINERS):
+        return True
+    if isinstance(node, ast.Name):
+        return not node.id.startswith("_")
+    if isinstance(node, ast.Subscript):
+        return _simple_index(node.slice)
+    if isinstance(node, ast.Attribute):
+        # Only as the function of a call (checked in the Call branch): ``x.get(...)``.
+        return node.attr in _CHEAP_METHODS
+    if isinstance(node, ast.Call):
+        if node.keywords:
+            return False
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            return False
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id in _CHEAP_CALLS
+        return isinstance(func, ast.Attribute) and func.attr in _CHEAP_METHODS
+    return False
+
+
+def _simple_index(index: ast.AST) -> bool:
+    if isinstance(index, (ast.Constant, ast.Name)):
+        return True
+    return isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant)

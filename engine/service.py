@@ -1,0 +1,338 @@
+"""The engine's entry point: every change to an instance is one command in one transaction.
+
+A command loads the instance (and its version), applies the change with
+:func:`engine.commands.apply` at the clock's instant, serializes the state, appends the journal
+entry and refreshes the inbox and timer projections, then commits. A concurrent change makes the
+version check fail and raises :class:`~engine.errors.Conflict`.
+
+Deserialized workflows are cached per instance and reused only when the database still holds the
+version they were cached at, so several processes can share one database safely.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import campaigns, commands, inbox, journal, runtime, timers
+from .bpmn.serializer import StateSerializer
+from .clock import Clock, SystemClock, at
+from .commands import SYSTEM, Actor, LiveState
+from .config import EngineConfig
+from .deployments import DeploymentInfo, DeploymentStore, read_model_files
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
+from .fingerprint import state_fingerprint
+from .forms import make_validator, validate_form
+from .persistence.db import Database
+from .persistence.models import Instance, Timer
+from .roles import PORTEUR, REGIONAL_ROLES
+
+log = logging.getLogger(__name__)
+
+
+class WorkflowEngine:
+    """Deployments, instances and commands over one database."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, script_engine=None, cache_size: int = 256):
+        self.db = db
+        self.clock = clock or SystemClock()
+        if script_engine is None:
+            from .scripts import SandboxedScriptEngine, SandboxPool
+
+            script_engine = SandboxedScriptEngine(SandboxPool())
+        self.script_engine = script_engine
+        self.deployments = DeploymentStore()
+        self.serializer = StateSerializer()
+        self._cache: OrderedDict[int, tuple[int, LiveState]] = OrderedDict()
+        self._cache_size = cache_size
+        self._validators: dict[tuple[int, str], object] = {}
+
+    @classmethod
+    def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True) -> WorkflowEngine:
+        """An engine on ``config``'s database (schema upgraded) with a sandbox pool for scripts."""
+        from .scripts import SandboxedScriptEngine, SandboxPool
+
+        db = Database(config.database_url)
+        if upgrade:
+            db.upgrade()
+        pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
+                           memory_limit=config.script_memory_mb * 1024 * 1024)
+        return cls(db, clock, SandboxedScriptEngine(pool))
+
+    def close(self) -> None:
+        pool = getattr(self.script_engine, "pool", None)
+        if pool is not None:
+            pool.close()
+        self.db.dispose()
+
+    # -- deployments and campaigns -------------------------------------------------------------
+
+    def deploy(self, files: dict[str, bytes], *, author: str, comment: str = "") -> DeploymentInfo:
+        """Deploy model files as a new version (or keep the current one if nothing changed)."""
+        with self.db.sessions.begin() as session:
+            return self.deployments.deploy(session, files, author=author, comment=comment, now=self.clock.now())
+
+    def deploy_directory(self, root: Path, *, author: str, comment: str = "") -> DeploymentInfo:
+        return self.deploy(read_model_files(root), author=author, comment=comment)
+
+    def save_campaign(self, code: str, libelle: str, data: dict, is_open: bool = True) -> None:
+        with self.db.sessions.begin() as session:
+            campaigns.upsert(session, code, libelle, data, is_open)
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def start(self, actor: Actor, campaign_code: str) -> int:
+        """Start an application for the porteur ``actor``; returns the instance id."""
+        if not actor.has(PORTEUR):
+            raise Forbidden("Only a porteur de projet can start an application")
+        now = self.clock.now()
+        with self.db.sessions.begin() as session:
+            campaign = campaigns.get(session, campaign_code)
+            if not campaign.is_open:
+                raise Conflict(f"Campaign {campaign_code} is closed to new applications")
+            deployment = self.deployments.current(session)
+            if deployment is None:
+                raise NotFound("No deployment yet: run `dsdt deploy` first")
+            instance = Instance(ref="pending", deployment_id=deployment.id, campaign_code=campaign.code,
+                                porteur=actor.login, state="", serializer_version=self.serializer.version,
+                                claims={}, created_at=now, updated_at=now)
+            session.add(instance)
+            session.flush()
+            instance.ref = f"{campaign.code}-{instance.id:05d}"
+            payload = {"data": {"porteur": actor.login, "dossier_ref": instance.ref, "issue": None,
+                                "motif_fin": None, "passage_jury": 1, "campagne": campaigns.snapshot(campaign)}}
+            models = self.deployments.models(session, deployment.id)
+            with at(now):
+                state = commands.new_state(models, self.script_engine, payload)
+            self._record(session, instance, state, commands.START, actor, now, payload)
+        self._remember(instance, state)
+        return instance.id
+
+    def complete(self, actor: Actor, instance_id: int, task_ref: str, data: dict,
+                 expected_version: int | None = None) -> None:
+        """Complete an open task with form data validated against its schema."""
+
+        def check(session, instance, state):
+            human = runtime.find_ready_task(state.wf, task_ref)
+            self._authorize_task(actor, instance, state, human)
+            validate_form(self._validator(session, instance.deployment_id, human.form), data,
+                          form_name=human.form, bpmn_id=human.bpmn_id)
+            return {"task": task_ref, "data": data}
+
+        self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
+
+    def claim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
+        def check(session, instance, state):
+            human = runtime.find_ready_task(state.wf, task_ref)
+            self._authorize_task(actor, instance, state, human)
+            return {"task": task_ref, "login": actor.login}
+
+        self._run(actor, instance_id, commands.CLAIM, check)
+
+    def unclaim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
+        def check(session, instance, state):
+            if state.claims.get(task_ref) != actor.login:
+                raise Conflict("You have not claimed this task")
+            return {"task": task_ref}
+
+        self._run(actor, instance_id, commands.UNCLAIM, check)
+
+    def delegate(self, actor: Actor, instance_id: int, task_ref: str, colleague: Actor) -> None:
+        """Hand an open task to a colleague who holds the task's role and scope."""
+
+        def check(session, instance, state):
+            human = runtime.find_ready_task(state.wf, task_ref)
+            self._authorize_task(actor, instance, state, human)
+            if human.assignee is not None:
+                raise Conflict("This task is assigned by the process to one person and cannot be delegated")
+            self._authorize_task(colleague, instance, LiveState(state.wf), human)
+            return {"task": task_ref, "login": colleague.login}
+
+        self._run(actor, instance_id, commands.DELEGATE, check)
+
+    def withdraw(self, actor: Actor, instance_id: int, motif: str) -> None:
+        """The porteur withdraws the application (any time before the convention)."""
+
+        def check(session, instance, state):
+            if instance.porteur != actor.login:
+                raise Forbidden("Only the porteur of this application can withdraw it")
+            if not motif or not motif.strip():
+                raise Invalid("Give a reason for withdrawing", errors={"motif": ["required"]})
+            if not runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE):
+                raise Conflict("This application can no longer be withdrawn")
+            return {"motif": motif.strip()}
+
+        self._run(actor, instance_id, commands.WITHDRAW, check)
+
+    def fire_timers(self, instance_id: int) -> bool:
+        """Fire the instance's due timers; False when none was due."""
+        with self.db.sessions.begin() as session:
+            due = session.scalars(select(Timer.id).where(Timer.instance_id == instance_id,
+                                                         Timer.due_at <= self.clock.now()).limit(1)).first()
+        if due is None:
+            return False
+        self._run(SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, fire_first=False)
+        return True
+
+    def fire_due_timers(self, limit: int = 1000) -> int:
+        """Fire due timers across all instances (the worker's pass); returns how many instances moved.
+
+        An instance whose timer cannot fire (a broken script, say) is logged and skipped for the
+        rest of the pass, so one bad dossier never holds up the deadlines of the others.
+        """
+        fired, attempts, skipped = 0, 0, set()
+        skip_locked = not self.db.is_sqlite
+        while attempts < limit:
+            attempts += 1
+            try:
+                with self.db.sessions.begin() as session:
+                    timer = timers.next_due(session, self.clock.now(), skip_locked, exclude=skipped)
+                    if timer is None:
+                        break
+                    instance_id = timer.instance_id
+                    instance, state = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS,
+                                                    lambda *_: {}, None)
+            except Conflict:
+                continue  # another worker moved this instance meanwhile: look again
+            except EngineError:
+                log.exception("firing the timers of instance %s failed", instance_id)
+                skipped.add(instance_id)
+                continue
+            self._remember(instance, state)
+            fired += 1
+        return fired
+
+    # -- machinery ---------------------------------------------------------------------------------
+
+    def _run(self, actor, instance_id, command, check, expected_version=None, fire_first=True) -> None:
+        if fire_first:
+            # A deadline that passed must close its step before anyone acts on it.
+            self.fire_timers(instance_id)
+        with self.db.sessions.begin() as session:
+            instance, state = self._execute(session, actor, instance_id, command, check, expected_version)
+        self._remember(instance, state)
+
+    def _execute(self, session: Session, actor: Actor, instance_id: int, command: str, check,
+                 expected_version: int | None) -> tuple[Instance, LiveState]:
+        """Apply one command inside ``session``'s transaction; the caller commits, then caches."""
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+        if expected_version is not None and instance.version != expected_version:
+            raise Conflict("This dossier changed since you opened it: reload it and try again",
+                           instance_id=instance_id)
+        if instance.status != "running":
+            raise Conflict("This dossier is closed", instance_id=instance_id)
+        state = self._load(session, instance)
+        try:
+            payload = check(session, instance, state)
+            now = self.clock.now()
+            with at(now):
+                commands.apply(state, command, payload)
+            self._record(session, instance, state, command, actor, now, payload)
+            session.flush()
+        except StaleDataError as err:
+            raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
+                           instance_id=instance_id) from err
+        except IntegrityError as err:
+            raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
+                           instance_id=instance_id) from err
+        except EngineError as err:
+            err.instance_id = err.instance_id or instance_id
+            raise
+        return instance, state
+
+    def _record(self, session, instance, state: LiveState, command, actor, now, payload) -> None:
+        wf = state.wf
+        state_json = self.serializer.dumps(wf)
+        state_hash = state_fingerprint(state_json, state.extra())
+        journal.append(session, instance, command, actor.login, now, payload, state_hash)
+        data = runtime.current_data(wf)
+        finished = runtime.is_finished(wf)
+        instance.state = state_json
+        instance.serializer_version = self.serializer.version
+        instance.claims = dict(state.claims)
+        instance.updated_at = now
+        instance.epci = data.get("epci") or instance.epci
+        instance.title = data.get("titre_projet") or instance.title
+        instance.jury_type = data.get("jury_type") or instance.jury_type
+        if finished:
+            instance.status = "completed"
+            instance.outcome = data.get("issue")
+            instance.reason = data.get("motif_fin")
+        pending = runtime.pending_timers(wf)
+        timers.refresh(session, instance.id, pending)
+        ready = [] if finished else runtime.ready_human_tasks(wf)
+        due = min((when for _, when in pending), default=None)
+        inbox.refresh(session, instance, ready, state.claims, due, now)
+
+    def _load(self, session: Session, instance: Instance) -> LiveState:
+        cached = self._cache.pop(instance.id, None)
+        if cached is not None and cached[0] == instance.version:
+            return cached[1]
+        models = self.deployments.models(session, instance.deployment_id)
+        # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
+        wf = self.serializer.loads(instance.state, models.spec, models.subprocess_specs, self.script_engine)
+        return LiveState(wf, dict(instance.claims or {}))
+
+    def _remember(self, instance: Instance, state: LiveState) -> None:
+        self._cache[instance.id] = (instance.version, state)
+        self._cache.move_to_end(instance.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _validator(self, session, deployment_id: int, form: str):
+        key = (deployment_id, form)
+        if key not in self._validators:
+            models = self.deployments.models(session, deployment_id)
+            self._validators[key] = make_validator(models.forms[form])
+        return self._validators[key]
+
+    def _authorize_task(self, actor: Actor, instance: Instance, state: LiveState, human) -> None:
+        if not actor.has(human.role):
+            raise Forbidden(f"The step {human.name!r} is for the role {human.role}; you do not hold it",
+                            bpmn_id=human.bpmn_id)
+        if human.assignee is not None and human.assignee != actor.login:
+            raise Forbidden(f"The step {human.name!r} is assigned to someone else", bpmn_id=human.bpmn_id)
+        if human.role not in REGIONAL_ROLES and human.assignee is None and instance.epci not in actor.epci:
+            raise Forbidden("This dossier belongs to an EPCI outside your scope", bpmn_id=human.bpmn_id)
+        claimed = state.claims.get(human.ref)
+        if claimed is not None and claimed != actor.login:
+            raise Conflict(f"{claimed} has claimed this task", bpmn_id=human.bpmn_id)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def session(self) -> Session:
+        """A read-only session for queries (the caller closes it)."""
+        return self.db.sessions()
+
+    def instance(self, instance_id: int) -> Instance:
+        with self.db.sessions() as session:
+            row = session.get(Instance, instance_id)
+            if row is None:
+                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+            return row
+
+    def open_tasks(self, actor: Actor, flt: inbox.InboxFilter | None = None):
+        with self.db.sessions() as session:
+            return inbox.inbox(session, actor, flt or inbox.InboxFilter())
+
+    def live_state(self, instance_id: int) -> LiveState:
+        """The instance's workflow as stored (for reads: never mutate it)."""
+        with self.db.sessions() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+            models = self.deployments.models(session, instance.deployment_id)
+            wf = self.serializer.loads(instance.state, models.spec, models.subprocess_specs, self.script_engine)
+            return LiveState(wf, dict(instance.claims or {}))
+
+    def now(self) -> datetime:
+        return self.clock.now()

@@ -1,0 +1,59 @@
+"""The timer table and the worker that fires due timers.
+
+Every command rewrites its instance's pending timers from the workflow. The worker takes due rows
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the table and each timer fires
+once) and applies a ``fire_timers`` command to their instance.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .persistence.models import Timer
+
+log = logging.getLogger(__name__)
+
+
+def refresh(session: Session, instance_id: int, pending: list[tuple[str, datetime]]) -> None:
+    current = {(row.task_ref, row.due_at) for row in session.scalars(
+        select(Timer).where(Timer.instance_id == instance_id))}
+    if current == set(pending):
+        return
+    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+    session.add_all(Timer(instance_id=instance_id, task_ref=ref, due_at=due) for ref, due in pending)
+
+
+def next_due(session: Session, now: datetime, skip_locked: bool, exclude: set[int] = frozenset()) -> Timer | None:
+    query = select(Timer).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
+    if exclude:
+        query = query.where(Timer.instance_id.not_in(sorted(exclude)))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
+
+
+class Worker:
+    """Fires due timers until stopped (``dsdt worker``, or a thread of the embedded web app)."""
+
+    def __init__(self, engine, interval: float = 5.0):
+        self.engine = engine
+        self.interval = interval
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fired = self.engine.fire_due_timers()
+            except Exception:  # a worker must survive one bad instance; the error is logged
+                log.exception("timer worker pass failed")
+                fired = 0
+            if not fired:
+                self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
