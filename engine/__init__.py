@@ -3,6 +3,7 @@
 This module is the only public surface; ``webapp`` imports nothing deeper.
 """
 
+from . import campaigns as campaigns_api
 from .clock import Clock, FixedClock, SystemClock
 from .commands import SYSTEM, Actor
 from .config import EngineConfig
@@ -30,6 +31,7 @@ __all__ = [
     "ScriptFailed",
     "SystemClock",
     "VerifyReport",
+    "campaigns_api",
     "WorkflowEngine",
     "read_model_files",
 ]

@@ -32,7 +32,9 @@ from .fingerprint import state_fingerprint
 from .forms import make_validator, validate_form
 from .persistence.db import Database
 from .persistence.models import Instance, Timer
+from .replay import VerifyReport, verify_all
 from .roles import PORTEUR, REGIONAL_ROLES
+from .views import TaskView
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +326,26 @@ class WorkflowEngine:
         with self.db.sessions() as session:
             return inbox.inbox(session, actor, flt or inbox.InboxFilter())
 
+    def task_views(self, instance_id: int) -> list[TaskView]:
+        """The instance's open human tasks with their data (read-only copies)."""
+        with self.db.sessions() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+            state = self._peek(session, instance)
+            if instance.status != "running":
+                return []
+            return [TaskView.of(human, state.claims.get(human.ref)) for human in runtime.ready_human_tasks(state.wf)]
+
+    def _peek(self, session: Session, instance: Instance) -> LiveState:
+        """The cached state if still current, else load it and cache it (never mutate the result)."""
+        cached = self._cache.get(instance.id)
+        if cached is not None and cached[0] == instance.version:
+            return cached[1]
+        state = self._load(session, instance)
+        self._remember(instance, state)
+        return state
+
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow as stored (for reads: never mutate it)."""
         with self.db.sessions() as session:
@@ -333,6 +355,19 @@ class WorkflowEngine:
             models = self.deployments.models(session, instance.deployment_id)
             wf = self.serializer.loads(instance.state, models.spec, models.subprocess_specs, self.script_engine)
             return LiveState(wf, dict(instance.claims or {}))
+
+    def current_forms(self) -> dict[str, dict]:
+        """The form documents of the current deployment, keyed by file name."""
+        with self.db.sessions() as session:
+            current = self.deployments.current(session)
+            if current is None:
+                raise NotFound("No deployment yet: run `dsdt deploy` first")
+            return self.deployments.models(session, current.id).forms
+
+    def verify(self) -> VerifyReport:
+        """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
+        with self.db.sessions() as session:
+            return verify_all(session, self.deployments, self.script_engine, self.serializer)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -16,6 +16,7 @@ again after every load (``workflow.script_engine = engine``).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -30,6 +31,8 @@ from .helpers import HELPERS
 from .sandbox import SandboxPool
 
 __all__ = ["SandboxedEnvironment", "SandboxedScriptEngine", "make_plain_script_engine"]
+
+_NAME_ERROR = re.compile(r"name '.+' is not defined")
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
@@ -135,7 +138,12 @@ class SandboxedScriptEngine(PythonScriptEngine):
                 else f"{what}: {message}"
         if line:
             detail += f" (line {line}: {error_line.strip()!r})"
-        return WorkflowTaskException(detail, task=task, exception=err, line_number=line, error_line=error_line)
+        if isinstance(err, NameError) and not _NAME_ERROR.match(str(err)):
+            # SpiffWorkflow adds a "did you mean" note for NameErrors and crashes on the
+            # None it computes when the message has another form ("__build_class__ not found").
+            err = ScriptError(str(err), error_type="NameError", line_number=line)
+        return WorkflowTaskException(detail, task=task, exception=err,
+                                     line_number=line, error_line=error_line)
 
 
 def make_plain_script_engine() -> PythonScriptEngine:

@@ -88,4 +88,5 @@ def _node_allowed(node: ast.AST) -> bool:
 def _simple_index(index: ast.AST) -> bool:
     if isinstance(index, (ast.Constant, ast.Name)):
         return True
-    return isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant)
+    return (isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub)
+            and isinstance(index.operand, ast.Constant))

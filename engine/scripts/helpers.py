@@ -31,7 +31,7 @@ def fin_de_journee(date_str: str) -> str:
         fin_de_journee("2015-07-01")  ->  "2015-07-01T23:59:00+02:00"
     """
     if not isinstance(date_str, str) or len(date_str) > _MAX_DATE_LEN:
-        raise ValueError(f"fin_de_journee() expects an ISO date string like '2015-02-10', got {date_str!r:.80}")
+        raise ValueError(f"fin_de_journee() expects an ISO date like '2015-02-10', got {date_str!r:.80}")
     text = date_str.strip()
     try:
         if len(text) == 10:
@@ -42,7 +42,7 @@ def fin_de_journee(date_str: str) -> str:
                 moment = moment.astimezone(PARIS)
             day = moment.date()
     except ValueError:
-        raise ValueError(f"fin_de_journee() expects an ISO date like '2015-02-10', got {date_str!r}") from None
+        raise ValueError(f"fin_de_journee() expects an ISO date like '2015-02-10', got {text!r}") from None
     return _dt.datetime.combine(day, _dt.time(23, 59), tzinfo=PARIS).isoformat()
 
 

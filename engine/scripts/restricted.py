@@ -61,6 +61,7 @@ def compile_script(source: str, mode: str = "exec") -> CodeType:
         match = _LINE_RE.match(first)
         lineno = int(match.group(1)) if match else 1
         message = first[match.end():] if match else first
+        message = message.removeprefix("SyntaxError: ")
         lines = source.splitlines()
         text = lines[lineno - 1] if 0 < lineno <= len(lines) else None
         raise SyntaxError(message, (FILENAME, lineno, None, text))

@@ -24,8 +24,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import resource
-import signal
 import subprocess
 import sys
 import threading
@@ -33,13 +31,15 @@ import weakref
 from multiprocessing.connection import Connection
 from typing import Any
 
-from . import restricted
+from . import restricted, worker
 from .errors import ScriptDataError, ScriptError, ScriptLimitExceeded, ScriptMemoryError, ScriptTimeout
 
 __all__ = ["SandboxPool", "rebuild_error"]
 
 MiB = 1024 * 1024
 _MAX_MESSAGE = 2_000
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_BOOT_TIMEOUT = 30.0
 
 # Exceptions a script may raise that are rebuilt as themselves in the parent (SpiffWorkflow
 # inspects the type, e.g. NameError for its "did you mean" hint). Others become ScriptError.
@@ -109,8 +109,8 @@ class SandboxPool:
             idle, self._idle = self._idle, []
             self._count -= len(idle)
             self._cond.notify_all()
-        for worker in idle:
-            worker.stop()
+        for idle_worker in idle:
+            idle_worker.stop()
 
     def __enter__(self) -> SandboxPool:
         return self
@@ -152,13 +152,13 @@ class SandboxPool:
     def _release(self, worker: _Worker, keep: bool) -> None:
         if not keep:
             worker.kill()
-        with self._cond:
-            if not keep and not self._closed:
+            if not self._closed:
                 # Start the replacement now: it boots while the caller handles the error.
                 try:
                     worker, keep = _Worker(self.memory_limit), True
                 except OSError:
                     pass
+        with self._cond:
             if keep and not self._closed:
                 self._idle.append(worker)
             else:
@@ -179,7 +179,7 @@ for i in range(len(parts), 0, -1):
     package.__path__ = [directory]
     sys.modules[package.__name__] = package
     directory = os.path.dirname(directory)
-importlib.import_module(module)._worker_main(int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+importlib.import_module(module).main(int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
 """
 
 
@@ -191,7 +191,7 @@ class _Worker:
         to_parent, from_child = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, __name__, os.path.dirname(os.path.abspath(__file__)),
+                [sys.executable, "-I", "-c", _BOOT, worker.__name__, _PACKAGE_DIR,
                  str(to_child), str(from_child), str(memory_limit)],
                 pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 env={"LC_ALL": "C.UTF-8"}, close_fds=True)
@@ -203,10 +203,18 @@ class _Worker:
         os.close(from_child)
         self.writer = Connection(from_parent, readable=False)
         self.reader = Connection(to_parent, writable=False)
+        self.ready = False
 
     def call(self, payload: bytes, timeout: float, max_bytes: int) -> dict | None:
         """Send one request; the decoded reply, or None if the deadline passed."""
         try:
+            if not self.ready:
+                # The deadline covers the script, not the interpreter's start: wait for the
+                # worker's greeting first (generously: a loaded machine starts slowly).
+                if not self.reader.poll(_BOOT_TIMEOUT):
+                    raise OSError("the sandbox process did not start")
+                self.reader.recv_bytes(16)
+                self.ready = True
             self.writer.send_bytes(payload)
             if not self.reader.poll(timeout):
                 return None
@@ -261,70 +269,3 @@ def rebuild_error(reply: dict, source: str) -> BaseException:
                           error_type=type_name, line_number=line)
     exc.line_number = line  # type: ignore[attr-defined]
     return exc
-
-
-# --- inside the worker process ---------------------------------------------------------------
-
-def _worker_main(read_fd: int, write_fd: int, memory_limit: int) -> None:
-    """Serve requests until the parent closes the pipe or sends an empty message."""
-    reader = Connection(read_fd, writable=False)
-    writer = Connection(write_fd, readable=False)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which kills us
-    _set_limit(resource.RLIMIT_AS, _address_space() + memory_limit)
-    _set_limit(resource.RLIMIT_FSIZE, 0)  # scripts cannot open files; belt and braces
-    _set_limit(resource.RLIMIT_CORE, 0)
-    while True:
-        try:
-            raw = reader.recv_bytes()
-        except (EOFError, OSError):
-            return
-        if not raw:
-            return
-        request = json.loads(raw)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        _set_limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + 1 + request["cpu"])
-        writer.send_bytes(_handle(request))
-
-
-def _handle(request: dict) -> bytes:
-    try:
-        value = restricted.run(request["mode"], request["source"], request["data"], request["external"])
-        restricted.check_json(value, "the result" if request["mode"] == "eval" else "script data")
-        return json.dumps({"ok": True, "value": value}, allow_nan=False).encode()
-    except MemoryError:
-        reply = {"ok": False, "kind": "memory", "type": "MemoryError", "recycle": True}
-    except ScriptDataError as exc:
-        reply = {"ok": False, "kind": "data", "type": "ScriptDataError", "message": str(exc)}
-    except BaseException as exc:  # SystemExit, KeyboardInterrupt...: report, never exit
-        reply = {"ok": False, "kind": "error", "type": type(exc).__name__,
-                 "message": _message(exc), "line": restricted.error_line_number(exc)}
-    return json.dumps(reply).encode()
-
-
-def _message(exc: BaseException) -> str:
-    try:
-        if isinstance(exc, SyntaxError):
-            return str(exc.msg)[:_MAX_MESSAGE]
-        if len(exc.args) == 1 and isinstance(exc.args[0], str):
-            return exc.args[0][:_MAX_MESSAGE]
-        return str(exc)[:_MAX_MESSAGE]
-    except BaseException:  # a pathological message must not take the worker down
-        return ""
-
-
-def _address_space() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _set_limit(which: int, soft: int) -> None:
-    _, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    try:
-        resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError):
-        pass

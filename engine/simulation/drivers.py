@@ -1,0 +1,120 @@
+"""Two ways to run the same simulated lifecycle: the durable engine, and plain in-memory SpiffWorkflow.
+
+Both expose start / tasks / complete / withdraw / fire_due / outcome and count the commands they
+apply, so ``dsdt simulate`` can compare their costs on identical work.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime
+
+from .. import commands, runtime
+from ..clock import FixedClock, at
+from ..commands import Actor, LiveState
+from ..deployments import read_model_files
+from ..errors import Conflict
+from ..views import TaskView
+
+
+class DurableDriver:
+    """Runs commands through :class:`~engine.service.WorkflowEngine` (database, journal, projections)."""
+
+    def __init__(self, engine, clock: FixedClock):
+        self.engine = engine
+        self.clock = clock
+        self.commands = 0
+
+    def start(self, porteur: Actor, campaign_code: str) -> int:
+        self.commands += 1
+        return self.engine.start(porteur, campaign_code)
+
+    def tasks(self, key: int) -> list[TaskView]:
+        return self.engine.task_views(key)
+
+    def complete(self, actor: Actor, key: int, ref: str, data: dict) -> None:
+        self.engine.complete(actor, key, ref, data)
+        self.commands += 1
+
+    def withdraw(self, actor: Actor, key: int, motif: str) -> None:
+        self.engine.withdraw(actor, key, motif)
+        self.commands += 1
+
+    def fire_due(self) -> None:
+        self.commands += self.engine.fire_due_timers()
+
+    def outcome(self, key: int) -> tuple[bool, str | None, str | None]:
+        row = self.engine.instance(key)
+        return row.status == "completed", row.outcome, row.jury_type
+
+
+class MemoryDriver:
+    """The same lifecycle on plain SpiffWorkflow objects: no database, no journal, no sandbox."""
+
+    def __init__(self, root, clock: FixedClock, campaign: tuple[str, str, dict], script_engine=None):
+        from ..bpmn.parser import parse_models
+        from ..scripts import make_plain_script_engine
+
+        self.models = parse_models(read_model_files(root))
+        self.script_engine = script_engine or make_plain_script_engine()
+        self.clock = clock
+        code, libelle, data = campaign
+        self.campaign = {"code": code, "libelle": libelle, **data}
+        self.states: dict[int, LiveState] = {}
+        self.timers: list[tuple[datetime, int]] = []
+        self.commands = 0
+
+    def _after(self, key: int) -> None:
+        due = [when for _, when in runtime.pending_timers(self.states[key].wf)]
+        if due:
+            heapq.heappush(self.timers, (min(due), key))
+
+    def start(self, porteur: Actor, campaign_code: str) -> int:
+        key = len(self.states) + 1
+        payload = {"data": {"porteur": porteur.login, "dossier_ref": f"{campaign_code}-{key:05d}", "issue": None,
+                            "motif_fin": None, "passage_jury": 1, "campagne": self.campaign}}
+        with at(self.clock.now()):
+            self.states[key] = commands.new_state(self.models, self.script_engine, payload)
+        self.commands += 1
+        self._after(key)
+        return key
+
+    def tasks(self, key: int) -> list[TaskView]:
+        state = self.states[key]
+        if runtime.is_finished(state.wf):
+            return []
+        return [TaskView.of(human, None) for human in runtime.ready_human_tasks(state.wf)]
+
+    def _apply(self, key: int, command: str, payload: dict) -> None:
+        with at(self.clock.now()):
+            state = self.states[key]
+            # Like the durable engine, a passed deadline closes its step before anyone acts.
+            runtime.fire_timers(state.wf)
+            commands.apply(state, command, payload)
+        self.commands += 1
+        self._after(key)
+
+    def complete(self, actor: Actor, key: int, ref: str, data: dict) -> None:
+        self._apply(key, commands.COMPLETE, {"task": ref, "data": data})
+
+    def withdraw(self, actor: Actor, key: int, motif: str) -> None:
+        if not runtime.can_catch(self.states[key].wf, runtime.WITHDRAW_MESSAGE):
+            raise Conflict("This application can no longer be withdrawn")
+        self._apply(key, commands.WITHDRAW, {"motif": motif})
+
+    def fire_due(self) -> None:
+        now = self.clock.now()
+        while self.timers and self.timers[0][0] <= now:
+            _, key = heapq.heappop(self.timers)
+            wf = self.states[key].wf
+            if not runtime.is_finished(wf) and any(when <= now for _, when in runtime.pending_timers(wf)):
+                with at(now):
+                    commands.apply(self.states[key], commands.FIRE_TIMERS, {})
+                self.commands += 1
+                self._after(key)
+
+    def outcome(self, key: int) -> tuple[bool, str | None, str | None]:
+        wf = self.states[key].wf
+        data = runtime.current_data(wf)
+        return runtime.is_finished(wf), data.get("issue"), data.get("jury_type")
+

@@ -1,0 +1,81 @@
+"""Plausible form data generated from a JSON Schema, for simulated users.
+
+It fills every property (so conditionally required fields are present) with values that respect
+types, enums, bounds, formats and the simple patterns our forms use. Role behaviours then
+override the fields that carry a decision.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date, timedelta
+
+WORDS = ("projet", "quartier", "habitants", "jeunes", "atelier", "jardin", "partagé", "insertion", "santé",
+         "citoyenneté", "médiation", "numérique", "solidarité", "culture", "énergie", "emploi")
+_CLASS = re.compile(r"\[([^\]]+)\]|(.)")
+
+
+def _sentence(rng: random.Random, min_length: int = 0) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 10))).capitalize() + "."
+    while len(text) < min_length:
+        text += " " + rng.choice(WORDS)
+    return text
+
+
+def _from_pattern(pattern: str, rng: random.Random) -> str:
+    """Sample a string for patterns made of literals and ``[...]`` classes with ``{n}`` counts."""
+    body = pattern.strip("^$")
+    out = []
+    for match in re.finditer(r"(\[[^\]]+\]|\\.|.)(\{(\d+)\})?", body):
+        atom, count = match.group(1), int(match.group(3) or 1)
+        if atom.startswith("["):
+            chars = []
+            for a, b in re.findall(r"(.)-(.)", atom[1:-1]):
+                chars.extend(chr(c) for c in range(ord(a), ord(b) + 1))
+            out.extend(rng.choice(chars) for _ in range(count))
+        else:
+            out.append(atom.lstrip("\\") * count)
+    return "".join(out)
+
+
+def _choices(schema: dict) -> list | None:
+    if "enum" in schema:
+        return list(schema["enum"])
+    if "oneOf" in schema and all("const" in option for option in schema["oneOf"]):
+        return [option["const"] for option in schema["oneOf"]]
+    if "const" in schema:
+        return [schema["const"]]
+    return None
+
+
+def generate(schema: dict, rng: random.Random, today: date) -> object:
+    choices = _choices(schema)
+    if choices is not None:
+        return rng.choice(choices)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next(k for k in kind if k != "null")
+    if kind == "object" or "properties" in schema:
+        return {name: generate(sub, rng, today) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        count = max(schema.get("minItems", 1), min(2, schema.get("maxItems", 2)))
+        return [generate(schema.get("items", {"type": "string"}), rng, today) for _ in range(count)]
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", 0)
+        high = schema.get("maximum", max(low, 0) + 50_000)
+        value = rng.randint(int(low), int(high))
+        return value if kind == "integer" else float(value)
+    fmt = schema.get("format")
+    if fmt == "date":
+        return (today + timedelta(days=rng.randint(0, 60))).isoformat()
+    if fmt == "email":
+        return f"contact{rng.randint(1, 999)}@association.example.org"
+    if fmt == "attachment":
+        return "sha256:" + "".join(rng.choice("0123456789abcdef") for _ in range(64))
+    if "pattern" in schema:
+        return _from_pattern(schema["pattern"], rng)
+    text = _sentence(rng, schema.get("minLength", 0))
+    return text[: schema["maxLength"]] if "maxLength" in schema else text

@@ -1,0 +1,331 @@
+"""Tests for engine.scripts: helpers, restricted compilation, fast path, sandbox pool, script engine."""
+
+from __future__ import annotations
+
+import pathlib
+import statistics
+import threading
+import time
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+import engine.scripts as scripts
+from engine.scripts import (
+    HELPERS,
+    SandboxedScriptEngine,
+    SandboxPool,
+    ScriptDataError,
+    ScriptMemoryError,
+    ScriptTimeout,
+    make_plain_script_engine,
+)
+from engine.scripts.fastpath import is_cheap
+from engine.scripts.helpers import arrondi, fin_de_journee, moyenne
+from engine.scripts.restricted import compile_script
+
+BPMN = pathlib.Path(__file__).parents[1] / "data" / "script_task.bpmn"
+LIMIT = 0.5  # seconds: small, so the runaway-script tests stay fast
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with SandboxPool(size=1, time_limit=LIMIT) as sandbox_pool:
+        yield sandbox_pool
+
+
+@pytest.fixture
+def script_engine(pool):
+    return SandboxedScriptEngine(pool)
+
+
+def make_workflow(process_id, script_engine):
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(BPMN))
+    spec = parser.get_spec(process_id)
+    return BpmnWorkflow(spec, parser.get_subprocess_specs(process_id), script_engine=script_engine)
+
+
+@pytest.fixture
+def task(script_engine):
+    """A real SpiffWorkflow task (error reporting needs its workflow and spec)."""
+    workflow = make_workflow("notation", script_engine)
+    ready = workflow.get_next_task(state=TaskState.READY)
+    ready.set_data(x=1, score=4, decision={"decision": "inadapte"}, liste=[1, 2, 3])
+    return ready
+
+
+def test_public_api():
+    assert sorted(scripts.__all__) == [
+        "HELPERS", "SandboxPool", "SandboxedEnvironment", "SandboxedScriptEngine", "ScriptDataError",
+        "ScriptError", "ScriptLimitExceeded", "ScriptMemoryError", "ScriptTimeout",
+        "make_plain_script_engine",
+    ]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("2015-02-10", "2015-02-10T23:59:00+01:00"),
+    ("2015-07-01", "2015-07-01T23:59:00+02:00"),
+    ("2015-02-10T08:30:00", "2015-02-10T23:59:00+01:00"),
+    ("2015-02-10T23:30:00-05:00", "2015-02-11T23:59:00+01:00"),  # already the 11th in Paris
+])
+def test_fin_de_journee(given, expected):
+    assert fin_de_journee(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["10/02/2015", "", 20150210, "2015-02-10" * 10])
+def test_fin_de_journee_refuses_non_dates(bad):
+    with pytest.raises(ValueError, match="ISO date"):
+        fin_de_journee(bad)
+
+
+def test_moyenne_and_arrondi():
+    assert moyenne([]) == 0.0
+    assert moyenne([1, 2, 4]) == pytest.approx(7 / 3)
+    assert isinstance(moyenne([2, 2]), float)
+    with pytest.raises(TypeError):
+        moyenne(["a"])
+    assert arrondi(2.345, 2) == 2.35 or arrondi(2.345, 2) == 2.34  # binary floats
+    assert arrondi(2.6) == 3
+    with pytest.raises(ValueError):
+        arrondi(5, -10**9)  # would compute 10**(10**9)
+    assert set(HELPERS) == {"fin_de_journee", "moyenne", "arrondi"}
+
+
+# --- script tasks and expressions --------------------------------------------------------------
+
+def test_script_modifies_task_data(script_engine, task):
+    task.data["brouillon"] = "x"
+    script_engine.execute(task, "y = x + 1\nliste.append(4)\ndel brouillon\ndef f():\n    return 1\n")
+    assert task.data["y"] == 2
+    assert task.data["liste"] == [1, 2, 3, 4]
+    assert "brouillon" not in task.data
+    assert "f" not in task.data and "moyenne" not in task.data and "__builtins__" not in task.data
+
+
+def test_print_is_harmless(script_engine, task):
+    script_engine.execute(task, "print('bonjour')\nz = 1")
+    assert task.data["z"] == 1
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('decision["decision"] == "inadapte"', True),
+    ("issue is not None", False),
+    ("score >= 3 and not (x > 5)", True),
+    ('decision.get("absent", "defaut")', "defaut"),
+    ("fin_de_journee(date)", "2015-02-10T23:59:00+01:00"),
+    ("liste[-1] + score", 7),
+    ("len(liste) in [1, 2, 3]", True),
+    ('"oui" if score > 3 else "non"', "oui"),
+])
+def test_cheap_expressions_take_the_fast_path(script_engine, task, pool, expression, expected):
+    task.set_data(issue=None, date="2015-02-10")
+    assert is_cheap(expression)
+    before = pool.calls
+    assert script_engine.evaluate(task, expression) == expected
+    assert pool.calls == before
+
+
+def test_dmn_cells_take_the_fast_path(script_engine, task, pool):
+    dmn = DMNEngine(decision_table=None)
+    before = pool.calls
+    assert dmn.evaluate("score", ">= 3", task) is True
+    assert dmn.evaluate("score", "4 < ? < 6", task) is False  # '?' becomes dmninputexpr
+    assert dmn.evaluate("score", "3 <= ? <= 4", task) is True
+    assert dmn.evaluate('decision["decision"]', '"inadapte"', task) is True
+    assert script_engine.evaluate(task, "dmninputexpr >= 3", external_context={"dmninputexpr": 2}) is False
+    assert pool.calls == before
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("sum(liste)", 6),
+    ("[n * 2 for n in liste]", [2, 4, 6]),
+    ("'ab' * 2", "abab"),
+    ("sorted(decision)", ["decision"]),
+])
+def test_other_expressions_go_to_the_sandbox(script_engine, task, pool, expression, expected):
+    assert not is_cheap(expression)
+    before = pool.calls
+    assert script_engine.evaluate(task, expression) == expected
+    assert pool.calls == before + 1
+
+
+def test_environment_evaluate_is_sandboxed_too(script_engine, pool):
+    # SpiffWorkflow calls environment.evaluate directly for completion conditions and correlations.
+    before = pool.calls
+    assert script_engine.environment.evaluate("[c for c in x]", {"x": [1]}) == [1]
+    assert pool.calls == before + 1
+    with pytest.raises(SyntaxError):
+        script_engine.environment.evaluate("().__class__", {})
+
+
+# --- what must be stopped ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("import os", "import is not allowed"),
+    ("open('/etc/passwd')", "name 'open' is not defined"),
+    ("b = ().__class__.__bases__", "__class__"),
+    ("c = getattr(x, '__class__')", "name 'getattr' is not defined"),
+    ("d = x.__dict__", "__dict__"),
+    ("e = [].__class__", "__class__"),
+    ("f = (1).conjugate\ng = f.real", "only allowed on data values"),
+    ("h = '{0.__class__}'.format(x)", "'format' is not allowed"),
+    ("class A:\n    pass", "__build_class__"),
+    ("while True: pass", "time limit"),
+    ("s = sum(range(10**12))", "time limit"),
+    ("try:\n    while True: pass\nexcept BaseException:\n    pass", "time limit"),
+    ("raise SystemExit", "SystemExit"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("def f():\n    return f()\nf()", "RecursionError"),
+    ("s = 'x' * 10**10", "more memory"),
+    ("n = 10**10**10", "limit"),  # time or memory, whichever comes first
+])
+def test_malicious_scripts_are_stopped(script_engine, task, pool, script, message):
+    with pytest.raises(WorkflowTaskException, match=message):
+        script_engine.execute(task, script)
+    # The pool is still usable afterwards.
+    assert pool.run("eval", "sum([1, 2])", {}) == 3
+
+
+def test_limit_errors_have_their_own_types(pool):
+    with pytest.raises(ScriptTimeout):
+        pool.run("exec", "while True: pass", {})
+    with pytest.raises(ScriptMemoryError):
+        pool.run("exec", "s = 'x' * 10**10", {})
+    start = time.monotonic()
+    assert pool.run("exec", "y = 1", {}) == {"y": 1}
+    assert time.monotonic() - start < LIMIT
+
+
+def test_compile_error_reports_line_number(script_engine, task):
+    with pytest.raises(WorkflowTaskException) as info:
+        script_engine.execute(task, "a = 1\nb = (\n")
+    assert info.value.line_number == 2
+    assert info.value.error_line == "b = ("
+    with pytest.raises(WorkflowTaskException) as info:
+        script_engine.execute(task, "a = 1\n\nb = a.__class__")
+    assert info.value.line_number == 3
+    with pytest.raises(SyntaxError) as syntax:
+        compile_script("x = 1\ny = _secret")
+    assert syntax.value.lineno == 2
+
+
+def test_runtime_error_reports_line_number(script_engine, task):
+    with pytest.raises(WorkflowTaskException, match="KeyError") as info:
+        script_engine.execute(task, "a = 1\nb = decision['absent']\n")
+    assert info.value.line_number == 2
+    assert info.value.error_line == "b = decision['absent']"
+
+
+def test_validate_follows_python_syntax(script_engine):
+    script_engine.validate("v >= 3")
+    with pytest.raises(SyntaxError):
+        script_engine.validate(">= 3")
+
+
+def test_non_json_values_are_refused(script_engine, task, pool):
+    with pytest.raises(WorkflowTaskException, match="not JSON"):
+        script_engine.execute(task, "s = {1, 2}")
+    with pytest.raises(ScriptDataError):
+        pool.run("eval", "{1, 2}", {})
+    with pytest.raises(ScriptDataError):
+        pool.run("exec", "y = 1", {"when": object()})
+    with pytest.raises(WorkflowTaskException, match="not JSON"):
+        script_engine.evaluate(task, "len")  # the fast path checks its results too
+
+
+def test_call_service_is_refused(script_engine, task):
+    with pytest.raises(WorkflowTaskException, match="not supported"):
+        script_engine.call_service(task, operation_name="x", operation_params={})
+
+
+# --- a real SpiffWorkflow run -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("notes", "resultat", "issue"), [
+    ([3, 4], "retenu", None),
+    ([1, 2], "rejete", "inadapte"),
+])
+def test_workflow_runs_scripts_and_gateway(script_engine, notes, resultat, issue):
+    workflow = make_workflow("notation", script_engine)
+    start = workflow.get_next_task(state=TaskState.READY)
+    start.set_data(criteres=[{"note": n} for n in notes], depot="2015-02-10", brouillon=True)
+    workflow.do_engine_steps()
+    assert workflow.completed
+    data = workflow.data
+    assert data["resultat"] == resultat
+    assert data["issue"] == issue
+    assert data["note"] == sum(notes) / len(notes)
+    assert data["echeance"] == "2015-02-10T23:59:00+01:00"
+    assert "brouillon" not in data
+
+
+@pytest.mark.parametrize(("process_id", "message", "line"), [
+    ("evasion", "__self__", 3),
+    ("boucle", "time limit", None),
+])
+def test_workflow_malicious_script_raises_task_exception(script_engine, pool, process_id, message, line):
+    workflow = make_workflow(process_id, script_engine)
+    with pytest.raises(WorkflowTaskException, match=message) as info:
+        workflow.do_engine_steps()
+    assert info.value.line_number == line
+    assert info.value.task.task_spec.bpmn_id == f"{process_id}_script"
+    assert pool.run("eval", "sum([2, 2])", {}) == 4
+
+
+# --- pool behaviour ---------------------------------------------------------------------------
+
+def test_pool_is_thread_safe(pool):
+    results, errors = [], []
+
+    def worker(n):
+        try:
+            for i in range(20):
+                results.append(pool.run("eval", "sum([a, b])", {"a": n, "b": i}) == n + i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(results) == 60 and all(results)
+
+
+def test_closed_pool_refuses_calls():
+    closing = SandboxPool(size=1, time_limit=LIMIT)
+    assert closing.run("eval", "sum([1])", {}) == 1
+    closing.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        closing.run("eval", "sum([1])", {})
+
+
+def test_plain_engine_baseline(task):
+    plain = make_plain_script_engine()
+    assert plain.evaluate(task, "moyenne([1, 3])") == 2.0
+
+
+def test_latency(script_engine, task, pool, capsys):
+    """Measured, not asserted: the numbers depend on the machine."""
+    def median_us(call, n=300):
+        timings = []
+        for _ in range(n):
+            start = time.perf_counter()
+            call()
+            timings.append(time.perf_counter() - start)
+        return statistics.median(timings) * 1e6
+
+    script_engine.execute(task, "y = x + 1")  # warm up the worker and the caches
+    sandboxed = median_us(lambda: script_engine.execute(task, "y = x + 1"))
+    fast = median_us(lambda: script_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
+    plain_engine = make_plain_script_engine()
+    plain = median_us(lambda: plain_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
+    with capsys.disabled():
+        print(f"\nscript latency (median): sandboxed script {sandboxed:.0f} us, "
+              f"fast-path expression {fast:.1f} us, plain SpiffWorkflow eval {plain:.1f} us")

@@ -1,0 +1,1 @@
+"""The DSDT web application (Flask). The engine is a library it calls."""

@@ -1,0 +1,145 @@
+"""The ``dsdt`` command: deploy models, simulate campaigns, run the timer worker, verify journals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _engine(database: str | None = None, clock=None) -> WorkflowEngine:
+    config = EngineConfig.from_env()
+    if database:
+        config = EngineConfig(database_url=database, script_time_limit=config.script_time_limit,
+                              script_memory_mb=config.script_memory_mb, script_workers=config.script_workers)
+    return WorkflowEngine.from_config(config, clock=clock)
+
+
+@click.group()
+def main() -> None:
+    """DSDT workflow: deployments, simulation, timers and audit."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # SpiffWorkflow logs every state change
+
+
+@main.command()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=PROJECT_ROOT,
+              help="Folder holding processes/ and forms/.")
+@click.option("--author", default="dsdt-cli", help="Who deploys (recorded with the version).")
+@click.option("--comment", default="", help="Why this version.")
+@click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
+def deploy(root: Path, author: str, comment: str, database: str | None) -> None:
+    """Deploy processes/ and forms/ as a new version (none if nothing changed)."""
+    engine = _engine(database)
+    try:
+        info = engine.deploy_directory(root, author=author, comment=comment)
+    except Invalid as err:
+        click.echo(f"Deployment refused: {err}", err=True)
+        click.echo("The current deployment is unchanged.", err=True)
+        sys.exit(2)
+    finally:
+        engine.close()
+    if info.created:
+        click.echo(f"Deployed version {info.version} ({info.content_hash[:12]}).")
+    else:
+        click.echo(f"Nothing changed: version {info.version} stays current.")
+
+
+@main.command()
+@click.option("--applications", "-n", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--database", help="Database URL (default: a fresh SQLite file in a temporary folder).")
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Also run the same lifecycle on plain in-memory SpiffWorkflow and report the cost ratio.")
+def simulate(applications: int, seed: int, as_json: bool, database: str | None, baseline: bool) -> None:
+    """Run N applications of the 2014-2015 campaign through the lifecycle on a virtual clock."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database or f"sqlite:///{Path(tmp) / 'simulation.sqlite'}"
+        result = run_simulation(url, applications, seed, baseline)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['applications']} applications, {result['commands']} commands in "
+               f"{result['seconds']} s ({result['commands_per_second']} commands/s)")
+    for outcome, count in result["final_states"].items():
+        click.echo(f"  {outcome:22} {count}")
+    click.echo(f"  jury territorial: {result['jury']['territorial']}, jury régional: {result['jury']['regional']}")
+    if "baseline" in result:
+        click.echo(f"In-memory SpiffWorkflow: {result['baseline']['seconds']} s; "
+                   f"durable/in-memory ratio {result['ratio']}")
+
+
+def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> dict:
+    from engine.simulation import DurableDriver, MemoryDriver, simulate as run
+
+    code, libelle, data = campaigns_api.historical_campaign()
+    start = datetime(2014, 9, 1, 8, tzinfo=UTC)
+    clock = FixedClock(start)
+    engine = _engine(url, clock)
+    try:
+        engine.deploy_directory(PROJECT_ROOT, author="simulation")
+        engine.save_campaign(code, libelle, data)
+        forms = engine.current_forms()
+        result = run(DurableDriver(engine, clock), forms, code, applications, seed, start).as_dict()
+    finally:
+        engine.close()
+    if baseline:
+        clock = FixedClock(start)
+        memory = run(MemoryDriver(PROJECT_ROOT, clock, (code, libelle, data)), forms, code, applications, seed,
+                     start).as_dict()
+        result["baseline"] = {key: memory[key] for key in ("seconds", "commands", "commands_per_second",
+                                                           "final_states")}
+        result["ratio"] = round(result["seconds"] / memory["seconds"], 2)
+    return result
+
+
+@main.command()
+@click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--database", help="Database URL.")
+def worker(interval: float, database: str | None) -> None:
+    """Fire due timers until stopped (Ctrl-C)."""
+    from engine.timers import Worker
+
+    engine = _engine(database)
+    runner = Worker(engine, interval)
+    click.echo("Timer worker started; Ctrl-C to stop.")
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
+    finally:
+        engine.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--database", help="Database URL.")
+def verify(as_json: bool, database: str | None) -> None:
+    """Replay every instance from its journal and check the hash chains; non-zero exit on any problem."""
+    engine = _engine(database)
+    try:
+        report = engine.verify()
+    except EngineError as err:
+        click.echo(f"Verification failed: {err}", err=True)
+        sys.exit(2)
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"{report.verified}/{report.instances} instances verified; chain "
+                   f"{'intact' if report.chain_ok else 'BROKEN'}")
+        for item in report.diverged:
+            click.echo(f"  {item['ref']} (instance {item['instance']}): {item['problem']}", err=True)
+    if report.diverged or not report.chain_ok:
+        sys.exit(1)
