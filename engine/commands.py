@@ -47,6 +47,8 @@ class LiveState:
 
     wf: BpmnWorkflow
     claims: dict[str, str] = field(default_factory=dict)
+    #: what the inbox and timer rows of this version hold, when known (saves reading them back)
+    projections: dict | None = None
 
     def extra(self) -> dict:
         """What the fingerprint covers besides the workflow."""

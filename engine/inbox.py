@@ -18,27 +18,64 @@ from .roles import PORTEUR, REGIONAL_ROLES
 from .runtime import HumanTask
 
 
-def refresh(session: Session, instance: Instance, ready: list[HumanTask], claims: dict[str, str],
-            due_at: datetime | None, now: datetime) -> None:
-    """Make the instance's ``open_task`` rows match ``ready``, keeping each row's creation time."""
-    existing = {row.task_ref: row for row in session.scalars(
-        select(OpenTask).where(OpenTask.instance_id == instance.id))}
-    wanted = {human.ref: human for human in ready}
-    gone = [row.id for ref, row in existing.items() if ref not in wanted]
+# Bulk statements on rows this session has not loaded: skip the ORM's identity-map bookkeeping.
+_NO_SYNC = {"synchronize_session": False}
+
+
+def refresh(
+    session: Session,
+    instance: Instance,
+    ready: list[HumanTask],
+    claims: dict[str, str],
+    due_at: datetime | None,
+    now: datetime,
+    previous: dict[str, tuple] | None,
+) -> dict[str, tuple]:
+    """Make the instance's ``open_task`` rows match ``ready``; return what they now hold.
+
+    ``previous`` is what the last refresh returned, when the caller still has it for the current
+    version of the instance: the rows are then known and need not be read back.
+    """
+    if previous is None:
+        previous = {
+            row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title)
+            for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
+        }
+    wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
+    gone = [ref for ref in previous if ref not in wanted]
     if gone:
-        session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
-    for ref, human in wanted.items():
-        row = existing.get(ref)
-        if row is None:
-            session.add(OpenTask(
-                instance_id=instance.id, task_ref=ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
-                epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
-                claimed_by=claims.get(ref), due_at=due_at, created_at=now, dossier_ref=instance.ref,
-                title=instance.title))
-        elif (row.claimed_by, row.due_at, row.epci, row.title) != (claims.get(ref), due_at, instance.epci,
-                                                                   instance.title):
-            session.execute(update(OpenTask).where(OpenTask.id == row.id).values(
-                claimed_by=claims.get(ref), due_at=due_at, epci=instance.epci, title=instance.title))
+        session.execute(
+            delete(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.task_ref.in_(gone)),
+            execution_options=_NO_SYNC,
+        )
+    for human in ready:
+        values = wanted[human.ref]
+        if human.ref not in previous:
+            session.add(
+                OpenTask(
+                    instance_id=instance.id,
+                    task_ref=human.ref,
+                    bpmn_id=human.bpmn_id,
+                    name=human.name,
+                    role=human.role,
+                    epci=instance.epci,
+                    campaign_code=instance.campaign_code,
+                    assignee=human.assignee,
+                    claimed_by=values[0],
+                    due_at=due_at,
+                    created_at=now,
+                    dossier_ref=instance.ref,
+                    title=instance.title,
+                )
+            )
+        elif previous[human.ref] != values:
+            session.execute(
+                update(OpenTask)
+                .where(OpenTask.instance_id == instance.id, OpenTask.task_ref == human.ref)
+                .values(claimed_by=values[0], due_at=due_at, epci=instance.epci, title=instance.title),
+                execution_options=_NO_SYNC,
+            )
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -63,8 +100,11 @@ def visible_to(actor: Actor) -> object:
     if local and actor.epci:
         by_role.append(and_(OpenTask.role.in_(local), OpenTask.epci.in_(sorted(actor.epci))))
     role_ok = or_(*by_role) if by_role else false()
-    return and_(role_ok, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.login),
-                or_(OpenTask.claimed_by.is_(None), OpenTask.claimed_by == actor.login))
+    return and_(
+        role_ok,
+        or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.login),
+        or_(OpenTask.claimed_by.is_(None), OpenTask.claimed_by == actor.login),
+    )
 
 
 def inbox_query(actor: Actor, flt: InboxFilter) -> Select:
@@ -86,6 +126,9 @@ def inbox(session: Session, actor: Actor, flt: InboxFilter) -> tuple[list[OpenTa
     """One page of the actor's open tasks (soonest due first) and the total count."""
     query = inbox_query(actor, flt)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
-                           .limit(flt.per_page).offset((max(flt.page, 1) - 1) * flt.per_page)).all()
+    rows = session.scalars(
+        query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+        .limit(flt.per_page)
+        .offset((max(flt.page, 1) - 1) * flt.per_page)
+    ).all()
     return list(rows), total or 0

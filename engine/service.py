@@ -39,6 +39,10 @@ from .views import TaskView
 log = logging.getLogger(__name__)
 
 
+class _NothingDue(Exception):
+    """Internal: a timer check found nothing due (not an error, so not an EngineError)."""
+
+
 class WorkflowEngine:
     """Deployments, instances and commands over one database."""
 
@@ -175,13 +179,16 @@ class WorkflowEngine:
 
     def fire_timers(self, instance_id: int) -> bool:
         """Fire the instance's due timers; False when none was due."""
-        with self.db.sessions.begin() as session:
-            due = session.scalars(select(Timer.id).where(Timer.instance_id == instance_id,
-                                                         Timer.due_at <= self.clock.now()).limit(1)).first()
-        if due is None:
+        try:
+            self._run(SYSTEM, instance_id, commands.FIRE_TIMERS, self._only_if_due)
+        except _NothingDue:
             return False
-        self._run(SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, fire_first=False)
         return True
+
+    def _only_if_due(self, session, instance, state) -> dict:
+        if instance.next_timer_at is None or instance.next_timer_at > self.clock.now():
+            raise _NothingDue
+        return {}
 
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire due timers across all instances (the worker's pass); returns how many instances moved.
@@ -213,13 +220,22 @@ class WorkflowEngine:
 
     # -- machinery ---------------------------------------------------------------------------------
 
-    def _run(self, actor, instance_id, command, check, expected_version=None, fire_first=True) -> None:
-        if fire_first:
-            # A deadline that passed must close its step before anyone acts on it.
-            self.fire_timers(instance_id)
+    def _run(self, actor, instance_id, command, check, expected_version=None) -> None:
         with self.db.sessions.begin() as session:
-            instance, state = self._execute(session, actor, instance_id, command, check, expected_version)
-        self._remember(instance, state)
+            instance = session.get(Instance, instance_id)
+            due = (instance is not None and command != commands.FIRE_TIMERS and instance.status == "running"
+                   and instance.next_timer_at is not None and instance.next_timer_at <= self.clock.now())
+            if due:
+                # A deadline that passed closes its step before anyone acts on it: the timer fires
+                # as its own journaled command, committed even if the actor's command then fails.
+                fired = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
+            else:
+                fired = None
+                result = self._execute(session, actor, instance_id, command, check, expected_version)
+        if fired is not None:
+            self._remember(*fired)
+            return self._run(actor, instance_id, command, check, expected_version)
+        self._remember(*result)
 
     def _execute(self, session: Session, actor: Actor, instance_id: int, command: str, check,
                  expected_version: int | None) -> tuple[Instance, LiveState]:
@@ -270,10 +286,14 @@ class WorkflowEngine:
             instance.outcome = data.get("issue")
             instance.reason = data.get("motif_fin")
         pending = runtime.pending_timers(wf)
-        timers.refresh(session, instance.id, pending)
+        instance.next_timer_at = min((when for _, when in pending), default=None)
+        known = state.projections or {}
         ready = [] if finished else runtime.ready_human_tasks(wf)
-        due = min((when for _, when in pending), default=None)
-        inbox.refresh(session, instance, ready, state.claims, due, now)
+        state.projections = {
+            "timers": timers.refresh(session, instance.id, pending, known.get("timers")),
+            "tasks": inbox.refresh(session, instance, ready, state.claims, instance.next_timer_at, now,
+                                   known.get("tasks")),
+        }
 
     def _load(self, session: Session, instance: Instance) -> LiveState:
         cached = self._cache.pop(instance.id, None)
@@ -367,7 +387,8 @@ class WorkflowEngine:
     def verify(self) -> VerifyReport:
         """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
         with self.db.sessions() as session:
-            return verify_all(session, self.deployments, self.script_engine, self.serializer)
+            # A serializer without the task cache: replay recomputes every state from scratch.
+            return verify_all(session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False))
 
     def now(self) -> datetime:
         return self.clock.now()

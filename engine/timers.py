@@ -19,16 +19,31 @@ from .persistence.models import Timer
 log = logging.getLogger(__name__)
 
 
-def refresh(session: Session, instance_id: int, pending: list[tuple[str, datetime]]) -> None:
-    current = {(row.task_ref, row.due_at) for row in session.scalars(
-        select(Timer).where(Timer.instance_id == instance_id))}
-    if current == set(pending):
-        return
-    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
-    session.add_all(Timer(instance_id=instance_id, task_ref=ref, due_at=due) for ref, due in pending)
+# Bulk statements on rows this session has not loaded: skip the ORM's identity-map bookkeeping.
+_NO_SYNC = {"synchronize_session": False}
 
 
-def next_due(session: Session, now: datetime, skip_locked: bool, exclude: set[int] = frozenset()) -> Timer | None:
+def refresh(
+    session: Session,
+    instance_id: int,
+    pending: list[tuple[str, datetime]],
+    previous: list[tuple[str, datetime]] | None,
+) -> list[tuple[str, datetime]]:
+    """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known)."""
+    if previous is None:
+        previous = [
+            (row.task_ref, row.due_at)
+            for row in session.scalars(select(Timer).where(Timer.instance_id == instance_id))
+        ]
+    if set(previous) != set(pending):
+        session.execute(delete(Timer).where(Timer.instance_id == instance_id), execution_options=_NO_SYNC)
+        session.add_all(Timer(instance_id=instance_id, task_ref=ref, due_at=due) for ref, due in pending)
+    return pending
+
+
+def next_due(
+    session: Session, now: datetime, skip_locked: bool, exclude: set[int] = frozenset()
+) -> Timer | None:
     query = select(Timer).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
     if exclude:
         query = query.where(Timer.instance_id.not_in(sorted(exclude)))

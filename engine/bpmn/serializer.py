@@ -9,15 +9,18 @@ run on load.
 
 from __future__ import annotations
 
-import json
+import orjson
 from copy import deepcopy
+import weakref
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from .timers import ClockedDurationTimerEventDefinition, ClockedTimeDateEventDefinition
 
@@ -44,9 +47,39 @@ class PinnedSpecWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _config():
+class FinishedTaskCachingConverter(TaskConverter):
+    """Converts a finished task once and reuses the result while the task stays as it was.
+
+    Serializing every task of every instance on every command dominated the cost of a command.
+    A finished task (whose parent is finished too, so its data delta is final) only changes when
+    its state, state-change time or children change, which the cache key covers. Replay
+    serializes with a fresh serializer, so a stale entry would show up as a divergence in
+    ``dsdt verify`` rather than go unnoticed.
+    """
+
+    def __init__(self, target_class, registry):
+        super().__init__(target_class, registry)
+        self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def to_dict(self, task):
+        parent = task.parent
+        if not task.has_state(TaskState.FINISHED_MASK) or (parent is not None and
+                                                          not parent.has_state(TaskState.FINISHED_MASK)):
+            return super().to_dict(task)
+        key = (task.state, task.last_state_change, len(task.children))
+        hit = self._cache.get(task)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        dct = super().to_dict(task)
+        self._cache[task] = (key, dct)
+        return dct
+
+
+def _config(cache_tasks: bool):
     config = deepcopy(SPIFF_CONFIG)
     config[BpmnWorkflow] = PinnedSpecWorkflowConverter
+    if cache_tasks:
+        config[Task] = FinishedTaskCachingConverter
     config[ClockedTimeDateEventDefinition] = TimerConditionalEventDefinitionConverter
     config[ClockedDurationTimerEventDefinition] = TimerConditionalEventDefinitionConverter
     return config
@@ -55,8 +88,8 @@ def _config():
 class StateSerializer:
     """Turns a workflow into a JSON-ready dict and back, onto given specs."""
 
-    def __init__(self):
-        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
+    def __init__(self, cache_tasks: bool = True):
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config(cache_tasks)))
         self.version = self._serializer.VERSION
 
     def to_dict(self, workflow) -> dict:
@@ -65,7 +98,7 @@ class StateSerializer:
         return dct
 
     def dumps(self, workflow) -> str:
-        return json.dumps(self.to_dict(workflow), separators=(",", ":"))
+        return orjson.dumps(self.to_dict(workflow), option=orjson.OPT_NON_STR_KEYS).decode()
 
     def from_dict(self, dct: dict, spec, subprocess_specs, script_engine):
         """Restore ``dct`` (consumed) onto ``spec``; the script engine is set anew (not serialized)."""
@@ -76,4 +109,4 @@ class StateSerializer:
         return workflow
 
     def loads(self, text: str, spec, subprocess_specs, script_engine):
-        return self.from_dict(json.loads(text), spec, subprocess_specs, script_engine)
+        return self.from_dict(orjson.loads(text), spec, subprocess_specs, script_engine)

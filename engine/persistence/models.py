@@ -105,6 +105,7 @@ class Instance(Base):
     state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(10))
     claims: Mapped[dict] = mapped_column(JSON, default=dict)  # task ref → login
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     journal_seq: Mapped[int] = mapped_column(Integer, default=0)
     journal_head: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -62,10 +62,12 @@ class MemoryDriver:
         self.campaign = {"code": code, "libelle": libelle, **data}
         self.states: dict[int, LiveState] = {}
         self.timers: list[tuple[datetime, int]] = []
+        self.next_due: dict[int, datetime | None] = {}
         self.commands = 0
 
     def _after(self, key: int) -> None:
         due = [when for _, when in runtime.pending_timers(self.states[key].wf)]
+        self.next_due[key] = min(due, default=None)
         if due:
             heapq.heappush(self.timers, (min(due), key))
 
@@ -86,10 +88,16 @@ class MemoryDriver:
         return [TaskView.of(human, None) for human in runtime.ready_human_tasks(state.wf)]
 
     def _apply(self, key: int, command: str, payload: dict) -> None:
-        with at(self.clock.now()):
-            state = self.states[key]
+        now = self.clock.now()
+        state = self.states[key]
+        due = self.next_due.get(key)
+        if due is not None and due <= now:
             # Like the durable engine, a passed deadline closes its step before anyone acts.
-            runtime.fire_timers(state.wf)
+            with at(now):
+                commands.apply(state, commands.FIRE_TIMERS, {})
+            self.commands += 1
+            self._after(key)
+        with at(now):
             commands.apply(state, command, payload)
         self.commands += 1
         self._after(key)

@@ -65,6 +65,7 @@ def upgrade():
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('serializer_version', sa.String(length=10), nullable=False),
     sa.Column('claims', sa.JSON(), nullable=False),
+    sa.Column('next_timer_at', engine.persistence.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('journal_seq', sa.Integer(), nullable=False),
     sa.Column('journal_head', sa.String(length=64), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
