@@ -1,26 +1,58 @@
 """A hash of an instance's state that replay can reproduce.
 
 SpiffWorkflow gives tasks random UUIDs and stamps wall-clock ``last_state_change`` times, so two
-runs of the same commands never serialize byte for byte alike. The fingerprint drops the
-timestamps and blanks every UUID (a plain substitution, fast on the hot path); the tree's shape
-is still covered because task dicts keep creation order and each task lists its children.
-Everything else (task specs, states, data, timer values, claims) is hashed.
+runs of the same commands never serialize byte for byte alike. The fingerprint hashes a view of
+the serialized state in which each task id is replaced by its position (task dicts keep creation
+order, which replay reproduces) and timestamps are left out. Everything else is covered: task
+specs, states, parent/children links, data, internal data (timer dates), subprocesses, pending
+events, and ``extra`` (the claims).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
+import orjson
+
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_STAMP = re.compile(r'"last_state_change":[0-9.eE+-]+')
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
-def state_fingerprint(state_json: str, extra: dict | None = None) -> str:
-    """sha256 of ``state_json`` with UUIDs canonicalised and timestamps removed, plus ``extra``."""
-    canonical = _UUID.sub("#", _STAMP.sub('"last_state_change":0', state_json))
-    digest = hashlib.sha256(canonical.encode())
-    if extra:
-        digest.update(json.dumps(extra, sort_keys=True, separators=(",", ":")).encode())
-    return digest.hexdigest()
+def state_fingerprint(state: dict, extra: dict | None = None) -> str:
+    """sha256 of the canonical view of ``state`` (a serializer ``to_dict`` result) and ``extra``."""
+    ids: dict[str, int] = {}
+
+    def position(task_id: str | None) -> int:
+        return -1 if task_id is None else ids.setdefault(task_id, len(ids))
+
+    def ids_in(value):
+        # Internal data names tasks too (a multi-instance task lists the children it merged).
+        if isinstance(value, str):
+            return f"#{position(value)}" if _UUID.fullmatch(value) else value
+        if isinstance(value, list):
+            return [ids_in(item) for item in value]
+        if isinstance(value, dict):
+            return {key: ids_in(item) for key, item in value.items()}
+        return value
+
+    def workflow_view(workflow: dict) -> list:
+        return [workflow.get("data"), workflow.get("correlations"), workflow.get("success"),
+                workflow.get("completed"),
+                [[task["task_spec"], task["state"], task["triggered"], position(task["id"]),
+                  position(task["parent"]), [position(child) for child in task["children"]],
+                  ids_in(task["internal_data"]), task.get("data"), task.get("delta")]
+                 for task in workflow["tasks"].values()]]
+
+    view = [workflow_view(state)]
+    # Subprocesses in the order of their call activity task, not of the dict: a restored workflow
+    # rebuilds that dict in task order, a live one keeps creation order.
+    pending = dict(state.get("subprocesses", {}))
+    while pending:
+        ready = sorted((ids[parent], parent) for parent in pending if parent in ids)
+        if not ready:  # orphans cannot happen in a sound state; hash them rather than loop
+            ready = [(-1, parent) for parent in sorted(pending)]
+        for rank, parent in ready:
+            view.append([rank, workflow_view(pending.pop(parent))])
+    view += [state.get("bpmn_events"), extra or {}]
+    return hashlib.sha256(orjson.dumps(view, option=_OPTIONS)).hexdigest()

@@ -22,6 +22,12 @@ from .runtime import HumanTask
 _NO_SYNC = {"synchronize_session": False}
 
 
+def current(session: Session, instance_id: int) -> dict[str, tuple]:
+    """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
+    return {row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title) for row in session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance_id))}
+
+
 def refresh(
     session: Session,
     instance: Instance,
@@ -76,6 +82,11 @@ def refresh(
                 execution_options=_NO_SYNC,
             )
     return wanted
+
+
+def opened(previous: dict[str, tuple] | None, ready: list[HumanTask]) -> list[HumanTask]:
+    """Tasks of ``ready`` that were not open before (``previous`` as given to :func:`refresh`)."""
+    return [human for human in ready if previous is None or human.ref not in previous]
 
 
 @dataclass(frozen=True)

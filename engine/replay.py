@@ -57,7 +57,7 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer) -> tup
                     commands.apply(state, row.command, row.payload)
         except EngineError as err:
             return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {err}"
-        digest = state_fingerprint(serializer.dumps(state.wf), state.extra())
+        digest = state_fingerprint(serializer.to_dict(state.wf), state.extra())
         if digest != row.state_hash:
             return digest, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
     return digest, None
@@ -69,7 +69,7 @@ def verify_instance(session: Session, instance: Instance, deployments, script_en
     models = deployments.models(session, instance.deployment_id)
     final, replay_problem = replay_entries(rows, models, script_engine, serializer)
     if replay_problem is None:
-        stored = state_fingerprint(instance.state, {"claims": instance.claims or {}})
+        stored = state_fingerprint(serializer.decode(instance.state), {"claims": instance.claims or {}})
         if stored != final:
             replay_problem = "the stored state is not the state its journal leads to"
     problems = [p for p in (None if chain.ok else f"journal chain broken: {chain.problem}", replay_problem) if p]

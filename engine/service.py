@@ -30,6 +30,7 @@ from .deployments import DeploymentInfo, DeploymentStore, read_model_files
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .fingerprint import state_fingerprint
 from .forms import make_validator, validate_form
+from .notifications import NullNotifier, Notifier
 from .persistence.db import Database
 from .persistence.models import Instance, Timer
 from .replay import VerifyReport, verify_all
@@ -46,8 +47,10 @@ class _NothingDue(Exception):
 class WorkflowEngine:
     """Deployments, instances and commands over one database."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, script_engine=None, cache_size: int = 256):
+    def __init__(self, db: Database, clock: Clock | None = None, script_engine=None, cache_size: int = 256,
+                 notifier: Notifier | None = None):
         self.db = db
+        self.notifier = notifier or NullNotifier()
         self.clock = clock or SystemClock()
         if script_engine is None:
             from .scripts import SandboxedScriptEngine, SandboxPool
@@ -269,8 +272,9 @@ class WorkflowEngine:
 
     def _record(self, session, instance, state: LiveState, command, actor, now, payload) -> None:
         wf = state.wf
-        state_json = self.serializer.dumps(wf)
-        state_hash = state_fingerprint(state_json, state.extra())
+        state_dict = self.serializer.to_dict(wf)
+        state_json = self.serializer.encode(state_dict)
+        state_hash = state_fingerprint(state_dict, state.extra())
         journal.append(session, instance, command, actor.login, now, payload, state_hash)
         data = runtime.current_data(wf)
         finished = runtime.is_finished(wf)
@@ -289,11 +293,17 @@ class WorkflowEngine:
         instance.next_timer_at = min((when for _, when in pending), default=None)
         known = state.projections or {}
         ready = [] if finished else runtime.ready_human_tasks(wf)
+        previous_tasks = known.get("tasks")
+        if previous_tasks is None and command != commands.START:
+            previous_tasks = inbox.current(session, instance.id)
         state.projections = {
             "timers": timers.refresh(session, instance.id, pending, known.get("timers")),
             "tasks": inbox.refresh(session, instance, ready, state.claims, instance.next_timer_at, now,
-                                   known.get("tasks")),
+                                   previous_tasks if command != commands.START else {}),
         }
+        new_tasks = inbox.opened(previous_tasks, ready)
+        if new_tasks:
+            self.notifier.tasks_opened(session, instance, new_tasks, now)
 
     def _load(self, session: Session, instance: Instance) -> LiveState:
         cached = self._cache.pop(instance.id, None)

@@ -97,8 +97,16 @@ class StateSerializer:
         dct[self._serializer.VERSION_KEY] = self.version
         return dct
 
+    @staticmethod
+    def encode(dct: dict) -> str:
+        return orjson.dumps(dct, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    @staticmethod
+    def decode(text: str) -> dict:
+        return orjson.loads(text)
+
     def dumps(self, workflow) -> str:
-        return orjson.dumps(self.to_dict(workflow), option=orjson.OPT_NON_STR_KEYS).decode()
+        return self.encode(self.to_dict(workflow))
 
     def from_dict(self, dct: dict, spec, subprocess_specs, script_engine):
         """Restore ``dct`` (consumed) onto ``spec``; the script engine is set anew (not serialized)."""

@@ -171,3 +171,93 @@ class Timer(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_timer_due", "due_at"), Index("ix_timer_instance", "instance_id"))
+
+
+# --- web tables ---
+# Accounts, drafts, attachments and notifications: what the web app needs besides the workflow.
+# Owned by engine.accounts, engine.drafts, engine.attachments and engine.notifications_store.
+
+
+class User(Base):
+    """A person who logs in: argon2 password hash, roles, EPCI scope, failed-login counter."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(120), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    epci: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A token for scripts: only its sha256 is stored; the clear token is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class Draft(Base):
+    """Form data saved but not submitted, per person and open task."""
+
+    __tablename__ = "task_draft"
+    login: Mapped[str] = mapped_column(String(120), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    task_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A file attached to a dossier; its content is a content-addressed ``blob`` row."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("instance_id", "sha256", name="uq_attachment_instance_sha"),)
+
+
+class Notification(Base):
+    """An in-app notification for one person or for everyone holding a role (and EPCI)."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    login: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str | None] = mapped_column(String(40))
+    epci: Mapped[str | None] = mapped_column(String(20))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_ref: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_notification_login", "login", "created_at"),
+                      Index("ix_notification_role", "role", "epci", "created_at"))
+
+
+class OutboxEmail(Base):
+    """An e-mail queued inside the command's transaction; sent by SMTP later, or shown in the outbox page."""
+
+    __tablename__ = "outbox_email"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,134 @@
+"""Attachments: files joined to a dossier, stored once by content (sha256) in the ``blob`` table.
+
+A form field of ``format: attachment`` holds ``sha256:<hex>``; the ``attachment`` row links that
+content to one dossier with its file name, media type and who uploaded it. The media type is
+read from the file's first bytes, never trusted from the browser, and must be one of
+:data:`ALLOWED_TYPES`; the size must not exceed :data:`MAX_BYTES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import PurePath
+
+from sqlalchemy import select
+
+from .errors import Invalid, NotFound
+from .persistence.models import Attachment, Blob
+
+MAX_BYTES = 10 * 1024 * 1024
+PREFIX = "sha256:"
+
+#: media type → file extensions accepted for it
+ALLOWED_TYPES = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    ref: str  # "sha256:<hex>", the value a form field holds
+    filename: str
+    media_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime
+
+    @property
+    def sha256(self) -> str:
+        return self.ref[len(PREFIX):]
+
+
+def sniff(content: bytes) -> str | None:
+    """The media type the content really has (among the allowed ones), or None."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(BytesIO(content)) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names:
+                    declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                    return declared if declared in ALLOWED_TYPES else None
+                if "word/document.xml" in names:
+                    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                if "xl/workbook.xml" in names:
+                    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def check(filename: str, content: bytes) -> str:
+    """The media type of an acceptable upload; :class:`Invalid` says what is wrong otherwise."""
+    if not content:
+        raise Invalid("Le fichier est vide.", errors={"": ["Le fichier est vide."]})
+    if len(content) > MAX_BYTES:
+        raise Invalid(f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : réduisez-le ou compressez-le.",
+                      errors={"": ["fichier trop volumineux"]})
+    media_type = sniff(content)
+    suffix = PurePath(filename or "").suffix.lower()
+    if media_type is None or suffix not in ALLOWED_TYPES[media_type]:
+        raise Invalid("Type de fichier refusé : déposez un PDF, une image PNG ou JPEG, ou un document "
+                      "ODT, ODS, DOCX ou XLSX (extension conforme au contenu).",
+                      errors={"": ["type de fichier refusé"]})
+    return media_type
+
+
+def _info(row: Attachment) -> AttachmentInfo:
+    return AttachmentInfo(PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by,
+                          row.uploaded_at)
+
+
+class AttachmentStore:
+    """Stores and serves the attachments of dossiers (each call is one transaction)."""
+
+    def __init__(self, db, clock):
+        self.db = db
+        self.clock = clock
+
+    def store(self, instance_id: int, filename: str, content: bytes, login: str) -> AttachmentInfo:
+        media_type = check(filename, content)
+        sha = hashlib.sha256(content).hexdigest()
+        name = PurePath(filename.replace("\\", "/")).name[:255]
+        with self.db.sessions.begin() as session:
+            if session.get(Blob, sha) is None:
+                session.add(Blob(sha256=sha, size=len(content), content=content))
+            row = session.scalar(select(Attachment).where(Attachment.instance_id == instance_id,
+                                                          Attachment.sha256 == sha))
+            if row is None:
+                row = Attachment(instance_id=instance_id, sha256=sha, filename=name, media_type=media_type,
+                                 size=len(content), uploaded_by=login, uploaded_at=self.clock.now())
+                session.add(row)
+                session.flush()
+            return _info(row)
+
+    def list(self, instance_id: int) -> list[AttachmentInfo]:
+        with self.db.sessions() as session:
+            rows = session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
+                                   .order_by(Attachment.uploaded_at, Attachment.id))
+            return [_info(row) for row in rows]
+
+    def get(self, instance_id: int, ref: str) -> tuple[AttachmentInfo, bytes]:
+        """The attachment ``ref`` (``sha256:<hex>`` or bare hex) of this dossier, with its content."""
+        sha = ref[len(PREFIX):] if ref.startswith(PREFIX) else ref
+        with self.db.sessions() as session:
+            row = session.scalar(select(Attachment).where(Attachment.instance_id == instance_id,
+                                                          Attachment.sha256 == sha))
+            if row is None:
+                raise NotFound("Ce document n'existe pas dans ce dossier.", instance_id=instance_id)
+            return _info(row), session.get(Blob, sha).content

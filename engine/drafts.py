@@ -1,0 +1,36 @@
+"""Drafts: form data a person saved on an open task without submitting it.
+
+A draft belongs to one person and one task; it is not validated (it may be incomplete) and
+never enters the journal. Completing the task deletes it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from .persistence.models import Draft
+
+
+class DraftStore:
+    def __init__(self, db, clock):
+        self.db = db
+        self.clock = clock
+
+    def save(self, login: str, instance_id: int, task_ref: str, data: dict) -> None:
+        with self.db.sessions.begin() as session:
+            row = session.get(Draft, (login, instance_id, task_ref))
+            if row is None:
+                session.add(Draft(login=login, instance_id=instance_id, task_ref=task_ref, data=data,
+                                  saved_at=self.clock.now()))
+            else:
+                row.data, row.saved_at = data, self.clock.now()
+
+    def load(self, login: str, instance_id: int, task_ref: str) -> dict | None:
+        with self.db.sessions() as session:
+            row = session.get(Draft, (login, instance_id, task_ref))
+            return dict(row.data) if row is not None else None
+
+    def discard(self, login: str, instance_id: int, task_ref: str) -> None:
+        with self.db.sessions.begin() as session:
+            session.execute(delete(Draft).where(Draft.login == login, Draft.instance_id == instance_id,
+                                                Draft.task_ref == task_ref))
