@@ -4,34 +4,60 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 """
 
 from . import campaigns as campaigns_api
+from . import roles
+from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
+from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .clock import Clock, FixedClock, SystemClock
 from .commands import SYSTEM, Actor
 from .config import EngineConfig
 from .deployments import DeploymentInfo, read_model_files
+from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
 from .inbox import InboxFilter
+from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .persistence.db import Database
+from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry
 from .replay import VerifyReport
 from .service import WorkflowEngine
 
 __all__ = [
-    "SYSTEM",
+    "ALLOWED_TYPES",
+    "Account",
+    "AccountLocked",
+    "AccountService",
     "Actor",
+    "AttachmentInfo",
+    "AttachmentStore",
+    "CampaignInfo",
     "Clock",
     "Conflict",
     "Database",
     "DeploymentInfo",
+    "DossierSummary",
+    "DraftStore",
     "EngineConfig",
     "EngineError",
     "FixedClock",
     "Forbidden",
     "InboxFilter",
     "Invalid",
+    "LoginFailed",
+    "MAX_BYTES",
+    "MAX_FAILURES",
     "NotFound",
+    "NotificationCenter",
+    "OpenStep",
+    "Queries",
+    "SYSTEM",
     "ScriptFailed",
+    "SmtpSettings",
+    "StepInfo",
+    "StoredNotifier",
     "SystemClock",
+    "TimelineEntry",
     "VerifyReport",
-    "campaigns_api",
     "WorkflowEngine",
+    "campaigns_api",
     "read_model_files",
+    "roles",
 ]

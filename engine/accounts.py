@@ -62,8 +62,16 @@ class Account:
 
     @classmethod
     def of(cls, row: User) -> Account:
-        return cls(row.id, row.login, row.full_name, row.email, tuple(row.roles or ()), tuple(row.epci or ()),
-                   row.active, row.locked_until)
+        return cls(
+            row.id,
+            row.login,
+            row.full_name,
+            row.email,
+            tuple(row.roles or ()),
+            tuple(row.epci or ()),
+            row.active,
+            row.locked_until,
+        )
 
 
 def hash_password(password: str) -> str:
@@ -90,21 +98,39 @@ class AccountService:
         self.db = db
         self.clock = clock
 
-    def create(self, login: str, password: str, *, roles=(), epci=(), full_name: str = "",
-               email: str = "") -> Account:
+    def create(
+        self, login: str, password: str, *, roles=(), epci=(), full_name: str = "", email: str = ""
+    ) -> Account:
         _check_fields(login, roles, password)
         with self.db.sessions.begin() as session:
             if session.scalar(select(User).where(User.login == login)) is not None:
                 raise Conflict(f"L'identifiant {login} existe déjà : choisissez-en un autre.")
-            row = User(login=login, full_name=full_name, email=email, password_hash=hash_password(password),
-                       roles=sorted(set(roles)), epci=sorted(set(epci)), active=True, failed_logins=0,
-                       created_at=self.clock.now())
+            row = User(
+                login=login,
+                full_name=full_name,
+                email=email,
+                password_hash=hash_password(password),
+                roles=sorted(set(roles)),
+                epci=sorted(set(epci)),
+                active=True,
+                failed_logins=0,
+                created_at=self.clock.now(),
+            )
             session.add(row)
             session.flush()
             return Account.of(row)
 
-    def update(self, login: str, *, roles=None, epci=None, full_name=None, email=None, active=None,
-               password: str | None = None) -> Account:
+    def update(
+        self,
+        login: str,
+        *,
+        roles=None,
+        epci=None,
+        full_name=None,
+        email=None,
+        active=None,
+        password: str | None = None,
+    ) -> Account:
         _check_fields(login, roles or (), password or None)
         with self.db.sessions.begin() as session:
             row = self._row(session, login)
@@ -149,8 +175,9 @@ class AccountService:
                 _verify(_DUMMY_HASH, password)
                 raise LoginFailed("Identifiant ou mot de passe incorrect.")
             if row.locked_until is not None and row.locked_until > now:
-                raise AccountLocked("Trop d'essais infructueux : compte verrouillé temporairement.",
-                                    until=row.locked_until)
+                raise AccountLocked(
+                    "Trop d'essais infructueux : compte verrouillé temporairement.", until=row.locked_until
+                )
             if _verify(row.password_hash, password):
                 row.failed_logins, row.locked_until = 0, None
                 if _hasher.check_needs_rehash(row.password_hash):
@@ -161,8 +188,9 @@ class AccountService:
             if row.failed_logins >= MAX_FAILURES:
                 row.locked_until = now + LOCKOUT
                 row.failed_logins = 0
-                failure = AccountLocked("Trop d'essais infructueux : compte verrouillé temporairement.",
-                                        until=row.locked_until)
+                failure = AccountLocked(
+                    "Trop d'essais infructueux : compte verrouillé temporairement.", until=row.locked_until
+                )
             else:
                 failure = LoginFailed("Identifiant ou mot de passe incorrect.")
         raise failure
@@ -174,15 +202,24 @@ class AccountService:
         token = secrets.token_urlsafe(32)
         with self.db.sessions.begin() as session:
             row = self._row(session, login)
-            session.add(ApiToken(user_id=row.id, token_hash=_token_hash(token), label=label,
-                                 created_at=self.clock.now(), revoked=False))
+            session.add(
+                ApiToken(
+                    user_id=row.id,
+                    token_hash=_token_hash(token),
+                    label=label,
+                    created_at=self.clock.now(),
+                    revoked=False,
+                )
+            )
         return token
 
     def by_token(self, token: str) -> Account:
         with self.db.sessions() as session:
             found = session.execute(
-                select(User).join(ApiToken, ApiToken.user_id == User.id)
-                .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False))).scalar()
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False))
+            ).scalar()
             if found is None or not found.active:
                 raise LoginFailed("Jeton d'API inconnu ou révoqué.")
             return Account.of(found)

@@ -46,7 +46,7 @@ class AttachmentInfo:
 
     @property
     def sha256(self) -> str:
-        return self.ref[len(PREFIX):]
+        return self.ref[len(PREFIX) :]
 
 
 def sniff(content: bytes) -> str | None:
@@ -78,20 +78,25 @@ def check(filename: str, content: bytes) -> str:
     if not content:
         raise Invalid("Le fichier est vide.", errors={"": ["Le fichier est vide."]})
     if len(content) > MAX_BYTES:
-        raise Invalid(f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : réduisez-le ou compressez-le.",
-                      errors={"": ["fichier trop volumineux"]})
+        raise Invalid(
+            f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : réduisez-le ou compressez-le.",
+            errors={"": ["fichier trop volumineux"]},
+        )
     media_type = sniff(content)
     suffix = PurePath(filename or "").suffix.lower()
     if media_type is None or suffix not in ALLOWED_TYPES[media_type]:
-        raise Invalid("Type de fichier refusé : déposez un PDF, une image PNG ou JPEG, ou un document "
-                      "ODT, ODS, DOCX ou XLSX (extension conforme au contenu).",
-                      errors={"": ["type de fichier refusé"]})
+        raise Invalid(
+            "Type de fichier refusé : déposez un PDF, une image PNG ou JPEG, ou un document "
+            "ODT, ODS, DOCX ou XLSX (extension conforme au contenu).",
+            errors={"": ["type de fichier refusé"]},
+        )
     return media_type
 
 
 def _info(row: Attachment) -> AttachmentInfo:
-    return AttachmentInfo(PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by,
-                          row.uploaded_at)
+    return AttachmentInfo(
+        PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by, row.uploaded_at
+    )
 
 
 class AttachmentStore:
@@ -108,27 +113,39 @@ class AttachmentStore:
         with self.db.sessions.begin() as session:
             if session.get(Blob, sha) is None:
                 session.add(Blob(sha256=sha, size=len(content), content=content))
-            row = session.scalar(select(Attachment).where(Attachment.instance_id == instance_id,
-                                                          Attachment.sha256 == sha))
+            row = session.scalar(
+                select(Attachment).where(Attachment.instance_id == instance_id, Attachment.sha256 == sha)
+            )
             if row is None:
-                row = Attachment(instance_id=instance_id, sha256=sha, filename=name, media_type=media_type,
-                                 size=len(content), uploaded_by=login, uploaded_at=self.clock.now())
+                row = Attachment(
+                    instance_id=instance_id,
+                    sha256=sha,
+                    filename=name,
+                    media_type=media_type,
+                    size=len(content),
+                    uploaded_by=login,
+                    uploaded_at=self.clock.now(),
+                )
                 session.add(row)
                 session.flush()
             return _info(row)
 
     def list(self, instance_id: int) -> list[AttachmentInfo]:
         with self.db.sessions() as session:
-            rows = session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
-                                   .order_by(Attachment.uploaded_at, Attachment.id))
+            rows = session.scalars(
+                select(Attachment)
+                .where(Attachment.instance_id == instance_id)
+                .order_by(Attachment.uploaded_at, Attachment.id)
+            )
             return [_info(row) for row in rows]
 
     def get(self, instance_id: int, ref: str) -> tuple[AttachmentInfo, bytes]:
         """The attachment ``ref`` (``sha256:<hex>`` or bare hex) of this dossier, with its content."""
-        sha = ref[len(PREFIX):] if ref.startswith(PREFIX) else ref
+        sha = ref[len(PREFIX) :] if ref.startswith(PREFIX) else ref
         with self.db.sessions() as session:
-            row = session.scalar(select(Attachment).where(Attachment.instance_id == instance_id,
-                                                          Attachment.sha256 == sha))
+            row = session.scalar(
+                select(Attachment).where(Attachment.instance_id == instance_id, Attachment.sha256 == sha)
+            )
             if row is None:
                 raise NotFound("Ce document n'existe pas dans ce dossier.", instance_id=instance_id)
             return _info(row), session.get(Blob, sha).content

@@ -18,24 +18,45 @@ from .persistence.models import Campaign
 PARIS = ZoneInfo("Europe/Paris")
 
 EPCI = {
-    "CAB": {"nom": "CA du Boulonnais", "priorites": ["jeunesse", "citoyenneté", "participation des habitants"]},
-    "CAAC": {"nom": "CA Artois-Comm", "priorites": [
-        "renouvellement urbain", "participation des habitants", "développement économique lié au social", "santé"]},
-    "CAVM": {"nom": "CA Valenciennes Métropole", "priorites": [
-        "citoyenneté", "jeunesse", "lutte contre la précarité énergétique", "santé"]},
+    "CAB": {
+        "nom": "CA du Boulonnais",
+        "priorites": ["jeunesse", "citoyenneté", "participation des habitants"],
+    },
+    "CAAC": {
+        "nom": "CA Artois-Comm",
+        "priorites": [
+            "renouvellement urbain",
+            "participation des habitants",
+            "développement économique lié au social",
+            "santé",
+        ],
+    },
+    "CAVM": {
+        "nom": "CA Valenciennes Métropole",
+        "priorites": ["citoyenneté", "jeunesse", "lutte contre la précarité énergétique", "santé"],
+    },
 }
 
 #: Jury sessions of the demo. Artois-Comm has no territorial jury constituted: its dossiers go to
 #: the regional jury, as the call foresees.
 JURYS = {
     "territoriaux": {
-        "CAB": {"president": "jury.cab.president", "quorum": 3,
-                "membres": ["jury.cab.president", "jury.cab.elu1", "jury.cab.elu2", "jury.region.elu1"]},
-        "CAVM": {"president": "jury.cavm.president", "quorum": 3,
-                 "membres": ["jury.cavm.president", "jury.cavm.elu1", "jury.cavm.elu2", "jury.region.elu2"]},
+        "CAB": {
+            "president": "jury.cab.president",
+            "quorum": 3,
+            "membres": ["jury.cab.president", "jury.cab.elu1", "jury.cab.elu2", "jury.region.elu1"],
+        },
+        "CAVM": {
+            "president": "jury.cavm.president",
+            "quorum": 3,
+            "membres": ["jury.cavm.president", "jury.cavm.elu1", "jury.cavm.elu2", "jury.region.elu2"],
+        },
     },
-    "regional": {"president": "jury.region.president", "quorum": 2,
-                 "membres": ["jury.region.president", "jury.region.elu1", "jury.region.elu2"]},
+    "regional": {
+        "president": "jury.region.president",
+        "quorum": 2,
+        "membres": ["jury.region.president", "jury.region.elu1", "jury.region.elu2"],
+    },
 }
 
 
@@ -45,8 +66,12 @@ def deadline(day: date) -> str:
 
 
 def campaign_data(fiche: date, dossier: date) -> dict:
-    return {"date_limite_fiche": deadline(fiche), "date_limite_dossier": deadline(dossier), "epci": EPCI,
-            "jurys": JURYS}
+    return {
+        "date_limite_fiche": deadline(fiche),
+        "date_limite_dossier": deadline(dossier),
+        "epci": EPCI,
+        "jurys": JURYS,
+    }
 
 
 def historical_campaign() -> tuple[str, str, dict]:
@@ -56,7 +81,11 @@ def historical_campaign() -> tuple[str, str, dict]:
 def open_campaign(today: date) -> tuple[str, str, dict]:
     """The same calendar shape as 2014-2015 (54 days between the deadlines), starting 5 weeks on."""
     fiche = today + timedelta(weeks=5)
-    return f"DSDT-{fiche.year}", f"DSDT {fiche.year}-{fiche.year + 1}", campaign_data(fiche, fiche + timedelta(days=53))
+    return (
+        f"DSDT-{fiche.year}",
+        f"DSDT {fiche.year}-{fiche.year + 1}",
+        campaign_data(fiche, fiche + timedelta(days=53)),
+    )
 
 
 def upsert(session: Session, code: str, libelle: str, data: dict, is_open: bool = True) -> Campaign:

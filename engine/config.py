@@ -23,7 +23,9 @@ class EngineConfig:
         if not url:
             DEFAULT_INSTANCE_DIR.mkdir(exist_ok=True)
             url = f"sqlite:///{DEFAULT_INSTANCE_DIR / 'dsdt.sqlite'}"
-        return cls(database_url=url,
-                   script_time_limit=float(env.get("DSDT_SCRIPT_TIME_LIMIT", 2.0)),
-                   script_memory_mb=int(env.get("DSDT_SCRIPT_MEMORY_MB", 256)),
-                   script_workers=int(env.get("DSDT_SCRIPT_WORKERS", 2)))
+        return cls(
+            database_url=url,
+            script_time_limit=float(env.get("DSDT_SCRIPT_TIME_LIMIT", 2.0)),
+            script_memory_mb=int(env.get("DSDT_SCRIPT_MEMORY_MB", 256)),
+            script_workers=int(env.get("DSDT_SCRIPT_WORKERS", 2)),
+        )

@@ -45,32 +45,46 @@ def read_model_files(root: Path) -> dict[str, bytes]:
 
 
 def content_hash(files: dict[str, bytes]) -> str:
-    manifest = "".join(f"{path}\0{hashlib.sha256(data).hexdigest()}\n" for path, data in sorted(files.items()))
+    manifest = "".join(
+        f"{path}\0{hashlib.sha256(data).hexdigest()}\n" for path, data in sorted(files.items())
+    )
     return hashlib.sha256(manifest.encode()).hexdigest()
 
 
 def _info(row: Deployment, created: bool) -> DeploymentInfo:
-    return DeploymentInfo(row.id, row.version, row.content_hash, row.author, row.comment, row.created_at, created)
+    return DeploymentInfo(
+        row.id, row.version, row.content_hash, row.author, row.comment, row.created_at, created
+    )
 
 
 class DeploymentStore:
     """Creates deployments and serves their parsed models (cached: deployments are immutable)."""
 
+    #: parsed models by content hash, shared by every store of the process: same files, same specs.
+    _parsed_by_hash: dict[str, ParsedModels] = {}
+
     def __init__(self):
-        self._parsed: dict[int, ParsedModels] = {}
+        self._hash_of: dict[int, str] = {}
 
     def current(self, session: Session) -> Deployment | None:
         return session.scalars(select(Deployment).order_by(Deployment.version.desc()).limit(1)).first()
 
-    def deploy(self, session: Session, files: dict[str, bytes], *, author: str, comment: str,
-               now: datetime) -> DeploymentInfo:
-        parse_models(files)  # raises Invalid before anything is written
+    def deploy(
+        self, session: Session, files: dict[str, bytes], *, author: str, comment: str, now: datetime
+    ) -> DeploymentInfo:
+        parsed = parse_models(files)  # raises Invalid before anything is written
         digest = content_hash(files)
         current = self.current(session)
+        self._parsed_by_hash[digest] = parsed
         if current is not None and current.content_hash == digest:
             return _info(current, created=False)
-        row = Deployment(version=(current.version + 1) if current else 1, content_hash=digest, author=author,
-                         comment=comment, created_at=now)
+        row = Deployment(
+            version=(current.version + 1) if current else 1,
+            content_hash=digest,
+            author=author,
+            comment=comment,
+            created_at=now,
+        )
         session.add(row)
         session.flush()
         for path, data in files.items():
@@ -82,16 +96,24 @@ class DeploymentStore:
 
     def files(self, session: Session, deployment_id: int) -> dict[str, bytes]:
         rows = session.execute(
-            select(DeploymentFile.path, Blob.content).join(Blob, Blob.sha256 == DeploymentFile.sha256)
-            .where(DeploymentFile.deployment_id == deployment_id)).all()
+            select(DeploymentFile.path, Blob.content)
+            .join(Blob, Blob.sha256 == DeploymentFile.sha256)
+            .where(DeploymentFile.deployment_id == deployment_id)
+        ).all()
         if not rows:
             raise NotFound(f"Deployment {deployment_id} does not exist")
         return dict(rows)
 
     def models(self, session: Session, deployment_id: int) -> ParsedModels:
-        parsed = self._parsed.get(deployment_id)
+        digest = self._hash_of.get(deployment_id)
+        if digest is None:
+            row = session.get(Deployment, deployment_id)
+            if row is None:
+                raise NotFound(f"Deployment {deployment_id} does not exist")
+            digest = self._hash_of[deployment_id] = row.content_hash
+        parsed = self._parsed_by_hash.get(digest)
         if parsed is None:
-            parsed = self._parsed[deployment_id] = parse_models(self.files(session, deployment_id))
+            parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id))
         return parsed
 
     def list(self, session: Session) -> list[DeploymentInfo]:

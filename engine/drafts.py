@@ -20,8 +20,15 @@ class DraftStore:
         with self.db.sessions.begin() as session:
             row = session.get(Draft, (login, instance_id, task_ref))
             if row is None:
-                session.add(Draft(login=login, instance_id=instance_id, task_ref=task_ref, data=data,
-                                  saved_at=self.clock.now()))
+                session.add(
+                    Draft(
+                        login=login,
+                        instance_id=instance_id,
+                        task_ref=task_ref,
+                        data=data,
+                        saved_at=self.clock.now(),
+                    )
+                )
             else:
                 row.data, row.saved_at = data, self.clock.now()
 
@@ -32,5 +39,8 @@ class DraftStore:
 
     def discard(self, login: str, instance_id: int, task_ref: str) -> None:
         with self.db.sessions.begin() as session:
-            session.execute(delete(Draft).where(Draft.login == login, Draft.instance_id == instance_id,
-                                                Draft.task_ref == task_ref))
+            session.execute(
+                delete(Draft).where(
+                    Draft.login == login, Draft.instance_id == instance_id, Draft.task_ref == task_ref
+                )
+            )

@@ -19,8 +19,15 @@ from __future__ import annotations
 class EngineError(Exception):
     """Root of every error the engine raises on purpose."""
 
-    def __init__(self, message: str, *, instance_id: int | None = None, bpmn_id: str | None = None,
-                 file: str | None = None, line: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_id: int | None = None,
+        bpmn_id: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.instance_id = instance_id

@@ -37,12 +37,26 @@ def state_fingerprint(state: dict, extra: dict | None = None) -> str:
         return value
 
     def workflow_view(workflow: dict) -> list:
-        return [workflow.get("data"), workflow.get("correlations"), workflow.get("success"),
-                workflow.get("completed"),
-                [[task["task_spec"], task["state"], task["triggered"], position(task["id"]),
-                  position(task["parent"]), [position(child) for child in task["children"]],
-                  ids_in(task["internal_data"]), task.get("data"), task.get("delta")]
-                 for task in workflow["tasks"].values()]]
+        return [
+            workflow.get("data"),
+            workflow.get("correlations"),
+            workflow.get("success"),
+            workflow.get("completed"),
+            [
+                [
+                    task["task_spec"],
+                    task["state"],
+                    task["triggered"],
+                    position(task["id"]),
+                    position(task["parent"]),
+                    [position(child) for child in task["children"]],
+                    ids_in(task["internal_data"]),
+                    task.get("data"),
+                    task.get("delta"),
+                ]
+                for task in workflow["tasks"].values()
+            ],
+        ]
 
     view = [workflow_view(state)]
     # Subprocesses in the order of their call activity task, not of the dict: a restored workflow

@@ -28,16 +28,29 @@ def field_errors(validator: Draft202012Validator, data: object) -> dict[str, lis
     return errors
 
 
-def validate_form(validator: Draft202012Validator, data: object, *, form_name: str,
-                  bpmn_id: str | None = None) -> None:
+def validate_form(
+    validator: Draft202012Validator, data: object, *, form_name: str, bpmn_id: str | None = None
+) -> None:
     """Raise :class:`Invalid` with per-field errors when ``data`` breaks the schema."""
     if not isinstance(data, dict):
-        raise Invalid("Form data must be an object", errors={"": ["expected an object"]}, file=form_name,
-                      bpmn_id=bpmn_id)
+        raise Invalid(
+            "Form data must be an object",
+            errors={"": ["expected an object"]},
+            file=form_name,
+            bpmn_id=bpmn_id,
+        )
     if len(json.dumps(data)) > MAX_FORM_BYTES:
-        raise Invalid(f"Form data is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
-                      errors={"": ["too large"]}, file=form_name, bpmn_id=bpmn_id)
+        raise Invalid(
+            f"Form data is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
+            errors={"": ["too large"]},
+            file=form_name,
+            bpmn_id=bpmn_id,
+        )
     errors = field_errors(validator, data)
     if errors:
-        raise Invalid(f"The form has {sum(map(len, errors.values()))} error(s): correct the fields shown",
-                      errors=errors, file=form_name, bpmn_id=bpmn_id)
+        raise Invalid(
+            f"The form has {sum(map(len, errors.values()))} error(s): correct the fields shown",
+            errors=errors,
+            file=form_name,
+            bpmn_id=bpmn_id,
+        )

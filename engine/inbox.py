@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, false, func, or_, select, update
+from sqlalchemy import Select, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from .commands import Actor
@@ -17,15 +17,16 @@ from .persistence.models import Instance, OpenTask
 from .roles import PORTEUR, REGIONAL_ROLES
 from .runtime import HumanTask
 
-
 # Bulk statements on rows this session has not loaded: skip the ORM's identity-map bookkeeping.
 _NO_SYNC = {"synchronize_session": False}
 
 
 def current(session: Session, instance_id: int) -> dict[str, tuple]:
     """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
-    return {row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title) for row in session.scalars(
-        select(OpenTask).where(OpenTask.instance_id == instance_id))}
+    return {
+        row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title)
+        for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id))
+    }
 
 
 def refresh(
@@ -54,30 +55,32 @@ def refresh(
             delete(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.task_ref.in_(gone)),
             execution_options=_NO_SYNC,
         )
-    for human in ready:
-        values = wanted[human.ref]
-        if human.ref not in previous:
-            session.add(
-                OpenTask(
-                    instance_id=instance.id,
-                    task_ref=human.ref,
-                    bpmn_id=human.bpmn_id,
-                    name=human.name,
-                    role=human.role,
-                    epci=instance.epci,
-                    campaign_code=instance.campaign_code,
-                    assignee=human.assignee,
-                    claimed_by=values[0],
-                    due_at=due_at,
-                    created_at=now,
-                    dossier_ref=instance.ref,
-                    title=instance.title,
-                )
-            )
-        elif previous[human.ref] != values:
+    new_rows = [
+        dict(
+            instance_id=instance.id,
+            task_ref=human.ref,
+            bpmn_id=human.bpmn_id,
+            name=human.name,
+            role=human.role,
+            epci=instance.epci,
+            campaign_code=instance.campaign_code,
+            assignee=human.assignee,
+            claimed_by=wanted[human.ref][0],
+            due_at=due_at,
+            created_at=now,
+            dossier_ref=instance.ref,
+            title=instance.title,
+        )
+        for human in ready
+        if human.ref not in previous
+    ]
+    if new_rows:
+        session.execute(insert(OpenTask), new_rows)
+    for ref, values in wanted.items():
+        if ref in previous and previous[ref] != values:
             session.execute(
                 update(OpenTask)
-                .where(OpenTask.instance_id == instance.id, OpenTask.task_ref == human.ref)
+                .where(OpenTask.instance_id == instance.id, OpenTask.task_ref == ref)
                 .values(claimed_by=values[0], due_at=due_at, epci=instance.epci, title=instance.title),
                 execution_options=_NO_SYNC,
             )

@@ -19,20 +19,48 @@ from sqlalchemy.orm import Session
 from .persistence.models import Instance, JournalEntry
 
 
-def entry_hash(instance_id: int, seq: int, command: str, actor: str, at: datetime, payload: dict,
-               state_hash: str, prev_hash: str) -> str:
-    body = json.dumps([instance_id, seq, command, actor, at.isoformat(), payload, state_hash, prev_hash],
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def entry_hash(
+    instance_id: int,
+    seq: int,
+    command: str,
+    actor: str,
+    at: datetime,
+    payload: dict,
+    state_hash: str,
+    prev_hash: str,
+) -> str:
+    body = json.dumps(
+        [instance_id, seq, command, actor, at.isoformat(), payload, state_hash, prev_hash],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def append(session: Session, instance: Instance, command: str, actor: str, at: datetime, payload: dict,
-           state_hash: str) -> JournalEntry:
+def append(
+    session: Session,
+    instance: Instance,
+    command: str,
+    actor: str,
+    at: datetime,
+    payload: dict,
+    state_hash: str,
+) -> JournalEntry:
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    entry = JournalEntry(instance_id=instance.id, seq=seq, command=command, actor=actor, at=at, payload=payload,
-                         state_hash=state_hash, prev_hash=prev, entry_hash=digest)
+    entry = JournalEntry(
+        instance_id=instance.id,
+        seq=seq,
+        command=command,
+        actor=actor,
+        at=at,
+        payload=payload,
+        state_hash=state_hash,
+        prev_hash=prev,
+        entry_hash=digest,
+    )
     session.add(entry)
     instance.journal_seq = seq
     instance.journal_head = digest
@@ -40,8 +68,13 @@ def append(session: Session, instance: Instance, command: str, actor: str, at: d
 
 
 def entries(session: Session, instance_id: int) -> list[JournalEntry]:
-    return list(session.scalars(select(JournalEntry).where(JournalEntry.instance_id == instance_id)
-                                .order_by(JournalEntry.seq, JournalEntry.id)))
+    return list(
+        session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.instance_id == instance_id)
+            .order_by(JournalEntry.seq, JournalEntry.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -55,11 +88,21 @@ def check_chain(instance: Instance, rows: list[JournalEntry]) -> ChainReport:
     prev = ""
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
-            return ChainReport(False, f"entry {expected_seq} is missing or out of order (found seq {row.seq})")
+            return ChainReport(
+                False, f"entry {expected_seq} is missing or out of order (found seq {row.seq})"
+            )
         if row.prev_hash != prev:
             return ChainReport(False, f"entry {row.seq} does not link to the entry before it")
-        digest = entry_hash(row.instance_id, row.seq, row.command, row.actor, row.at, row.payload,
-                            row.state_hash, row.prev_hash)
+        digest = entry_hash(
+            row.instance_id,
+            row.seq,
+            row.command,
+            row.actor,
+            row.at,
+            row.payload,
+            row.state_hash,
+            row.prev_hash,
+        )
         if digest != row.entry_hash:
             return ChainReport(False, f"entry {row.seq} was altered (its hash does not match its content)")
         prev = row.entry_hash

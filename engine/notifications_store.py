@@ -28,8 +28,9 @@ def _recipients(session: Session, task, epci: str | None) -> list[User]:
     if task.assignee is not None:
         return [user for user in users if user.login == task.assignee]
     local = task.role not in REGIONAL_ROLES
-    return [user for user in users if task.role in (user.roles or ())
-            and (not local or epci in (user.epci or ()))]
+    return [
+        user for user in users if task.role in (user.roles or ()) and (not local or epci in (user.epci or ()))
+    ]
 
 
 class StoredNotifier:
@@ -41,18 +42,31 @@ class StoredNotifier:
             if instance.title:
                 message += f" ({instance.title})"
             local = task.role not in REGIONAL_ROLES
-            session.add(Notification(login=task.assignee, role=None if task.assignee else task.role,
-                                     epci=instance.epci if local and not task.assignee else None,
-                                     instance_id=instance.id, task_ref=task.ref, message=message,
-                                     created_at=now))
+            session.add(
+                Notification(
+                    login=task.assignee,
+                    role=None if task.assignee else task.role,
+                    epci=instance.epci if local and not task.assignee else None,
+                    instance_id=instance.id,
+                    task_ref=task.ref,
+                    message=message,
+                    created_at=now,
+                )
+            )
             for user in _recipients(session, task, instance.epci):
                 if user.email:
-                    session.add(OutboxEmail(
-                        recipient=user.email, subject=f"[DSDT] {message}",
-                        body=(f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
-                              f"Connectez-vous à l'application DSDT pour la traiter "
-                              f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"),
-                        created_at=now))
+                    session.add(
+                        OutboxEmail(
+                            recipient=user.email,
+                            subject=f"[DSDT] {message}",
+                            body=(
+                                f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
+                                f"Connectez-vous à l'application DSDT pour la traiter "
+                                f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
+                            ),
+                            created_at=now,
+                        )
+                    )
 
 
 @dataclass(frozen=True)
@@ -101,8 +115,10 @@ class NotificationCenter:
         if local and actor.epci:
             mine.append(and_(Notification.role.in_(local), Notification.epci.in_(sorted(actor.epci))))
         with self.db.sessions() as session:
-            rows = session.scalars(select(Notification).where(or_(*mine))
-                                   .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+            query = select(Notification).where(or_(*mine))
+            rows = session.scalars(
+                query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+            )
             return [NotificationRow(r.id, r.instance_id, r.task_ref, r.message, r.created_at) for r in rows]
 
     def outbox(self, limit: int = 100) -> list[EmailRow]:
@@ -116,8 +132,9 @@ class NotificationCenter:
             return 0
         sent = 0
         with self.db.sessions.begin() as session:
-            rows = session.scalars(select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
-                                   .order_by(OutboxEmail.id).limit(limit)).all()
+            rows = session.scalars(
+                select(OutboxEmail).where(OutboxEmail.sent_at.is_(None)).order_by(OutboxEmail.id).limit(limit)
+            ).all()
             if not rows:
                 return 0
             with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:

@@ -38,8 +38,12 @@ class VerifyReport:
     chain_ok: bool = True
 
     def as_dict(self) -> dict:
-        return {"instances": self.instances, "verified": self.verified, "diverged": self.diverged,
-                "chain_ok": self.chain_ok}
+        return {
+            "instances": self.instances,
+            "verified": self.verified,
+            "diverged": self.diverged,
+            "chain_ok": self.chain_ok,
+        }
 
 
 def replay_entries(rows, models: ParsedModels, script_engine, serializer) -> tuple[str | None, str | None]:
@@ -63,7 +67,9 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer) -> tup
     return digest, None
 
 
-def verify_instance(session: Session, instance: Instance, deployments, script_engine, serializer) -> InstanceReport:
+def verify_instance(
+    session: Session, instance: Instance, deployments, script_engine, serializer
+) -> InstanceReport:
     rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
     models = deployments.models(session, instance.deployment_id)
@@ -72,9 +78,12 @@ def verify_instance(session: Session, instance: Instance, deployments, script_en
         stored = state_fingerprint(serializer.decode(instance.state), {"claims": instance.claims or {}})
         if stored != final:
             replay_problem = "the stored state is not the state its journal leads to"
-    problems = [p for p in (None if chain.ok else f"journal chain broken: {chain.problem}", replay_problem) if p]
-    return InstanceReport(instance.id, instance.ref, chain.ok, replay_problem is None,
-                          "; ".join(problems) or None)
+    problems = [
+        p for p in (None if chain.ok else f"journal chain broken: {chain.problem}", replay_problem) if p
+    ]
+    return InstanceReport(
+        instance.id, instance.ref, chain.ok, replay_problem is None, "; ".join(problems) or None
+    )
 
 
 def verify_all(session: Session, deployments, script_engine, serializer) -> VerifyReport:

@@ -84,11 +84,18 @@ def human_task(ref: str, task) -> HumanTask:
     props = _properties(spec)
     assignee_var = props.get("assigneeVariable")
     return HumanTask(
-        ref=ref, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-        role=role_for_lane(spec.lane), assignee=task.data.get(assignee_var) if assignee_var else None,
-        form=props.get("formJsonSchemaFilename"), ui_form=props.get("formUiSchemaFilename"),
+        ref=ref,
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        role=role_for_lane(spec.lane),
+        assignee=task.data.get(assignee_var) if assignee_var else None,
+        form=props.get("formJsonSchemaFilename"),
+        ui_form=props.get("formUiSchemaFilename"),
         form_variable=props.get("formDataVariable") or spec.bpmn_id,
-        instructions=(spec.extensions or {}).get("instructionsForEndUser"), task=task)
+        instructions=(spec.extensions or {}).get("instructionsForEndUser"),
+        task=task,
+    )
 
 
 def ready_human_tasks(wf: BpmnWorkflow) -> list[HumanTask]:
@@ -106,8 +113,11 @@ def find_ready_task(wf: BpmnWorkflow, ref: str) -> HumanTask:
         if human.ref == ref:
             return human
     if ref in task_refs(wf).values():
-        raise Conflict(f"Task {ref} is no longer open: it was completed, withdrawn or its deadline passed. "
-                       "Reload the dossier to see its current step.", bpmn_id=ref)
+        raise Conflict(
+            f"Task {ref} is no longer open: it was completed, withdrawn or its deadline passed. "
+            "Reload the dossier to see its current step.",
+            bpmn_id=ref,
+        )
     raise NotFound(f"Task {ref} does not exist in this dossier", bpmn_id=ref)
 
 
@@ -122,9 +132,11 @@ def run_engine_steps(wf: BpmnWorkflow) -> None:
         wf.do_engine_steps()
     except SpiffWorkflowException as err:
         task = getattr(err, "task", None)
-        raise ScriptFailed(f"The model failed: {err}", bpmn_id=getattr(getattr(task, "task_spec", None),
-                                                                         "bpmn_id", None),
-                           line=getattr(err, "line_number", None) or None) from err
+        raise ScriptFailed(
+            f"The model failed: {err}",
+            bpmn_id=getattr(getattr(task, "task_spec", None), "bpmn_id", None),
+            line=getattr(err, "line_number", None) or None,
+        ) from err
 
 
 def start(wf: BpmnWorkflow, data: dict) -> None:
@@ -140,7 +152,9 @@ def complete(wf: BpmnWorkflow, human: HumanTask, form_data: dict) -> None:
     try:
         human.task.run()
     except SpiffWorkflowException as err:
-        raise ScriptFailed(f"The model failed completing {human.bpmn_id}: {err}", bpmn_id=human.bpmn_id) from err
+        raise ScriptFailed(
+            f"The model failed completing {human.bpmn_id}: {err}", bpmn_id=human.bpmn_id
+        ) from err
     run_engine_steps(wf)
 
 
@@ -167,8 +181,11 @@ def pending_timers(wf: BpmnWorkflow) -> list[tuple[str, datetime]]:
     refs = None
     for task in all_tasks(wf):
         spec = task.task_spec
-        if (task.state == TaskState.WAITING and isinstance(spec, CatchingEvent)
-                and isinstance(spec.event_definition, TimerEventDefinition)):
+        if (
+            task.state == TaskState.WAITING
+            and isinstance(spec, CatchingEvent)
+            and isinstance(spec.event_definition, TimerEventDefinition)
+        ):
             due = task.internal_data.get("event_value")
             if due:
                 refs = refs or task_refs(wf)

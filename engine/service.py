@@ -16,7 +16,6 @@ from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,9 +29,9 @@ from .deployments import DeploymentInfo, DeploymentStore, read_model_files
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .fingerprint import state_fingerprint
 from .forms import make_validator, validate_form
-from .notifications import NullNotifier, Notifier
+from .notifications import Notifier, NullNotifier
 from .persistence.db import Database
-from .persistence.models import Instance, Timer
+from .persistence.models import Instance
 from .replay import VerifyReport, verify_all
 from .roles import PORTEUR, REGIONAL_ROLES
 from .views import TaskView
@@ -47,8 +46,14 @@ class _NothingDue(Exception):
 class WorkflowEngine:
     """Deployments, instances and commands over one database."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, script_engine=None, cache_size: int = 256,
-                 notifier: Notifier | None = None):
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        script_engine=None,
+        cache_size: int = 256,
+        notifier: Notifier | None = None,
+    ):
         self.db = db
         self.notifier = notifier or NullNotifier()
         self.clock = clock or SystemClock()
@@ -64,15 +69,20 @@ class WorkflowEngine:
         self._validators: dict[tuple[int, str], object] = {}
 
     @classmethod
-    def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True) -> WorkflowEngine:
+    def from_config(
+        cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True
+    ) -> WorkflowEngine:
         """An engine on ``config``'s database (schema upgraded) with a sandbox pool for scripts."""
         from .scripts import SandboxedScriptEngine, SandboxPool
 
         db = Database(config.database_url)
         if upgrade:
             db.upgrade()
-        pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
-                           memory_limit=config.script_memory_mb * 1024 * 1024)
+        pool = SandboxPool(
+            size=config.script_workers,
+            time_limit=config.script_time_limit,
+            memory_limit=config.script_memory_mb * 1024 * 1024,
+        )
         return cls(db, clock, SandboxedScriptEngine(pool))
 
     def close(self) -> None:
@@ -86,7 +96,9 @@ class WorkflowEngine:
     def deploy(self, files: dict[str, bytes], *, author: str, comment: str = "") -> DeploymentInfo:
         """Deploy model files as a new version (or keep the current one if nothing changed)."""
         with self.db.sessions.begin() as session:
-            return self.deployments.deploy(session, files, author=author, comment=comment, now=self.clock.now())
+            return self.deployments.deploy(
+                session, files, author=author, comment=comment, now=self.clock.now()
+            )
 
     def deploy_directory(self, root: Path, *, author: str, comment: str = "") -> DeploymentInfo:
         return self.deploy(read_model_files(root), author=author, comment=comment)
@@ -109,14 +121,30 @@ class WorkflowEngine:
             deployment = self.deployments.current(session)
             if deployment is None:
                 raise NotFound("No deployment yet: run `dsdt deploy` first")
-            instance = Instance(ref="pending", deployment_id=deployment.id, campaign_code=campaign.code,
-                                porteur=actor.login, state="", serializer_version=self.serializer.version,
-                                claims={}, created_at=now, updated_at=now)
+            instance = Instance(
+                ref="pending",
+                deployment_id=deployment.id,
+                campaign_code=campaign.code,
+                porteur=actor.login,
+                state="",
+                serializer_version=self.serializer.version,
+                claims={},
+                created_at=now,
+                updated_at=now,
+            )
             session.add(instance)
             session.flush()
             instance.ref = f"{campaign.code}-{instance.id:05d}"
-            payload = {"data": {"porteur": actor.login, "dossier_ref": instance.ref, "issue": None,
-                                "motif_fin": None, "passage_jury": 1, "campagne": campaigns.snapshot(campaign)}}
+            payload = {
+                "data": {
+                    "porteur": actor.login,
+                    "dossier_ref": instance.ref,
+                    "issue": None,
+                    "motif_fin": None,
+                    "passage_jury": 1,
+                    "campagne": campaigns.snapshot(campaign),
+                }
+            }
             models = self.deployments.models(session, deployment.id)
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
@@ -124,15 +152,20 @@ class WorkflowEngine:
         self._remember(instance, state)
         return instance.id
 
-    def complete(self, actor: Actor, instance_id: int, task_ref: str, data: dict,
-                 expected_version: int | None = None) -> None:
+    def complete(
+        self, actor: Actor, instance_id: int, task_ref: str, data: dict, expected_version: int | None = None
+    ) -> None:
         """Complete an open task with form data validated against its schema."""
 
         def check(session, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref)
             self._authorize_task(actor, instance, state, human)
-            validate_form(self._validator(session, instance.deployment_id, human.form), data,
-                          form_name=human.form, bpmn_id=human.bpmn_id)
+            validate_form(
+                self._validator(session, instance.deployment_id, human.form),
+                data,
+                form_name=human.form,
+                bpmn_id=human.bpmn_id,
+            )
             return {"task": task_ref, "data": data}
 
         self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
@@ -209,8 +242,9 @@ class WorkflowEngine:
                     if timer is None:
                         break
                     instance_id = timer.instance_id
-                    instance, state = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS,
-                                                    lambda *_: {}, None)
+                    instance, state = self._execute(
+                        session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None
+                    )
             except Conflict:
                 continue  # another worker moved this instance meanwhile: look again
             except EngineError:
@@ -226,8 +260,13 @@ class WorkflowEngine:
     def _run(self, actor, instance_id, command, check, expected_version=None) -> None:
         with self.db.sessions.begin() as session:
             instance = session.get(Instance, instance_id)
-            due = (instance is not None and command != commands.FIRE_TIMERS and instance.status == "running"
-                   and instance.next_timer_at is not None and instance.next_timer_at <= self.clock.now())
+            due = (
+                instance is not None
+                and command != commands.FIRE_TIMERS
+                and instance.status == "running"
+                and instance.next_timer_at is not None
+                and instance.next_timer_at <= self.clock.now()
+            )
             if due:
                 # A deadline that passed closes its step before anyone acts on it: the timer fires
                 # as its own journaled command, committed even if the actor's command then fails.
@@ -240,15 +279,23 @@ class WorkflowEngine:
             return self._run(actor, instance_id, command, check, expected_version)
         self._remember(*result)
 
-    def _execute(self, session: Session, actor: Actor, instance_id: int, command: str, check,
-                 expected_version: int | None) -> tuple[Instance, LiveState]:
+    def _execute(
+        self,
+        session: Session,
+        actor: Actor,
+        instance_id: int,
+        command: str,
+        check,
+        expected_version: int | None,
+    ) -> tuple[Instance, LiveState]:
         """Apply one command inside ``session``'s transaction; the caller commits, then caches."""
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
         if expected_version is not None and instance.version != expected_version:
-            raise Conflict("This dossier changed since you opened it: reload it and try again",
-                           instance_id=instance_id)
+            raise Conflict(
+                "This dossier changed since you opened it: reload it and try again", instance_id=instance_id
+            )
         if instance.status != "running":
             raise Conflict("This dossier is closed", instance_id=instance_id)
         state = self._load(session, instance)
@@ -260,11 +307,15 @@ class WorkflowEngine:
             self._record(session, instance, state, command, actor, now, payload)
             session.flush()
         except StaleDataError as err:
-            raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
-                           instance_id=instance_id) from err
+            raise Conflict(
+                "Someone else changed this dossier at the same time: reload it and try again",
+                instance_id=instance_id,
+            ) from err
         except IntegrityError as err:
-            raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
-                           instance_id=instance_id) from err
+            raise Conflict(
+                "Someone else changed this dossier at the same time: reload it and try again",
+                instance_id=instance_id,
+            ) from err
         except EngineError as err:
             err.instance_id = err.instance_id or instance_id
             raise
@@ -298,8 +349,15 @@ class WorkflowEngine:
             previous_tasks = inbox.current(session, instance.id)
         state.projections = {
             "timers": timers.refresh(session, instance.id, pending, known.get("timers")),
-            "tasks": inbox.refresh(session, instance, ready, state.claims, instance.next_timer_at, now,
-                                   previous_tasks if command != commands.START else {}),
+            "tasks": inbox.refresh(
+                session,
+                instance,
+                ready,
+                state.claims,
+                instance.next_timer_at,
+                now,
+                previous_tasks if command != commands.START else {},
+            ),
         }
         new_tasks = inbox.opened(previous_tasks, ready)
         if new_tasks:
@@ -329,8 +387,10 @@ class WorkflowEngine:
 
     def _authorize_task(self, actor: Actor, instance: Instance, state: LiveState, human) -> None:
         if not actor.has(human.role):
-            raise Forbidden(f"The step {human.name!r} is for the role {human.role}; you do not hold it",
-                            bpmn_id=human.bpmn_id)
+            raise Forbidden(
+                f"The step {human.name!r} is for the role {human.role}; you do not hold it",
+                bpmn_id=human.bpmn_id,
+            )
         if human.assignee is not None and human.assignee != actor.login:
             raise Forbidden(f"The step {human.name!r} is assigned to someone else", bpmn_id=human.bpmn_id)
         if human.role not in REGIONAL_ROLES and human.assignee is None and instance.epci not in actor.epci:
@@ -365,7 +425,10 @@ class WorkflowEngine:
             state = self._peek(session, instance)
             if instance.status != "running":
                 return []
-            return [TaskView.of(human, state.claims.get(human.ref)) for human in runtime.ready_human_tasks(state.wf)]
+            return [
+                TaskView.of(human, state.claims.get(human.ref))
+                for human in runtime.ready_human_tasks(state.wf)
+            ]
 
     def _peek(self, session: Session, instance: Instance) -> LiveState:
         """The cached state if still current, else load it and cache it (never mutate the result)."""
@@ -383,7 +446,9 @@ class WorkflowEngine:
             if instance is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
             models = self.deployments.models(session, instance.deployment_id)
-            wf = self.serializer.loads(instance.state, models.spec, models.subprocess_specs, self.script_engine)
+            wf = self.serializer.loads(
+                instance.state, models.spec, models.subprocess_specs, self.script_engine
+            )
             return LiveState(wf, dict(instance.claims or {}))
 
     def current_forms(self) -> dict[str, dict]:
@@ -398,7 +463,9 @@ class WorkflowEngine:
         """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
         with self.db.sessions() as session:
             # A serializer without the task cache: replay recomputes every state from scratch.
-            return verify_all(session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False))
+            return verify_all(
+                session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False)
+            )
 
     def now(self) -> datetime:
         return self.clock.now()

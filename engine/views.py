@@ -26,7 +26,16 @@ class TaskView:
 
     @classmethod
     def of(cls, human: HumanTask, claimed_by: str | None) -> TaskView:
-        return cls(ref=human.ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
-                   assignee=human.assignee, claimed_by=claimed_by, form=human.form, ui_form=human.ui_form,
-                   form_variable=human.form_variable, instructions=human.instructions,
-                   data=copy.deepcopy(human.task.data))
+        return cls(
+            ref=human.ref,
+            bpmn_id=human.bpmn_id,
+            name=human.name,
+            role=human.role,
+            assignee=human.assignee,
+            claimed_by=claimed_by,
+            form=human.form,
+            ui_form=human.ui_form,
+            form_variable=human.form_variable,
+            instructions=human.instructions,
+            data=copy.deepcopy(human.task.data),
+        )

@@ -1,1 +1,63 @@
-"""The DSDT web application (Flask). The engine is a library it calls."""
+"""The DSDT web application (Flask). The engine is a library it calls.
+
+:func:`create_app` loads the defaults, then the ``DSDT_`` environment variables, then the test
+mapping; it builds one :class:`~engine.WorkflowEngine` (``app.extensions["dsdt_engine"]``) and
+registers one blueprint per user group.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def select_locale() -> str:
+    return session.get("lang") or "fr"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from . import access, admin, auth, config, dossiers, errors, filters, inbox
+    from .services import build
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_mapping(config.from_env())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+
+    services = build(app.config, app.config.get("DSDT_ENGINE"))
+    app.extensions["dsdt"] = services
+    app.extensions["dsdt_engine"] = services.engine
+
+    csrf.init_app(app)
+    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    filters.register(app)
+    errors.register(app)
+    app.before_request(access.load_user)
+
+    @app.context_processor
+    def layout():
+        return {"account": g.get("account"), "lang": select_locale(), "nav": filters.navigation(g.get("account"))}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    for module in (auth, inbox, dossiers, admin):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", "index", auth.home)
+    return app

@@ -80,7 +80,8 @@ def simulate(applications: int, seed: int, as_json: bool, database: str | None, 
 
 
 def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> dict:
-    from engine.simulation import DurableDriver, MemoryDriver, simulate as run
+    from engine.simulation import DurableDriver, MemoryDriver
+    from engine.simulation import simulate as run
 
     code, libelle, data = campaigns_api.historical_campaign()
     start = datetime(2014, 9, 1, 8, tzinfo=UTC)

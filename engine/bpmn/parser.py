@@ -72,8 +72,12 @@ class ParsedModels:
 
 def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -> Invalid:
     file = getattr(err, "file_name", None) or default_file
-    return Invalid(f"Invalid model: {err}", file=file, bpmn_id=getattr(err, "id", None),
-                   line=getattr(err, "line_number", None) or None)
+    return Invalid(
+        f"Invalid model: {err}",
+        file=file,
+        bpmn_id=getattr(err, "id", None),
+        line=getattr(err, "line_number", None) or None,
+    )
 
 
 def _parse_xml(name: str, content: bytes):
@@ -134,19 +138,29 @@ def _check_tasks(models: ParsedModels) -> None:
         file = getattr(process, "file", None)
         lane = getattr(task_spec, "lane", None)
         if lane is not None and lane not in LANE_ROLES:
-            raise Invalid(f"Unknown lane {lane!r}: lanes must be one of {', '.join(LANE_ROLES)}",
-                          file=file, bpmn_id=task_spec.bpmn_id)
+            raise Invalid(
+                f"Unknown lane {lane!r}: lanes must be one of {', '.join(LANE_ROLES)}",
+                file=file,
+                bpmn_id=task_spec.bpmn_id,
+            )
         if isinstance(task_spec, UserTaskMixin):
             models.user_tasks[task_spec.bpmn_id] = task_spec
             if lane is None or LANE_ROLES.get(lane) is None:
-                raise Invalid("A user task must sit in a lane naming a role", file=file,
-                              bpmn_id=task_spec.bpmn_id)
+                raise Invalid(
+                    "A user task must sit in a lane naming a role", file=file, bpmn_id=task_spec.bpmn_id
+                )
             props = (task_spec.extensions or {}).get("properties", {})
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
                 ref = props.get(key)
                 if ref and ref not in models.forms:
-                    raise Invalid(f"{key} refers to {ref!r}, which is not in forms/", file=file,
-                                  bpmn_id=task_spec.bpmn_id)
+                    raise Invalid(
+                        f"{key} refers to {ref!r}, which is not in forms/",
+                        file=file,
+                        bpmn_id=task_spec.bpmn_id,
+                    )
             if not props.get("formJsonSchemaFilename"):
-                raise Invalid("A user task needs a formJsonSchemaFilename property", file=file,
-                              bpmn_id=task_spec.bpmn_id)
+                raise Invalid(
+                    "A user task needs a formJsonSchemaFilename property",
+                    file=file,
+                    bpmn_id=task_spec.bpmn_id,
+                )

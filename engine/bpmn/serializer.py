@@ -9,15 +9,19 @@ run on load.
 
 from __future__ import annotations
 
-import orjson
-from copy import deepcopy
 import weakref
+from copy import deepcopy
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -63,8 +67,9 @@ class FinishedTaskCachingConverter(TaskConverter):
 
     def to_dict(self, task):
         parent = task.parent
-        if not task.has_state(TaskState.FINISHED_MASK) or (parent is not None and
-                                                          not parent.has_state(TaskState.FINISHED_MASK)):
+        if not task.has_state(TaskState.FINISHED_MASK) or (
+            parent is not None and not parent.has_state(TaskState.FINISHED_MASK)
+        ):
             return super().to_dict(task)
         key = (task.state, task.last_state_change, len(task.children))
         hit = self._cache.get(task)

@@ -30,7 +30,9 @@ class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
         if _due(my_task) is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             # Normalise once so the timer table and the journal hold one canonical UTC instant.
-            my_task.internal_data["event_value"] = TimerEventDefinition.parse_time_or_duration(value).isoformat()
+            my_task.internal_data["event_value"] = TimerEventDefinition.parse_time_or_duration(
+                value
+            ).isoformat()
         if TimerEventDefinition.get_datetime(_due(my_task)) <= command_time():
             my_task.internal_data["event_fired"] = True
         return my_task.internal_data.get("event_fired", False)
@@ -53,8 +55,10 @@ class ClockedDurationTimerEventDefinition(DurationTimerEventDefinition):
 
 def clocked(definition):
     """Return the clocked equivalent of a parsed timer definition (others unchanged)."""
-    for base, clocked_class in ((TimeDateEventDefinition, ClockedTimeDateEventDefinition),
-                                (DurationTimerEventDefinition, ClockedDurationTimerEventDefinition)):
+    for base, clocked_class in (
+        (TimeDateEventDefinition, ClockedTimeDateEventDefinition),
+        (DurationTimerEventDefinition, ClockedDurationTimerEventDefinition),
+    ):
         if type(definition) is base:
             return clocked_class(definition.name, definition.expression, description=definition.description)
     return definition

@@ -102,7 +102,7 @@ class Instance(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     jury_type: Mapped[str | None] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # large: read only when not cached
     serializer_version: Mapped[str] = mapped_column(String(10))
     claims: Mapped[dict] = mapped_column(JSON, default=dict)  # task ref → login
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -247,8 +247,10 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_notification_login", "login", "created_at"),
-                      Index("ix_notification_role", "role", "epci", "created_at"))
+    __table_args__ = (
+        Index("ix_notification_login", "login", "created_at"),
+        Index("ix_notification_role", "role", "epci", "created_at"),
+    )
 
 
 class OutboxEmail(Base):

@@ -48,15 +48,27 @@ def decide(bpmn_id: str, data: dict, rng: random.Random, today: date, profile: P
         return {"decision": _pick(rng, {"adequate": 85, "a_completer": 8, "non_adequate": 7})}
     if bpmn_id == "recevabilite":
         decision = _pick(rng, {"recevable": 70, "incomplet": 22, "irrecevable": 8})
-        form = {"decision": decision,
-                "mobilisation_habitants": "reelle" if rng.random() < 0.88 else "insuffisante",
-                "date_limite_reponse": (today + timedelta(days=15)).isoformat()}
+        form = {
+            "decision": decision,
+            "mobilisation_habitants": "reelle" if rng.random() < 0.88 else "insuffisante",
+            "date_limite_reponse": (today + timedelta(days=15)).isoformat(),
+        }
         return form
     if bpmn_id in ("examen_territorial", "examen_regional"):
         if rng.random() < 0.08:
             return {"conflit_interet": True}
-        return {"conflit_interet": False, **{criterion: _score(rng, profile.quality) for criterion in (
-            "qualite_inventivite", "partenariat", "mise_en_reseau", "gouvernance_evaluation")}}
+        return {
+            "conflit_interet": False,
+            **{
+                criterion: _score(rng, profile.quality)
+                for criterion in (
+                    "qualite_inventivite",
+                    "partenariat",
+                    "mise_en_reseau",
+                    "gouvernance_evaluation",
+                )
+            },
+        }
     if bpmn_id == "confirmation_president":
         computed = data.get("avis_calcule", "defavorable")
         final = computed if rng.random() < 0.95 else _pick(rng, {"favorable": 1, "defavorable": 1})

@@ -73,8 +73,16 @@ class MemoryDriver:
 
     def start(self, porteur: Actor, campaign_code: str) -> int:
         key = len(self.states) + 1
-        payload = {"data": {"porteur": porteur.login, "dossier_ref": f"{campaign_code}-{key:05d}", "issue": None,
-                            "motif_fin": None, "passage_jury": 1, "campagne": self.campaign}}
+        payload = {
+            "data": {
+                "porteur": porteur.login,
+                "dossier_ref": f"{campaign_code}-{key:05d}",
+                "issue": None,
+                "motif_fin": None,
+                "passage_jury": 1,
+                "campagne": self.campaign,
+            }
+        }
         with at(self.clock.now()):
             self.states[key] = commands.new_state(self.models, self.script_engine, payload)
         self.commands += 1
@@ -125,4 +133,3 @@ class MemoryDriver:
         wf = self.states[key].wf
         data = runtime.current_data(wf)
         return runtime.is_finished(wf), data.get("issue"), data.get("jury_type")
-

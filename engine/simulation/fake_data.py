@@ -11,8 +11,24 @@ import random
 import re
 from datetime import date, timedelta
 
-WORDS = ("projet", "quartier", "habitants", "jeunes", "atelier", "jardin", "partagé", "insertion", "santé",
-         "citoyenneté", "médiation", "numérique", "solidarité", "culture", "énergie", "emploi")
+WORDS = (
+    "projet",
+    "quartier",
+    "habitants",
+    "jeunes",
+    "atelier",
+    "jardin",
+    "partagé",
+    "insertion",
+    "santé",
+    "citoyenneté",
+    "médiation",
+    "numérique",
+    "solidarité",
+    "culture",
+    "énergie",
+    "emploi",
+)
 _CLASS = re.compile(r"\[([^\]]+)\]|(.)")
 
 

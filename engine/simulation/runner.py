@@ -32,10 +32,15 @@ class SimulationResult:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"applications": self.applications, "final_states": self.final_states, "jury": self.jury,
-                "commands": self.commands, "seconds": round(self.seconds, 3),
-                "commands_per_second": round(self.commands / self.seconds, 1) if self.seconds else None,
-                "unfinished": self.unfinished}
+        return {
+            "applications": self.applications,
+            "final_states": self.final_states,
+            "jury": self.jury,
+            "commands": self.commands,
+            "seconds": round(self.seconds, 3),
+            "commands_per_second": round(self.commands / self.seconds, 1) if self.seconds else None,
+            "unfinished": self.unfinished,
+        }
 
 
 def _actor(view, epci: str | None, porteur: str) -> Actor:
@@ -46,8 +51,15 @@ def _actor(view, epci: str | None, porteur: str) -> Actor:
     return Actor(login, frozenset({view.role}), scope)
 
 
-def simulate(driver, forms: dict[str, dict], campaign_code: str, applications: int, seed: int,
-             start: datetime, arrival_days: float = 80.0) -> SimulationResult:
+def simulate(
+    driver,
+    forms: dict[str, dict],
+    campaign_code: str,
+    applications: int,
+    seed: int,
+    start: datetime,
+    arrival_days: float = 80.0,
+) -> SimulationResult:
     """Run ``applications`` applications through ``driver`` on its fixed clock."""
     rng = random.Random(seed)
     began = time.perf_counter()
@@ -103,5 +115,11 @@ def simulate(driver, forms: dict[str, dict], campaign_code: str, applications: i
         finals[outcome] += 1
         if jury_type:
             jury[jury_type] += 1
-    return SimulationResult(applications, dict(sorted(finals.items())), dict(jury), driver.commands,
-                            time.perf_counter() - began, unfinished)
+    return SimulationResult(
+        applications,
+        dict(sorted(finals.items())),
+        dict(jury),
+        driver.commands,
+        time.perf_counter() - began,
+        unfinished,
+    )

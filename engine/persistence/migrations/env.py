@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the engine handed over by :class:`engine.persistence.db.Database`."""
+"""Alembic environment: runs migrations on the engine that engine.persistence.db.Database hands over."""
 
 from alembic import context
 from sqlalchemy import create_engine
@@ -9,7 +9,10 @@ config = context.config
 engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
 
 with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     with context.begin_transaction():
         context.run_migrations()

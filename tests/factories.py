@@ -1,0 +1,106 @@
+"""Test helpers: actors of every role and a driver that walks an application step by step."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from engine import Actor, WorkflowEngine
+from engine.campaigns import JURYS
+from engine.simulation.fake_data import generate
+
+CAMPAIGN = "DSDT-2014"
+PORTEUR = Actor("asso.alpha", frozenset({"porteur"}))
+OTHER_PORTEUR = Actor("asso.beta", frozenset({"porteur"}))
+INSTRUCTEUR = Actor("instructeur.region", frozenset({"instructeur"}))
+CONVENTIONS = Actor("conventions.region", frozenset({"service_conventions"}))
+
+
+def technicien(role: str, epci: str) -> Actor:
+    return Actor(f"{role}.{epci.lower()}", frozenset({role}), frozenset({epci}))
+
+
+class Walker:
+    """Completes an application's steps with valid generated data plus the test's decisions."""
+
+    def __init__(self, engine: WorkflowEngine, clock, seed: int = 0):
+        self.engine = engine
+        self.clock = clock
+        self.forms = engine.current_forms()
+        self.rng = random.Random(seed)
+
+    def start(self, porteur: Actor = PORTEUR) -> int:
+        self.porteur = porteur
+        return self.engine.start(porteur, CAMPAIGN)
+
+    def steps(self, iid: int) -> list[str]:
+        return [view.bpmn_id for view in self.engine.task_views(iid)]
+
+    def view(self, iid: int, bpmn_id: str):
+        views = [view for view in self.engine.task_views(iid) if view.bpmn_id == bpmn_id]
+        assert views, f"{bpmn_id} is not open; open steps: {self.steps(iid)}"
+        return views[0]
+
+    def actor_for(self, view, epci: str | None) -> Actor:
+        if view.role == "porteur":
+            return self.porteur
+        if view.assignee:
+            return Actor(view.assignee, frozenset({view.role}))
+        if view.role in ("technicien_commune", "technicien_epci"):
+            return technicien(view.role, epci)
+        return Actor(f"{view.role}.region", frozenset({view.role}))
+
+    def form(self, view, **decisions) -> dict:
+        data = generate(self.forms[view.form], self.rng, self.clock.now().date())
+        data.update(decisions)
+        return data
+
+    def do(self, iid: int, bpmn_id: str, days: float = 1, **decisions) -> None:
+        """Advance the clock by ``days`` then complete the open step ``bpmn_id``."""
+        self.clock.advance(days=days)
+        view = self.view(iid, bpmn_id)
+        self.engine.complete(self.actor_for(view, view.data.get("epci")), iid, view.ref,
+                             self.form(view, **decisions))
+
+    def jury(self, iid: int, score: int = 4, conflicts: int = 0) -> None:
+        """Every open jury examination: the first ``conflicts`` members declare a conflict."""
+        self.clock.advance(days=1)
+        views = [view for view in self.engine.task_views(iid) if view.bpmn_id.startswith("examen_")]
+        assert views, f"no jury examination open; open steps: {self.steps(iid)}"
+        for n, view in enumerate(views):
+            if n < conflicts:
+                decisions = {"conflit_interet": True}
+            else:
+                decisions = {"conflit_interet": False, "qualite_inventivite": score, "partenariat": score,
+                             "mise_en_reseau": score, "gouvernance_evaluation": score}
+            self.engine.complete(self.actor_for(view, None), iid, view.ref, self.form(view, **decisions))
+
+    def through_contact(self, iid: int, epci: str = "CAB") -> None:
+        self.do(iid, "contact", epci=epci)
+        self.do(iid, "avis_commune", avis="favorable")
+        self.do(iid, "verification_contact", decision="adapte")
+
+    def through_fiche(self, iid: int) -> None:
+        self.do(iid, "fiche")
+        self.do(iid, "adequation_epci", decision="adequate")
+
+    def through_dossier(self, iid: int) -> None:
+        self.do(iid, "dossier")
+        self.do(iid, "recevabilite", decision="recevable", mobilisation_habitants="reelle")
+
+    def through_decision_and_convention(self, iid: int) -> None:
+        self.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)
+        self.do(iid, "redaction_convention")
+        self.do(iid, "signature_porteur", accepte=True)
+        self.do(iid, "signature_region")
+        self.do(iid, "notification_convention")
+
+    def response_date(self, days: int) -> str:
+        return (self.clock.now() + timedelta(days=days)).date().isoformat()
+
+    def outcome(self, iid: int) -> tuple[str, str | None, str | None]:
+        row = self.engine.instance(iid)
+        return row.status, row.outcome, row.jury_type
+
+
+TERRITORIAL_MEMBERS = JURYS["territoriaux"]["CAB"]["membres"]

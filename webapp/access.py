@@ -1,0 +1,127 @@
+"""Who may do what: the login and role decorators and the ONE dossier scope check.
+
+Every view that shows or changes a dossier goes through :func:`load_dossier_or_404`; every view
+of a user group is wrapped in :func:`roles_required`. Templates never decide permissions: they
+receive what these functions decided.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g, redirect, request, session, url_for
+
+from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles
+
+from .services import services
+
+#: roles that see every dossier
+SEE_ALL = frozenset({roles.INSTRUCTEUR, roles.SERVICE_CONVENTIONS, roles.AUDITOR, roles.ADMIN, roles.PROCESS_OWNER})
+TECHNICIENS = frozenset({roles.TECHNICIEN_COMMUNE, roles.TECHNICIEN_EPCI})
+JURY = frozenset({roles.JURY_TERRITORIAL, roles.JURY_REGIONAL, roles.PRESIDENT_JURY})
+#: every role that works in the inbox
+STAFF = frozenset(roles.ALL_ROLES) - {roles.PORTEUR}
+
+
+def load_user() -> None:
+    """Put the logged-in account (or None) on ``g`` (a before-request hook)."""
+    g.account = None
+    login = session.get("login")
+    if login:
+        account = services().accounts.find(login)
+        if account is None or not account.active:
+            session.clear()
+        else:
+            g.account = account
+
+
+def current_account() -> Account | None:
+    return g.get("account")
+
+
+def current_actor() -> Actor:
+    account = current_account()
+    if account is None:
+        abort(401)
+    return account.actor
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_account() is None:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def roles_required(*allowed: str):
+    """Login required, and at least one of ``allowed`` roles (403 with a clear page otherwise)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            account = current_account()
+            if account is None:
+                return redirect(url_for("auth.login",
+                                        next=request.full_path if request.method == "GET" else None))
+            if not set(allowed) & set(account.roles):
+                raise Forbidden("Cette page est réservée à d'autres rôles que les vôtres.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
+    if not dossier.jury_type:
+        return False  # the dossier has not reached the jury yet
+    jurys = services().queries.campaign(dossier.campaign_code).data.get("jurys", {})
+    territorial = jurys.get("territoriaux", {}).get(dossier.epci or "", {})
+    regional = jurys.get("regional", {})
+
+    def member(jury: dict) -> bool:
+        return actor.login in jury.get("membres", ()) or actor.login == jury.get("president")
+
+    return member(territorial) or (dossier.jury_type == "regional" and member(regional))
+
+
+def can_see(actor: Actor, dossier: DossierSummary) -> bool:
+    """The scope rule, stated once."""
+    if actor.has(roles.PORTEUR) and dossier.porteur == actor.login:
+        return True
+    if actor.roles & SEE_ALL:
+        return True
+    if actor.roles & TECHNICIENS and dossier.epci in actor.epci:
+        return True
+    if actor.roles & JURY and _jury_member(actor, dossier):
+        return not services().queries.declared_conflict(dossier.id, actor.login)
+    return False
+
+
+def load_dossier_or_404(instance_id: int) -> DossierSummary:
+    """The dossier if the current person may see it. A porteur gets 404 for any other porteur's dossier
+    (its existence is not revealed); staff out of scope get a 403 page."""
+    actor = current_actor()
+    try:
+        dossier = services().queries.dossier(instance_id)
+    except NotFound:
+        abort(404)
+    if can_see(actor, dossier):
+        return dossier
+    if not actor.roles & STAFF:
+        abort(404)
+    raise Forbidden("Ce dossier est hors de votre périmètre (EPCI, session de jury ou conflit d'intérêts déclaré).")
+
+
+def can_do(actor: Actor, dossier: DossierSummary, role: str, assignee: str | None, claimed_by: str | None) -> bool:
+    """Whether ``actor`` may work on an open step (the engine checks it again on the command)."""
+    if not actor.has(role):
+        return False
+    if assignee is not None and assignee != actor.login:
+        return False
+    if claimed_by is not None and claimed_by != actor.login:
+        return False
+    return role in roles.REGIONAL_ROLES or assignee is not None or dossier.epci in actor.epci

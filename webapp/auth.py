@@ -1,0 +1,77 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from engine import AccountLocked, LoginFailed, roles
+
+from .access import current_account
+from .filters import when
+from .services import services
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home():
+    account = current_account()
+    if account is None:
+        return redirect(url_for("auth.login"))
+    if set(account.roles) - {roles.PORTEUR}:
+        return redirect(url_for("inbox.index"))
+    return redirect(url_for("dossiers.mine"))
+
+
+@bp.route("/connexion", methods=("GET", "POST"))
+def login():
+    error, status = None, 200
+    login_value = ""
+    if request.method == "POST":
+        login_value = request.form.get("login", "").strip()
+        password = request.form.get("password", "")
+        try:
+            account = services().accounts.authenticate(login_value, password)
+        except AccountLocked as err:
+            error, status = _("Trop d'essais infructueux : ce compte est verrouillé jusqu'à %(until)s. "
+                              "Réessayez ensuite ou demandez à l'administrateur.", until=when(err.until)), 429
+        except LoginFailed:
+            error, status = _("Identifiant ou mot de passe incorrect."), 401
+        else:
+            lang = session.get("lang")
+            session.clear()
+            session["login"] = account.login
+            if lang:
+                session["lang"] = lang
+            session.permanent = False
+            return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+    return render_template("auth/login.html", error=error, login_value=login_value), status
+
+
+@bp.route("/deconnexion", methods=("POST",))
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/langue", methods=("POST",))
+def language():
+    lang = request.form.get("lang")
+    if lang in ("fr", "en"):
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")) or url_for("index"))

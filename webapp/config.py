@@ -1,0 +1,58 @@
+"""Web settings: defaults, then ``DSDT_`` environment variables. Only this module reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "DSDT_DATABASE_URL": None,  # None: the engine's embedded SQLite under instance/
+    "DSDT_SMTP_HOST": None,
+    "DSDT_SMTP_PORT": 25,
+    "DSDT_SMTP_SENDER": "dsdt@localhost",
+    "DSDT_SMTP_USERNAME": None,
+    "DSDT_SMTP_PASSWORD": None,
+    "DSDT_SMTP_STARTTLS": False,
+    "DSDT_INBOX_PER_PAGE": 25,
+    "DSDT_TIMER_WORKER": False,  # True: an in-process thread fires due timers (the embedded default)
+    "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,  # a whole form with attachments
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "LANGUAGES": ("fr", "en"),
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "oui": True, "0": False, "false": False, "no": False, "non": False}
+
+
+def from_env(environ=None) -> dict:
+    """``DSDT_*`` variables (and ``SECRET_KEY``), converted to the type of their default."""
+    env = os.environ if environ is None else environ
+    found = {}
+    for key, default in DEFAULTS.items():
+        if key in env:
+            raw = env[key]
+            if isinstance(default, bool):
+                found[key] = _BOOL.get(raw.lower(), False)
+            elif isinstance(default, int):
+                found[key] = int(raw)
+            else:
+                found[key] = raw
+    if env.get("DSDT_SECRET_KEY"):
+        found["SECRET_KEY"] = env["DSDT_SECRET_KEY"]
+    if env.get("DSDT_SESSION_COOKIE_SECURE"):
+        found["SESSION_COOKIE_SECURE"] = _BOOL.get(env["DSDT_SESSION_COOKIE_SECURE"].lower(), False)
+    return found
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The secret key kept in ``instance/secret_key`` (created once, never in the repository)."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,224 @@
+"""Demo data for ``dsdt run``: campaigns, one account per role, applications at every stage.
+
+The historical 2014-2015 campaign is run to its end by the simulator on a virtual clock (so
+auditors have a real history); the open campaign gets a few applications driven by engine
+commands, stopped at each step, so every inbox has something. Idempotent: nothing is redone
+when the demo administrator already exists.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, roles
+
+from .services import Services
+
+DEMO_PASSWORD = "demo-dsdt-2024"
+EPCI_CODES = ("CAB", "CAAC", "CAVM")
+#: a tiny valid PDF, used for every attachment of the demo dossiers
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
+    """(login, full name, roles, EPCI scope) of every demo account."""
+    users = [
+        ("admin", "Administratrice DSDT", [roles.ADMIN], []),
+        ("process.owner", "Responsable du processus", [roles.PROCESS_OWNER], []),
+        ("auditeur", "Auditeur", [roles.AUDITOR], []),
+        ("instructeur1", "Instructrice Région", [roles.INSTRUCTEUR], []),
+        ("instructeur2", "Instructeur Région", [roles.INSTRUCTEUR], []),
+        ("conventions1", "Service conventions", [roles.SERVICE_CONVENTIONS], []),
+        ("conventions2", "Service conventions (2)", [roles.SERVICE_CONVENTIONS], []),
+    ]
+    for code in EPCI_CODES:
+        low = code.lower()
+        users.append((f"tech.commune.{low}", f"Technicien commune ({code})", [roles.TECHNICIEN_COMMUNE], [code]))
+        users.append((f"tech.epci.{low}", f"Chef de projet EPCI ({code})", [roles.TECHNICIEN_EPCI], [code]))
+    jurys = campaigns_api.JURYS
+    members: dict[str, tuple[set, set]] = {}
+    for epci, jury in jurys["territoriaux"].items():
+        for login in jury["membres"]:
+            held, scope = members.setdefault(login, (set(), set()))
+            held.add(roles.JURY_TERRITORIAL)
+            scope.add(epci)
+        members[jury["president"]][0].add(roles.PRESIDENT_JURY)
+    for login in jurys["regional"]["membres"]:
+        members.setdefault(login, (set(), set()))[0].add(roles.JURY_REGIONAL)
+    members.setdefault(jurys["regional"]["president"], (set(), set()))[0].add(roles.PRESIDENT_JURY)
+    for login, (held, scope) in sorted(members.items()):
+        users.append((login, f"Élu(e) {login.split('.', 1)[1]}", sorted(held), sorted(scope)))
+    for n in range(1, 5):
+        users.append((f"porteur{n}", f"Association démo {n}", [roles.PORTEUR], []))
+    return users
+
+
+def ensure_campaigns(engine: WorkflowEngine, today: date) -> str:
+    """Save the historical (closed) and the open campaign; return the open one's code."""
+    code, libelle, data = campaigns_api.historical_campaign()
+    engine.save_campaign(code, libelle, data, is_open=False)
+    code, libelle, data = campaigns_api.open_campaign(today)
+    engine.save_campaign(code, libelle, data, is_open=True)
+    return code
+
+
+# -- driving applications --------------------------------------------------------------------------
+
+#: decisions that keep an application on the happy path
+HAPPY = {
+    "avis_commune": {"avis": "favorable"},
+    "verification_contact": {"decision": "adapte"},
+    "adequation_epci": {"decision": "adequate"},
+    "recevabilite": {"decision": "recevable", "mobilisation_habitants": "reelle"},
+    "examen_territorial": {"conflit_interet": False, "qualite_inventivite": 4, "partenariat": 4,
+                           "mise_en_reseau": 3, "gouvernance_evaluation": 4},
+    "examen_regional": {"conflit_interet": False, "qualite_inventivite": 4, "partenariat": 3,
+                        "mise_en_reseau": 4, "gouvernance_evaluation": 4},
+    "confirmation_president": {"avis_final": "favorable"},
+    "commission_permanente": {"decision": "accorde"},
+    "signature_porteur": {"accepte": True},
+}
+
+
+class DemoDriver:
+    """Completes the open steps of demo applications with generated data and chosen decisions."""
+
+    def __init__(self, services: Services, seed: int = 7):
+        from engine.simulation.fake_data import generate
+
+        self.svc = services
+        self.engine = services.engine
+        self.generate = generate
+        self.rng = random.Random(seed)
+        self.forms = self.engine.current_forms()
+
+    def actor_for(self, view, dossier_epci: str | None, porteur: str) -> Actor:
+        if view.role == roles.PORTEUR:
+            return Actor(porteur, frozenset({roles.PORTEUR}))
+        if view.assignee:
+            return self.svc.accounts.get(view.assignee).actor
+        local = view.role not in roles.REGIONAL_ROLES
+        for account in self.svc.accounts.with_role(view.role):
+            if not local or dossier_epci in account.epci:
+                return account.actor
+        raise LookupError(f"no demo account for {view.role} in {dossier_epci}")
+
+    def _attachments(self, value, instance_id: int, login: str):
+        if isinstance(value, dict):
+            return {k: self._attachments(v, instance_id, login) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._attachments(v, instance_id, login) for v in value]
+        if isinstance(value, str) and value.startswith("sha256:"):
+            return self.svc.attachments.store(instance_id, "piece-jointe.pdf", DEMO_PDF, login).ref
+        return value
+
+    def form_for(self, view, instance_id: int, login: str, overrides: dict) -> dict:
+        today = self.engine.now().date()
+        form = self.generate(self.forms[view.form], self.rng, today)
+        if view.bpmn_id == "fiche":
+            form["priorite"] = self.rng.choice(view.data["campagne"]["epci"][view.data["epci"]]["priorites"])
+        if view.bpmn_id == "recevabilite":
+            form["date_limite_reponse"] = (today + timedelta(days=15)).isoformat()
+        for key in ("date_commission", "date_signature", "date_notification"):
+            if key in form:
+                form[key] = today.isoformat()
+        if view.bpmn_id == "confirmation_president":
+            form["montant_propose"] = float(view.data.get("fiche", {}).get("montant_demande") or 10_000)
+        form.update(HAPPY.get(view.bpmn_id, {}))
+        form.update(overrides.get(view.bpmn_id, {}))
+        return self._attachments(form, instance_id, login)
+
+    def advance(self, instance_id: int, porteur: str, stop_at: str | None, overrides: dict | None = None,
+                limit: int = 40) -> None:
+        """Complete steps until one named ``stop_at`` is open (``None``: until the end)."""
+        overrides = overrides or {}
+        for _ in range(limit):
+            views = self.engine.task_views(instance_id)
+            if not views or any(view.bpmn_id == stop_at for view in views):
+                return
+            view = views[0]
+            epci = self.engine.instance(instance_id).epci
+            actor = self.actor_for(view, epci, porteur)
+            try:
+                self.engine.complete(actor, instance_id, view.ref, self.form_for(view, instance_id, actor.login,
+                                                                                  overrides))
+            except Conflict:
+                return
+
+
+#: (stop at, EPCI, decisions overriding the happy path) for the open campaign's demo applications
+STAGES = [
+    ("contact", "CAB", {}),
+    ("avis_commune", "CAVM", {}),
+    ("verification_contact", "CAAC", {}),
+    ("fiche", "CAB", {}),
+    ("adequation_epci", "CAVM", {}),
+    ("dossier", "CAAC", {}),
+    ("recevabilite", "CAB", {}),
+    ("complements", "CAVM", {"recevabilite": {"decision": "incomplet"}}),
+    ("examen_territorial", "CAB", {}),
+    ("examen_regional", "CAAC", {}),
+    ("confirmation_president", "CAVM", {}),
+    ("commission_permanente", "CAB", {}),
+    ("redaction_convention", "CAVM", {}),
+    ("signature_porteur", "CAB", {}),
+    ("signature_region", "CAAC", {}),
+    ("notification_convention", "CAVM", {}),
+    (None, "CAB", {}),  # conventionné
+    (None, "CAVM", {"recevabilite": {"decision": "recevable", "mobilisation_habitants": "insuffisante"}}),
+]
+
+
+def seed_open_campaign(services: Services, campaign_code: str) -> int:
+    driver = DemoDriver(services)
+    count = 0
+    for n, (stop_at, epci, overrides) in enumerate(STAGES):
+        porteur = f"porteur{n % 4 + 1}"
+        instance_id = services.engine.start(Actor(porteur, frozenset({roles.PORTEUR})), campaign_code)
+        overrides = {"contact": {"epci": epci}, **overrides}
+        driver.advance(instance_id, porteur, stop_at, overrides)
+        count += 1
+    # One withdrawn application.
+    porteur = "porteur1"
+    instance_id = services.engine.start(Actor(porteur, frozenset({roles.PORTEUR})), campaign_code)
+    driver.advance(instance_id, porteur, "dossier", {"contact": {"epci": "CAB"}})
+    services.engine.withdraw(Actor(porteur, frozenset({roles.PORTEUR})), instance_id,
+                             "L'association n'a plus les moyens de porter le projet.")
+    return count + 1
+
+
+def simulate_history(database_url: str, root: Path, applications: int = 40) -> dict:
+    """Run the historical campaign to its end on a virtual clock, in the same database."""
+    from engine import EngineConfig
+    from engine.simulation import DurableDriver, simulate
+
+    code, _, _ = campaigns_api.historical_campaign()
+    start = datetime(2014, 9, 1, 8, tzinfo=UTC)
+    clock = FixedClock(start)
+    engine = WorkflowEngine.from_config(EngineConfig(database_url), clock=clock)
+    try:
+        forms = engine.current_forms()
+        return simulate(DurableDriver(engine, clock), forms, code, applications, 2014, start).as_dict()
+    finally:
+        engine.close()
+
+
+def seed(services: Services, root: Path, today: date, history: int = 40, log=print) -> bool:
+    """Set the demo up once; False when it was already there."""
+    engine = services.engine
+    engine.deploy_directory(root, author="dsdt-run", comment="Démonstration")
+    open_code = ensure_campaigns(engine, today)
+    if services.accounts.find("admin") is not None:
+        return False
+    for login, name, held, scope in demo_users():
+        services.accounts.create(login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name,
+                                 email=f"{login}@demo.dsdt.example")
+    if history:
+        result = simulate_history(engine.db.url, root, history)
+        log(f"Campagne historique simulée : {result['applications']} candidatures, {result['final_states']}")
+    count = seed_open_campaign(services, open_code)
+    log(f"Campagne ouverte {open_code} : {count} candidatures de démonstration à toutes les étapes.")
+    return True

@@ -1,0 +1,191 @@
+"""Dossiers: the porteur's space (start, my applications, withdraw), the dossier page, the task page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from io import BytesIO
+
+from engine import Conflict, Forbidden, Invalid, NotFound, roles
+
+from . import forms_bridge
+from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required
+from .services import services
+
+bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
+
+#: steps whose data a porteur may read back (their own forms); staff read every step
+PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "signature_porteur"}
+
+
+@bp.route("/")
+@roles_required(roles.PORTEUR)
+def mine():
+    actor = current_actor()
+    svc = services()
+    dossiers = svc.queries.dossiers_of_porteur(actor.login)
+    campaigns = svc.queries.campaigns(open_only=True)
+    return render_template("dossiers/mine.html", dossiers=dossiers, campaigns=campaigns, now=svc.engine.now())
+
+
+@bp.route("/tous")
+@roles_required(*STAFF)
+def staff_list():
+    actor = current_actor()
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    dossiers, total = services().queries.dossiers_for_staff(actor, epci=request.args.get("epci") or None,
+                                                            campaign=request.args.get("campagne") or None,
+                                                            page=page)
+    return render_template("dossiers/staff_list.html", dossiers=dossiers, total=total, page=page,
+                           pages=max((total + 49) // 50, 1))
+
+
+@bp.route("/nouveau", methods=("POST",))
+@roles_required(roles.PORTEUR)
+def start():
+    actor = current_actor()
+    code = request.form.get("campagne", "")
+    svc = services()
+    instance_id = svc.engine.start(actor, code)
+    flash(_("Candidature créée : décrivez maintenant votre structure et votre idée de projet."), "success")
+    step = next(iter(svc.queries.dossier(instance_id).open_steps), None)
+    if step is not None:
+        return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=step.task_ref))
+    return redirect(url_for("dossiers.show", instance_id=instance_id))
+
+
+def _earlier_steps(dossier, actor, exclude_ref: str | None = None) -> list[dict]:
+    """The data of completed steps, read-only, that this person may read."""
+    svc = services()
+    steps = svc.queries.steps(dossier.deployment_id)
+    forms = svc.queries.forms(dossier.deployment_id)
+    porteur_view = not actor.roles & STAFF
+    shown = []
+    for entry in svc.queries.completed_steps(dossier.id):
+        if entry.task_ref == exclude_ref or entry.bpmn_id not in steps or entry.data is None:
+            continue
+        if porteur_view and entry.bpmn_id not in PORTEUR_STEPS:
+            continue
+        step = steps[entry.bpmn_id]
+        schema = forms.get(step.form or "", {})
+        ui = forms.get(step.ui_form or "", {}) if step.ui_form else {}
+        shown.append({"entry": entry, "name": step.name,
+                      "html": forms_bridge.render_readonly(schema, ui, entry.data)})
+    return shown
+
+
+@bp.route("/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    dossier = load_dossier_or_404(instance_id)
+    actor = current_actor()
+    svc = services()
+    timeline = svc.queries.timeline(instance_id)
+    steps = [{"step": step, "doable": can_do(actor, dossier, step.role, step.assignee, step.claimed_by)}
+             for step in dossier.open_steps]
+    can_withdraw = (dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR))
+    done, current = svc.queries.diagram_marks(instance_id)
+    return render_template("dossiers/show.html", dossier=dossier, steps=steps, timeline=timeline,
+                           earlier=_earlier_steps(dossier, actor), documents=svc.attachments.list(instance_id),
+                           can_withdraw=can_withdraw, done=done, current=current, now=svc.engine.now())
+
+
+@bp.route("/<int:instance_id>/retrait", methods=("POST",))
+@roles_required(roles.PORTEUR)
+def withdraw(instance_id: int):
+    dossier = load_dossier_or_404(instance_id)
+    motif = request.form.get("motif", "").strip()
+    if not motif:
+        flash(_("Indiquez le motif de votre retrait."), "error")
+        return redirect(url_for("dossiers.show", instance_id=dossier.id) + "#retrait")
+    services().engine.withdraw(current_actor(), instance_id, motif)
+    flash(_("Votre candidature est retirée."), "success")
+    return redirect(url_for("dossiers.show", instance_id=instance_id))
+
+
+@bp.route("/<int:instance_id>/documents/<sha>")
+@login_required
+def document(instance_id: int, sha: str):
+    load_dossier_or_404(instance_id)
+    info, content = services().attachments.get(instance_id, sha)
+    return send_file(BytesIO(content), mimetype=info.media_type, as_attachment=True,
+                     download_name=info.filename)
+
+
+# -- the task page -----------------------------------------------------------------------------------
+
+
+def _stale(dossier, message: str | None = None):
+    return render_template("dossiers/stale.html", dossier=dossier, message=message), 409
+
+
+@bp.route("/<int:instance_id>/etape/<path:task_ref>", methods=("GET", "POST"))
+@login_required
+def task(instance_id: int, task_ref: str):
+    dossier = load_dossier_or_404(instance_id)
+    actor = current_actor()
+    svc = services()
+    view = next((v for v in svc.engine.task_views(instance_id) if v.ref == task_ref), None)
+    if view is None:
+        return _stale(dossier)
+    if not can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
+        if view.claimed_by and view.claimed_by != actor.login:
+            raise Conflict(_("%(login)s a pris en charge cette étape.", login=view.claimed_by))
+        raise Forbidden(_("Cette étape est réservée à un autre rôle ou à une autre personne."))
+    forms = svc.queries.forms(dossier.deployment_id)
+    schema = forms[view.form]
+    ui = forms.get(view.ui_form, {}) if view.ui_form else {}
+    data = svc.drafts.load(actor.login, instance_id, task_ref)
+    if data is None:
+        previous = view.data.get(view.form_variable)
+        data = previous if isinstance(previous, dict) else {}
+    errors: dict[str, list[str]] = {}
+    version = dossier.version
+    message, status = None, 200
+    if request.method == "POST":
+        def store(upload):
+            return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
+
+        result = forms_bridge.parse_form(schema, ui, request.form, request.files, prefix="f",
+                                         store_attachment=store)
+        data, errors = result.data, dict(result.errors)
+        if request.form.get("action") == "brouillon":
+            svc.drafts.save(actor.login, instance_id, task_ref, data)
+            flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
+            return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=task_ref))
+        try:
+            expected = int(request.form.get("version", ""))
+        except ValueError:
+            expected = None
+        if not errors:
+            try:
+                svc.engine.complete(actor, instance_id, task_ref, data, expected_version=expected)
+            except Invalid as err:
+                errors = err.errors or {"": [err.message]}
+            except Conflict as err:
+                still_open = any(v.ref == task_ref for v in svc.engine.task_views(instance_id))
+                if not still_open:
+                    return _stale(dossier, err.message)
+                # Only the version moved (another step of the dossier advanced): keep what was typed.
+                message, status = _("Le dossier a changé pendant que vous remplissiez ce formulaire. "
+                                    "Vérifiez vos réponses puis validez à nouveau."), 409
+                version = svc.queries.dossier(instance_id).version
+            except NotFound:
+                return _stale(dossier)
+            else:
+                svc.drafts.discard(actor.login, instance_id, task_ref)
+                flash(_("Étape « %(name)s » validée.", name=view.name), "success")
+                if actor.roles & STAFF:
+                    return redirect(url_for("inbox.index"))
+                return redirect(url_for("dossiers.show", instance_id=instance_id))
+        if errors and status == 200:
+            message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
+    context = {"variables": view.data, "instance_id": instance_id}
+    form_html = forms_bridge.render_form(schema, ui, data, errors, prefix="f", context=context)
+    return render_template("dossiers/task.html", dossier=dossier, view=view, form_html=form_html,
+                           errors=errors, message=message, version=version,
+                           earlier=_earlier_steps(dossier, actor, task_ref),
+                           documents=svc.attachments.list(instance_id)), status

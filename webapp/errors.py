@@ -1,0 +1,71 @@
+"""Engine and HTTP errors → clear French pages, mapped once (the API maps them again for JSON)."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+
+#: engine error class → (HTTP status, title, what to do)
+ENGINE_ERRORS = {
+    NotFound: (404, _l("Introuvable"), _l("Ce que vous cherchez n'existe pas ou ne vous est pas accessible.")),
+    Forbidden: (403, _l("Accès refusé"), _l("Votre rôle ou votre périmètre ne permet pas cette action. "
+                                            "Si vous pensez que c'est une erreur, contactez l'administrateur.")),
+    Conflict: (409, _l("Le dossier a changé"), _l("Quelqu'un a agi sur ce dossier entre-temps, ou une échéance "
+                                                  "est passée. Rechargez le dossier pour voir son étape actuelle.")),
+    Invalid: (400, _l("Données invalides"), _l("Les informations envoyées ne sont pas valides : corrigez-les "
+                                                "et recommencez.")),
+    ScriptFailed: (500, _l("Erreur du modèle de processus"), _l("Une règle du processus a échoué. "
+                                                                "Le responsable du processus a été informé.")),
+}
+
+HTTP_TITLES = {
+    400: (_l("Requête invalide"), _l("La demande n'a pas pu être comprise. Revenez à la page précédente.")),
+    401: (_l("Connexion requise"), _l("Connectez-vous pour accéder à cette page.")),
+    403: (_l("Accès refusé"), _l("Cette page ne vous est pas accessible.")),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
+    405: (_l("Action non permise"), _l("Cette action n'est pas possible sur cette page.")),
+    409: (_l("Conflit"), _l("Le dossier a changé entre-temps : rechargez-le.")),
+    413: (_l("Envoi trop volumineux"), _l("Les fichiers envoyés sont trop gros : réduisez-les et recommencez.")),
+    429: (_l("Trop de tentatives"), _l("Patientez quelques minutes avant de réessayer.")),
+    500: (_l("Erreur interne"), _l("Une erreur inattendue s'est produite. Réessayez plus tard.")),
+}
+
+
+def _page(status: int, title, message, detail: str | None = None):
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           detail=detail, back=request.referrer), status
+
+
+def engine_error(err: EngineError):
+    for cls in type(err).__mro__:
+        if cls in ENGINE_ERRORS:
+            status, title, message = ENGINE_ERRORS[cls]
+            return _page(status, title, message, err.message if status != 500 else None)
+    return _page(500, *HTTP_TITLES[500])
+
+
+def http_error(err: HTTPException):
+    title, message = HTTP_TITLES.get(err.code or 500, HTTP_TITLES[500])
+    return _page(err.code or 500, title, message)
+
+
+def csrf_error(err: CSRFError):
+    return _page(400, _l("Formulaire expiré"), _l("Le formulaire a expiré ou n'a pas été envoyé depuis cette "
+                                                   "application. Rechargez la page et recommencez."))
+
+
+def unexpected_error(err: Exception):
+    # Logged with its traceback by Flask; the person sees a plain page, never a stack trace.
+    return _page(500, *HTTP_TITLES[500])
+
+
+def register(app) -> None:
+    app.register_error_handler(EngineError, engine_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    if not app.testing:
+        app.register_error_handler(Exception, unexpected_error)

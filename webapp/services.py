@@ -1,0 +1,56 @@
+"""The engine and its web-facing services, built once per app and found through ``current_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from engine import (
+    AccountService,
+    AttachmentStore,
+    DraftStore,
+    EngineConfig,
+    NotificationCenter,
+    Queries,
+    SmtpSettings,
+    StoredNotifier,
+    WorkflowEngine,
+)
+
+
+@dataclass
+class Services:
+    engine: WorkflowEngine
+    accounts: AccountService
+    queries: Queries
+    drafts: DraftStore
+    attachments: AttachmentStore
+    notifications: NotificationCenter
+
+
+def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
+    """Services over ``engine`` or over a new engine for ``config`` (schema upgraded)."""
+    if engine is None:
+        base = EngineConfig.from_env()
+        url = config.get("DSDT_DATABASE_URL") or base.database_url
+        engine = WorkflowEngine.from_config(EngineConfig(url, base.script_time_limit, base.script_memory_mb,
+                                                         base.script_workers))
+    # from_config takes no notifier: the web app's stored notifier is set on the engine it built.
+    engine.notifier = StoredNotifier()
+    smtp = None
+    if config.get("DSDT_SMTP_HOST"):
+        smtp = SmtpSettings(config["DSDT_SMTP_HOST"], int(config.get("DSDT_SMTP_PORT") or 25),
+                            config.get("DSDT_SMTP_SENDER") or "dsdt@localhost", config.get("DSDT_SMTP_USERNAME"),
+                            config.get("DSDT_SMTP_PASSWORD"), bool(config.get("DSDT_SMTP_STARTTLS")))
+    return Services(engine, AccountService(engine.db, engine.clock), Queries(engine),
+                    DraftStore(engine.db, engine.clock), AttachmentStore(engine.db, engine.clock),
+                    NotificationCenter(engine.db, engine.clock, smtp))
+
+
+def services() -> Services:
+    return current_app.extensions["dsdt"]
+
+
+def engine() -> WorkflowEngine:
+    return current_app.extensions["dsdt_engine"]
