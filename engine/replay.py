@@ -88,7 +88,8 @@ def verify_instance(
 
 def verify_all(session: Session, deployments, script_engine, serializer) -> VerifyReport:
     report = VerifyReport()
-    for instance in session.scalars(select(Instance).order_by(Instance.id)):
+    for instance_id in session.scalars(select(Instance.id).order_by(Instance.id)).all():
+        instance = session.get(Instance, instance_id)
         report.instances += 1
         result = verify_instance(session, instance, deployments, script_engine, serializer)
         report.chain_ok = report.chain_ok and result.chain_ok

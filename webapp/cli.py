@@ -144,3 +144,42 @@ def verify(as_json: bool, database: str | None) -> None:
             click.echo(f"  {item['ref']} (instance {item['instance']}): {item['problem']}", err=True)
     if report.diverged or not report.chain_ok:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--history", type=click.IntRange(0), default=40, show_default=True,
+              help="Applications of the historical 2014-2015 campaign to simulate on first start.")
+@click.option("--setup-only", is_flag=True, help="Prepare the database and demo data, then exit.")
+def run(host: str, port: int, history: int, setup_only: bool) -> None:
+    """Set up the embedded default (SQLite under instance/, demo data) and serve the web app."""
+    import threading
+    from datetime import date
+
+    from engine.timers import Worker
+
+    from . import create_app, demo
+
+    app = create_app()
+    services = app.extensions["dsdt"]
+    created = demo.seed(services, PROJECT_ROOT, date.today(), history=history, log=click.echo)
+    click.echo("Données de démonstration créées." if created else "Base existante réutilisée.")
+    click.echo(f"Comptes de démonstration (mot de passe pour tous : {demo.DEMO_PASSWORD}) :")
+    for login, _name, held, scope in demo.demo_users():
+        click.echo(f"  {login:24} {', '.join(held)}{' — ' + ', '.join(scope) if scope else ''}")
+    if setup_only:
+        services.engine.close()
+        return
+    worker = Worker(services.engine, interval=5.0)
+    thread = threading.Thread(target=worker.run, name="dsdt-timers", daemon=True)
+    thread.start()
+    click.echo(f"DSDT sur http://{host}:{port}/ (Ctrl-C pour arrêter)")
+    try:
+        from waitress import serve
+    except ImportError:
+        app.run(host=host, port=port, threaded=True)
+    else:
+        serve(app, host=host, port=port, threads=8)
+    worker.stop()
+    services.engine.close()

@@ -56,10 +56,10 @@ def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
     return users
 
 
-def ensure_campaigns(engine: WorkflowEngine, today: date) -> str:
-    """Save the historical (closed) and the open campaign; return the open one's code."""
+def ensure_campaigns(engine: WorkflowEngine, today: date, historical_open: bool = False) -> str:
+    """Save the historical (closed once simulated) and the open campaign; return the open one's code."""
     code, libelle, data = campaigns_api.historical_campaign()
-    engine.save_campaign(code, libelle, data, is_open=False)
+    engine.save_campaign(code, libelle, data, is_open=historical_open)
     code, libelle, data = campaigns_api.open_campaign(today)
     engine.save_campaign(code, libelle, data, is_open=True)
     return code
@@ -210,15 +210,17 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
     """Set the demo up once; False when it was already there."""
     engine = services.engine
     engine.deploy_directory(root, author="dsdt-run", comment="Démonstration")
-    open_code = ensure_campaigns(engine, today)
     if services.accounts.find("admin") is not None:
+        ensure_campaigns(engine, today)
         return False
+    open_code = ensure_campaigns(engine, today, historical_open=bool(history))
     for login, name, held, scope in demo_users():
         services.accounts.create(login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name,
                                  email=f"{login}@demo.dsdt.example")
     if history:
         result = simulate_history(engine.db.url, root, history)
         log(f"Campagne historique simulée : {result['applications']} candidatures, {result['final_states']}")
+        ensure_campaigns(engine, today)  # the 2014-2015 call is closed
     count = seed_open_campaign(services, open_code)
     log(f"Campagne ouverte {open_code} : {count} candidatures de démonstration à toutes les étapes.")
     return True

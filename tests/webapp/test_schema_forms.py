@@ -454,9 +454,9 @@ def test_errors_are_linked_to_their_fields():
     montant = page.control("f-budget-0-montant")
     assert montant["aria-invalid"] == "true"
     assert "supérieure ou égale à 0" in page.elements["f-budget-0-montant-error"]["text"]
-    assert "Ajoutez au moins 1 élément(s)." in page.elements["f-budget-error"]["text"]
+    assert "Ajoutez au moins un élément." in page.elements["f-budget-error"]["text"]
     summary = page.elements["f-error-summary"]["text"]
-    assert "Le formulaire contient 4 erreur(s)" in summary
+    assert "Le formulaire contient 4 erreurs" in summary
     assert "Le budget n'est pas équilibré." in summary
     assert 'href="#f-identite-siret"' in html and 'href="#f-budget-0-montant"' in html
     assert "aria-invalid" not in page.control("f-identite-denomination")
@@ -688,7 +688,7 @@ def test_render_readonly_every_form(name):
             {"type": "string", "maxLength": 3},
             "Ce texte est trop long : 3 caractères au maximum.",
         ),
-        ("[] should be non-empty", {"type": "array", "minItems": 1}, "Ajoutez au moins 1 élément(s)."),
+        ("[] should be non-empty", {"type": "array", "minItems": 1}, "Ajoutez au moins un élément."),
         ("'r' is not one of ['p', 'q']", {}, "Choisissez une valeur dans la liste proposée."),
         (
             "'z' is not valid under any of the given schemas",

@@ -68,7 +68,10 @@ def translate_error(message: str, schema: dict | None = None) -> str:
         return _("La valeur doit être inférieure ou égale à %(limit)s.", limit=_number(match.group(1)))
     if message.endswith("should be non-empty") or message.endswith("is too short"):
         if is_array:
-            return _("Ajoutez au moins %(count)s élément(s).", count=schema.get("minItems", 1))
+            count = schema.get("minItems", 1)
+            if count <= 1:
+                return _("Ajoutez au moins un élément.")
+            return _("Ajoutez au moins %(count)s éléments.", count=count)
         if "minLength" in schema and schema["minLength"] > 1:
             return _("Ce texte est trop court : %(count)s caractères au minimum.", count=schema["minLength"])
         return _("Ce champ ne doit pas être vide.")

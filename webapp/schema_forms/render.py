@@ -28,6 +28,19 @@ from . import schema as sch
 from .i18n import _, translate_error
 from .templating import render
 
+#: every key a template may read, so the strict Jinja environment only catches real typos
+_NODE_DEFAULTS: dict[str, Any] = dict.fromkeys(
+    ("placeholder", "autocomplete", "maxlength", "current", "accept", "step", "min", "max", "textarea_rows")
+) | {
+    "value": "",
+    "euro_hint": False,
+    "checked": False,
+    "options": (),
+    "selected_values": (),
+    "children": (),
+    "rows": (),
+}
+
 
 class _Builder:
     """Walks the schema once, building the view model and collecting the error summary."""
@@ -99,6 +112,7 @@ class _Builder:
         readonly = bool(ui.get("ui:readonly") or schema.get("readOnly"))
         value = self.initial(value, schema, ui, blank)
         node: dict[str, Any] = {
+            **_NODE_DEFAULTS,
             "kind": kind,
             "id": ident,
             "name": sch.field_name(self.prefix, parts),
@@ -109,23 +123,6 @@ class _Builder:
             "readonly": readonly,
             "target": ident,
             "required": required and kind != "checkbox",
-            # every key a template may read, so the strict environment catches real typos only
-            "value": "",
-            "placeholder": None,
-            "autocomplete": None,
-            "maxlength": None,
-            "euro_hint": False,
-            "options": [],
-            "selected_values": [],
-            "checked": False,
-            "current": None,
-            "accept": None,
-            "step": None,
-            "min": None,
-            "max": None,
-            "textarea_rows": None,
-            "children": [],
-            "rows": [],
         }
         node["aria_required"] = node["required"] and not blank and not readonly
         node["required_attr"] = node["aria_required"] and not in_row

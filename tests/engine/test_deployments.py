@@ -1,0 +1,90 @@
+"""Deployments are content-addressed versions; a broken file is refused and nothing changes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from engine import Invalid, read_model_files
+from tests.conftest import ROOT
+from tests.factories import PORTEUR, Walker
+
+
+@pytest.fixture
+def models(tmp_path):
+    """A writable copy of processes/ and forms/."""
+    for folder in ("processes", "forms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def test_deploying_unchanged_files_keeps_the_current_version(bare_engine):
+    first = bare_engine.deploy_directory(ROOT, author="a")
+    again = bare_engine.deploy_directory(ROOT, author="b")
+    assert first.created and not again.created
+    assert (again.version, again.content_hash) == (first.version, first.content_hash)
+
+
+def _replace(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+BROKEN = {
+    "malformed BPMN": ("processes/phase_fiche.bpmn", "</bpmn:definitions>", "", "phase_fiche.bpmn"),
+    "malformed DMN": ("processes/avis_jury.dmn", "</definitions>", "<oops>", "avis_jury.dmn"),
+    "unknown lane": ("processes/phase_decision.bpmn", 'name="Instructeur Région"', 'name="Stagiaire"',
+                     "phase_decision.bpmn"),
+    "missing form": ("processes/phase_decision.bpmn", 'value="commission_permanente.schema.json"',
+                     'value="absent.schema.json"', "phase_decision.bpmn"),
+    "bad schema": ("forms/fiche.schema.json", '"type": "object"', '"type": "objet"', "fiche.schema.json"),
+    "bad JSON": ("forms/fiche.uischema.json", "{", "{{", "fiche.uischema.json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_file_is_refused_naming_it_and_the_current_deployment_stays(bare_engine, models, case):
+    current = bare_engine.deploy_directory(ROOT, author="tests")
+    path, old, new, named = BROKEN[case]
+    _replace(models / path, old, new)
+    with pytest.raises(Invalid) as caught:
+        bare_engine.deploy_directory(models, author="tests")
+    assert named in str(caught.value)
+    with bare_engine.session() as session:
+        assert bare_engine.deployments.current(session).version == current.version
+
+
+def test_the_error_names_the_element(bare_engine, models):
+    _replace(models / "processes/phase_decision.bpmn", 'value="commission_permanente.schema.json"',
+             'value="absent.schema.json"')
+    with pytest.raises(Invalid) as caught:
+        bare_engine.deploy_directory(models, author="tests")
+    assert caught.value.bpmn_id == "commission_permanente"
+    assert "absent.schema.json" in caught.value.message
+
+
+def test_instances_stay_pinned_to_the_version_they_started_on(engine, clock, models):
+    walker = Walker(engine, clock)
+    old = walker.start(PORTEUR)
+    _replace(models / "forms/contact.schema.json", '"title"', '"description": "v2", "title"')
+    info = engine.deploy_directory(models, author="tests", comment="v2")
+    assert info.created and info.version == 2
+    new = walker.start(PORTEUR)
+    assert engine.instance(old).deployment_id != engine.instance(new).deployment_id
+    walker.do(old, "contact", epci="CAB")  # the old instance runs on its own version
+    assert walker.steps(old) == ["avis_commune"]
+
+
+def test_files_are_stored_once_by_content(bare_engine, models):
+    bare_engine.deploy_directory(ROOT, author="a")
+    _replace(models / "forms/fiche.uischema.json", "{", '{"ui:title": "v2",')
+    bare_engine.deploy_directory(models, author="a")
+    from sqlalchemy import func, select
+
+    from engine.persistence.models import Blob
+
+    with bare_engine.session() as session:
+        blobs = session.scalar(select(func.count()).select_from(Blob))
+    assert blobs == len(read_model_files(ROOT)) + 1
