@@ -73,13 +73,14 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
-def check(filename: str, content: bytes) -> str:
+def check(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> str:
     """The media type of an acceptable upload; :class:`Invalid` says what is wrong otherwise."""
     if not content:
         raise Invalid("Le fichier est vide.", errors={"": ["Le fichier est vide."]})
-    if len(content) > MAX_BYTES:
+    if len(content) > max_bytes:
+        limit = f"{max_bytes // (1024 * 1024)} Mo" if max_bytes >= 1024 * 1024 else f"{max_bytes} octets"
         raise Invalid(
-            f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : réduisez-le ou compressez-le.",
+            f"Le fichier dépasse {limit} : réduisez-le ou compressez-le.",
             errors={"": ["fichier trop volumineux"]},
         )
     media_type = sniff(content)
@@ -102,12 +103,13 @@ def _info(row: Attachment) -> AttachmentInfo:
 class AttachmentStore:
     """Stores and serves the attachments of dossiers (each call is one transaction)."""
 
-    def __init__(self, db, clock):
+    def __init__(self, db, clock, max_bytes: int = MAX_BYTES):
         self.db = db
         self.clock = clock
+        self.max_bytes = max_bytes
 
     def store(self, instance_id: int, filename: str, content: bytes, login: str) -> AttachmentInfo:
-        media_type = check(filename, content)
+        media_type = check(filename, content, self.max_bytes)
         sha = hashlib.sha256(content).hexdigest()
         name = PurePath(filename.replace("\\", "/")).name[:255]
         with self.db.sessions.begin() as session:

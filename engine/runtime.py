@@ -126,17 +126,29 @@ def is_finished(wf: BpmnWorkflow) -> bool:
     return all(task.has_state(TaskState.FINISHED_MASK) for task in wf.tasks.values())
 
 
+def _stranded(wf: BpmnWorkflow) -> list:
+    return [task for task in all_tasks(wf) if task.state == TaskState.READY and not task.task_spec.manual]
+
+
 def run_engine_steps(wf: BpmnWorkflow) -> None:
-    """Run automatic tasks and refresh timers, wrapping model errors."""
+    """Run automatic tasks and refresh timers, wrapping model errors.
+
+    ``do_engine_steps`` finds ready tasks with the depth-limited iterator, so past depth 1000 (a
+    long loop) it silently stops; the ready automatic tasks it could not see are run here.
+    """
     try:
         wf.do_engine_steps()
+        stranded = _stranded(wf)
+        while stranded:
+            for task in stranded:
+                task.run()
+            wf.do_engine_steps()
+            stranded = _stranded(wf)
     except SpiffWorkflowException as err:
         task = getattr(err, "task", None)
-        raise ScriptFailed(
-            f"The model failed: {err}",
-            bpmn_id=getattr(getattr(task, "task_spec", None), "bpmn_id", None),
-            line=getattr(err, "line_number", None) or None,
-        ) from err
+        raise ScriptFailed(f"The model failed: {err}", bpmn_id=getattr(getattr(task, "task_spec", None),
+                                                                         "bpmn_id", None),
+                           line=getattr(err, "line_number", None) or None) from err
 
 
 def start(wf: BpmnWorkflow, data: dict) -> None:

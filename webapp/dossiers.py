@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 
 from engine import Conflict, Forbidden, Invalid, NotFound, roles
 
-from . import forms_bridge
+from .schema_forms import parse_form, render_form, render_readonly
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required
 from .services import services
 
@@ -73,7 +74,7 @@ def _earlier_steps(dossier, actor, exclude_ref: str | None = None) -> list[dict]
         schema = forms.get(step.form or "", {})
         ui = forms.get(step.ui_form or "", {}) if step.ui_form else {}
         shown.append({"entry": entry, "name": step.name,
-                      "html": forms_bridge.render_readonly(schema, ui, entry.data)})
+                      "html": render_readonly(schema, ui, entry.data)})
     return shown
 
 
@@ -145,13 +146,19 @@ def task(instance_id: int, task_ref: str):
     errors: dict[str, list[str]] = {}
     version = dossier.version
     message, status = None, 200
+    documents = svc.attachments.list(instance_id)
     if request.method == "POST":
-        def store(upload):
-            return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
+        upload_errors: dict[str, list[str]] = {}
 
-        result = forms_bridge.parse_form(schema, ui, request.form, request.files, prefix="f",
-                                         store_attachment=store)
-        data, errors = result.data, dict(result.errors)
+        def store(upload, path: str) -> str:
+            try:
+                return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
+            except Invalid as err:
+                upload_errors[path] = [err.message]
+                return ""
+
+        result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
+        data, errors = result.data, {**result.errors, **upload_errors}
         if request.form.get("action") == "brouillon":
             svc.drafts.save(actor.login, instance_id, task_ref, data)
             flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
@@ -183,9 +190,12 @@ def task(instance_id: int, task_ref: str):
                 return redirect(url_for("dossiers.show", instance_id=instance_id))
         if errors and status == 200:
             message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
-    context = {"variables": view.data, "instance_id": instance_id}
-    form_html = forms_bridge.render_form(schema, ui, data, errors, prefix="f", context=context)
+    names = {doc.ref: doc.filename for doc in svc.attachments.list(instance_id)}
+    context = {"variables": view.data,
+               "attachment_url": lambda ref: url_for("dossiers.document", instance_id=instance_id,
+                                                     sha=ref.removeprefix("sha256:")),
+               "attachment_name": lambda ref: names.get(ref, ref)}
+    form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
     return render_template("dossiers/task.html", dossier=dossier, view=view, form_html=form_html,
                            errors=errors, message=message, version=version,
-                           earlier=_earlier_steps(dossier, actor, task_ref),
-                           documents=svc.attachments.list(instance_id)), status
+                           earlier=_earlier_steps(dossier, actor, task_ref), documents=documents), status

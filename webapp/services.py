@@ -8,6 +8,7 @@ from flask import current_app
 
 from engine import (
     AccountService,
+    MAX_BYTES,
     AttachmentStore,
     DraftStore,
     EngineConfig,
@@ -44,7 +45,8 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
                             config.get("DSDT_SMTP_SENDER") or "dsdt@localhost", config.get("DSDT_SMTP_USERNAME"),
                             config.get("DSDT_SMTP_PASSWORD"), bool(config.get("DSDT_SMTP_STARTTLS")))
     return Services(engine, AccountService(engine.db, engine.clock), Queries(engine),
-                    DraftStore(engine.db, engine.clock), AttachmentStore(engine.db, engine.clock),
+                    DraftStore(engine.db, engine.clock),
+                    AttachmentStore(engine.db, engine.clock, int(config.get("DSDT_MAX_UPLOAD_BYTES") or MAX_BYTES)),
                     NotificationCenter(engine.db, engine.clock, smtp))
 
 

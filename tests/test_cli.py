@@ -1,0 +1,41 @@
+"""The ``dsdt`` command: deploy, simulate, verify (worker: see the scenario tests)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+
+from tests.conftest import ROOT
+from webapp.cli import main
+
+
+def test_deploy_then_nothing_changed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    runner = CliRunner()
+    first = runner.invoke(main, ["deploy", "--database", url])
+    assert first.exit_code == 0 and "Deployed version 1" in first.output
+    second = runner.invoke(main, ["deploy", "--database", url])
+    assert second.exit_code == 0 and "stays current" in second.output
+
+
+def test_deploy_refuses_a_broken_file_and_names_it(tmp_path):
+    for folder in ("processes", "forms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    (tmp_path / "processes" / "phase_jury.bpmn").write_text("<bpmn:definitions")
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    result = CliRunner().invoke(main, ["deploy", "--root", str(tmp_path), "--database", url])
+    assert result.exit_code == 2
+    assert "phase_jury.bpmn" in result.output and "unchanged" in result.output
+
+
+def test_simulate_json_reports_outcomes_juries_and_the_baseline():
+    result = CliRunner().invoke(main, ["simulate", "--applications", "8", "--seed", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert {"applications", "final_states", "jury", "commands", "seconds"} <= set(report)
+    assert report["applications"] == 8 and sum(report["final_states"].values()) == 8
+    assert set(report["jury"]) == {"territorial", "regional"}
+    assert report["baseline"]["final_states"] == report["final_states"]  # the same lifecycle in memory
+    assert report["ratio"] > 0

@@ -1,0 +1,189 @@
+"""The task page, the porteur space and the inbox, through the test client."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from engine import Actor
+
+from .conftest import AuthActions, choice_value, field_name
+
+CONTACT = {"organisation": "Les Jardins du Portel", "siret": "12345678900012", "rna": "W123456789",
+           "contact_nom": "Mme Martin", "contact_email": "martin@example.org", "commune": "Le Portel",
+           "theme": "jardins partagés", "titre_projet": "Jardin partagé du quartier",
+           "description": "Un jardin cultivé par les habitants et les jeunes du quartier."}
+
+
+def _start(client, auth, services, porteur="porteur4"):
+    auth.login(porteur)
+    code = services.queries.campaigns(open_only=True)[0].code
+    response = auth.post("/dossiers/nouveau", {"campagne": code})
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    assert "/etape/" in url
+    return url
+
+
+def _contact_form(page: str, overrides: dict | None = None) -> dict:
+    values = {**CONTACT, **(overrides or {})}
+    form = {field_name(page, key): value for key, value in values.items()}
+    for key, value in (("statut_juridique", "association"), ("epci", "CAB")):
+        name = field_name(page, key)
+        form[name] = choice_value(page, name, value)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    return {**form, "version": version, "action": "valider"}
+
+
+def test_invalid_data_shows_field_errors_and_keeps_values(client, auth, services):
+    url = _start(client, auth, services)
+    page = client.get(url).get_data(as_text=True)
+    form = _contact_form(page, {"siret": "123", "contact_email": "pas-un-courriel"})
+    del form[field_name(page, "titre_projet")]
+    response = auth.post(url, form)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Les Jardins du Portel" in body  # what was typed is kept
+    assert 'value="123"' in body
+    for key in ("siret", "contact_email", "titre_projet"):
+        # each wrong field carries its own message, linked to the control
+        assert re.search(rf'id="[^"]*{key}[^"]*-(error|err)', body) or f"{key}" in body
+    assert "aria-invalid" in body
+
+
+def test_valid_completion_moves_the_dossier_on(client, auth, services):
+    url = _start(client, auth, services)
+    page = client.get(url).get_data(as_text=True)
+    response = auth.post(url, _contact_form(page))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    instance_id = int(url.split("/")[2])
+    dossier = services.queries.dossier(instance_id)
+    assert [s.bpmn_id for s in dossier.open_steps] == ["avis_commune"]
+    assert dossier.title == CONTACT["titre_projet"]
+
+
+def test_stale_task_gives_a_clear_message(client, auth, services):
+    url = _start(client, auth, services)
+    page = client.get(url).get_data(as_text=True)
+    form = _contact_form(page)
+    instance_id, ref = int(url.split("/")[2]), url.split("/etape/")[1]
+    # The same step is completed meanwhile (another tab, another device).
+    services.engine.complete(Actor("porteur4", frozenset({"porteur"})), instance_id, ref,
+                             {**CONTACT, "statut_juridique": "association", "epci": "CAB"})
+    response = auth.post(url, form)
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "n'est plus ouverte" in body and "Traceback" not in body
+    assert client.get(url).status_code == 409
+
+
+def test_draft_is_kept(client, auth, services):
+    url = _start(client, auth, services)
+    page = client.get(url).get_data(as_text=True)
+    response = auth.post(url, {field_name(page, "organisation"): "Brouillon asso", "action": "brouillon"})
+    assert response.status_code == 302
+    assert "Brouillon asso" in client.get(url).get_data(as_text=True)
+
+
+def test_withdraw(client, auth, services, make_dossier):
+    instance_id = make_dossier("fiche", "CAVM", porteur="porteur2")
+    auth.login("porteur2")
+    empty = auth.post(f"/dossiers/{instance_id}/retrait", {"motif": "  "})
+    assert empty.status_code == 302 and services.queries.dossier(instance_id).status == "running"
+    response = auth.post(f"/dossiers/{instance_id}/retrait", {"motif": "Le local n'est plus disponible."})
+    assert response.status_code == 302
+    dossier = services.queries.dossier(instance_id)
+    assert dossier.outcome == "abandonne" and "Le local n'est plus disponible." in dossier.reason
+    page = client.get("/dossiers/").get_data(as_text=True)
+    assert "Le local n&#39;est plus disponible." in page or "Le local n'est plus disponible." in page
+
+
+def test_other_porteur_cannot_withdraw(client, auth, make_dossier, services):
+    instance_id = make_dossier("fiche", "CAB", porteur="porteur3")
+    auth.login("porteur1")
+    assert auth.post(f"/dossiers/{instance_id}/retrait", {"motif": "pirate"}).status_code == 404
+    assert services.queries.dossier(instance_id).status == "running"
+
+
+def test_porteur_space_shows_what_is_expected(client, auth, services):
+    auth.login("porteur1")
+    body = client.get("/dossiers/").get_data(as_text=True)
+    assert "Mes candidatures" in body and "À vous" in body
+
+
+def test_inbox_lists_claims_and_delegates(client, auth, services, make_dossier):
+    instance_id = make_dossier("recevabilite", "CAAC", porteur="porteur4")
+    dossier = services.queries.dossier(instance_id)
+    ref = dossier.open_steps[0].task_ref
+    auth.login("instructeur1")
+    page = client.get("/taches/?etape=recevabilite").get_data(as_text=True)
+    assert dossier.ref in page
+    assert auth.post(f"/taches/{instance_id}/prendre/{ref}").status_code == 302
+    assert services.queries.dossier(instance_id).open_steps[0].claimed_by == "instructeur1"
+    assert auth.post(f"/taches/{instance_id}/liberer/{ref}").status_code == 302
+    assert services.queries.dossier(instance_id).open_steps[0].claimed_by is None
+    assert auth.post(f"/taches/{instance_id}/deleguer/{ref}", {"collegue": "instructeur2"}).status_code == 302
+    assert services.queries.dossier(instance_id).open_steps[0].claimed_by == "instructeur2"
+    # Now claimed by a colleague: it leaves my inbox and its page tells me who has it.
+    assert dossier.ref not in client.get("/taches/?etape=recevabilite").get_data(as_text=True)
+    assert client.get(f"/dossiers/{instance_id}/etape/{ref}").status_code == 409
+
+
+def test_inbox_filters_and_overdue(client, auth, services):
+    auth.login("tech.epci.cab")
+    body = client.get("/taches/").get_data(as_text=True)
+    assert "Mes tâches" in body
+    assert client.get("/taches/?epci=CAB&echeance=2031-01-01&page=2").status_code == 200
+    assert client.get("/taches/?echeance=pas-une-date&page=x").status_code == 200
+
+
+def test_uploads_are_checked(engine, make_dossier):
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DSDT_ENGINE": engine, "DSDT_MAX_UPLOAD_BYTES": 2048})
+    client = app.test_client()
+    auth = AuthActions(client)
+    services = app.extensions["dsdt"]
+    instance_id = make_dossier("dossier", "CAB", porteur="porteur1")
+    ref = services.queries.dossier(instance_id).open_steps[0].task_ref
+    auth.login("porteur1")
+    url = f"/dossiers/{instance_id}/etape/{ref}"
+    page = client.get(url).get_data(as_text=True)
+    name = field_name(page, "pieces_jointes.statuts") if "pieces_jointes" in page else field_name(page, "statuts")
+    bad_type = auth.post(url, {name: (io.BytesIO(b"MZ\x90\x00binary"), "statuts.exe"), "action": "valider"},
+                         content_type="multipart/form-data")
+    assert bad_type.status_code == 400
+    assert "Type de fichier refusé" in bad_type.get_data(as_text=True)
+    too_big = auth.post(url, {name: (io.BytesIO(b"%PDF-" + b"0" * 4096), "statuts.pdf"), "action": "valider"},
+                        content_type="multipart/form-data")
+    assert too_big.status_code == 400
+    assert "Le fichier dépasse 2048 octets" in too_big.get_data(as_text=True)
+    assert not [doc for doc in services.attachments.list(instance_id) if doc.filename.startswith("statuts")]
+    good = auth.post(url, {name: (io.BytesIO(b"%PDF-1.4 ok"), "statuts.pdf"), "action": "brouillon"},
+                     content_type="multipart/form-data")
+    assert good.status_code == 302
+    assert [doc.filename for doc in services.attachments.list(instance_id)] == ["statuts.pdf"]
+
+
+def test_document_download_is_scoped(client, auth, services):
+    from .conftest import dossier_at
+
+    dossier = dossier_at(services, "recevabilite", "CAB")
+    docs = services.attachments.list(dossier.id)
+    assert docs
+    auth.login(dossier.porteur)
+    response = client.get(f"/dossiers/{dossier.id}/documents/{docs[0].sha256}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    other = "porteur1" if dossier.porteur != "porteur1" else "porteur2"
+    auth.login(other)
+    assert client.get(f"/dossiers/{dossier.id}/documents/{docs[0].sha256}").status_code == 404
+
+
+def test_instance_page_shows_timeline_and_placeholder(client, auth, services):
+    from .conftest import dossier_at
+
+    dossier = dossier_at(services, "commission_permanente", "CAB")
+    auth.login("auditeur")
+    body = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
+    assert "Historique" in body and "Candidature créée" in body and "Schéma du processus" in body
+    assert "Étapes précédentes" in body
