@@ -98,9 +98,7 @@ class AccountService:
         self.db = db
         self.clock = clock
 
-    def create(
-        self, login: str, password: str, *, roles=(), epci=(), full_name: str = "", email: str = ""
-    ) -> Account:
+    def create(self, login: str, password: str, *, roles=(), epci=(), full_name: str = "", email: str = "") -> Account:
         _check_fields(login, roles, password)
         with self.db.sessions.begin() as session:
             if session.scalar(select(User).where(User.login == login)) is not None:

@@ -95,9 +95,7 @@ def check(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> str:
 
 
 def _info(row: Attachment) -> AttachmentInfo:
-    return AttachmentInfo(
-        PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by, row.uploaded_at
-    )
+    return AttachmentInfo(PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by, row.uploaded_at)
 
 
 class AttachmentStore:

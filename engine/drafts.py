@@ -40,7 +40,5 @@ class DraftStore:
     def discard(self, login: str, instance_id: int, task_ref: str) -> None:
         with self.db.sessions.begin() as session:
             session.execute(
-                delete(Draft).where(
-                    Draft.login == login, Draft.instance_id == instance_id, Draft.task_ref == task_ref
-                )
+                delete(Draft).where(Draft.login == login, Draft.instance_id == instance_id, Draft.task_ref == task_ref)
             )

@@ -16,6 +16,8 @@ import re
 import orjson
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The options the serializer pre-encodes data with: a stored state (plain dicts) and a live one
+# (pre-encoded fragments) must hash alike.
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 

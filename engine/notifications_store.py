@@ -28,9 +28,7 @@ def _recipients(session: Session, task, epci: str | None) -> list[User]:
     if task.assignee is not None:
         return [user for user in users if user.login == task.assignee]
     local = task.role not in REGIONAL_ROLES
-    return [
-        user for user in users if task.role in (user.roles or ()) and (not local or epci in (user.epci or ()))
-    ]
+    return [user for user in users if task.role in (user.roles or ()) and (not local or epci in (user.epci or ()))]
 
 
 class StoredNotifier:
@@ -116,9 +114,7 @@ class NotificationCenter:
             mine.append(and_(Notification.role.in_(local), Notification.epci.in_(sorted(actor.epci))))
         with self.db.sessions() as session:
             query = select(Notification).where(or_(*mine))
-            rows = session.scalars(
-                query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
-            )
+            rows = session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
             return [NotificationRow(r.id, r.instance_id, r.task_ref, r.message, r.created_at) for r in rows]
 
     def outbox(self, limit: int = 100) -> list[EmailRow]:

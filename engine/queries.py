@@ -129,9 +129,7 @@ class Queries:
         ids = [row.id for row in rows]
         steps: dict[int, list[OpenStep]] = {i: [] for i in ids}
         if ids:
-            for task in session.scalars(
-                select(OpenTask).where(OpenTask.instance_id.in_(ids)).order_by(OpenTask.id)
-            ):
+            for task in session.scalars(select(OpenTask).where(OpenTask.instance_id.in_(ids)).order_by(OpenTask.id)):
                 steps[task.instance_id].append(
                     OpenStep(
                         task.task_ref,

@@ -18,10 +18,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
     TaskConverter,
-    WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -31,11 +32,44 @@ from .timers import ClockedDurationTimerEventDefinition, ClockedTimeDateEventDef
 _SPECS_KEY = "_pinned_specs"
 
 
+#: Plain JSON only: a datetime, dataclass or subclass raises, and the registry converts it instead.
+_FRAGMENT_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                     | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def as_fragment(value):
+    """``value`` pre-encoded as JSON, or ``None`` when it holds anything but plain JSON data.
+
+    The registry walks every value it converts, in Python; task and workflow data are most of a
+    state and are plain JSON in this engine, so they are encoded at C speed instead. Keys are
+    sorted, which makes the bytes independent of insertion order (a restored dict and a live one
+    may differ there).
+    """
+    try:
+        return orjson.Fragment(orjson.dumps(value, option=_FRAGMENT_OPTIONS))
+    except TypeError:
+        return None
+
+
+def _workflow_dict(converter, workflow) -> dict:
+    """``WorkflowConverter.to_dict`` with the workflow data pre-encoded when possible."""
+    data = converter.registry.clean(workflow.data)
+    return {
+        "data": as_fragment(data) or converter.registry.convert(data),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": converter.mapping_to_dict(workflow.tasks),
+        "root": str(workflow.task_tree.id),
+    }
+
+
 class PinnedSpecWorkflowConverter(BpmnWorkflowConverter):
     """Converts a top-level workflow without its specs (they live with the deployment)."""
 
     def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct = _workflow_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -51,40 +85,61 @@ class PinnedSpecWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-class FinishedTaskCachingConverter(TaskConverter):
-    """Converts a finished task once and reuses the result while the task stays as it was.
+class SubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A subprocess, with its data pre-encoded when possible."""
 
-    Serializing every task of every instance on every command dominated the cost of a command.
-    A finished task (whose parent is finished too, so its data delta is final) only changes when
-    its state, state-change time or children change, which the cache key covers. Replay
-    serializes with a fresh serializer, so a stale entry would show up as a divergence in
-    ``dsdt verify`` rather than go unnoticed.
+    def to_dict(self, workflow):
+        dct = _workflow_dict(self, workflow)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
+
+
+class TaskDataConverter(TaskConverter):
+    """A task with its data (or data delta) pre-encoded, and finished tasks converted once.
+
+    A finished task (whose parent is finished too, so its delta is final) only changes with its
+    state, state-change time or children, which the cache key covers. Replay serializes with a
+    serializer without this cache, so a stale entry would show up in ``dsdt verify``.
     """
 
-    def __init__(self, target_class, registry):
+    def __init__(self, target_class, registry, cache: bool = True):
         super().__init__(target_class, registry)
-        self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._cache: weakref.WeakKeyDictionary | None = weakref.WeakKeyDictionary() if cache else None
+
+    def _convert(self, task) -> dict:
+        dct = super().to_dict(task)
+        for key in ("data", "delta"):
+            fragment = as_fragment(dct[key])
+            if fragment is not None:
+                dct[key] = fragment
+        return dct
 
     def to_dict(self, task):
         parent = task.parent
-        if not task.has_state(TaskState.FINISHED_MASK) or (
+        if self._cache is None or not task.has_state(TaskState.FINISHED_MASK) or (
             parent is not None and not parent.has_state(TaskState.FINISHED_MASK)
         ):
-            return super().to_dict(task)
+            return self._convert(task)
         key = (task.state, task.last_state_change, len(task.children))
         hit = self._cache.get(task)
         if hit is not None and hit[0] == key:
             return hit[1]
-        dct = super().to_dict(task)
+        dct = self._convert(task)
         self._cache[task] = (key, dct)
         return dct
+
+
+class _UncachedTaskDataConverter(TaskDataConverter):
+    def __init__(self, target_class, registry):
+        super().__init__(target_class, registry, cache=False)
 
 
 def _config(cache_tasks: bool):
     config = deepcopy(SPIFF_CONFIG)
     config[BpmnWorkflow] = PinnedSpecWorkflowConverter
-    if cache_tasks:
-        config[Task] = FinishedTaskCachingConverter
+    config[BpmnSubWorkflow] = SubWorkflowConverter
+    config[Task] = TaskDataConverter if cache_tasks else _UncachedTaskDataConverter
     config[ClockedTimeDateEventDefinition] = TimerConditionalEventDefinitionConverter
     config[ClockedDurationTimerEventDefinition] = TimerConditionalEventDefinitionConverter
     return config
