@@ -64,8 +64,7 @@ def roles_required(*allowed: str):
         def wrapped(*args, **kwargs):
             account = current_account()
             if account is None:
-                return redirect(url_for("auth.login",
-                                        next=request.full_path if request.method == "GET" else None))
+                return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
             if not set(allowed) & set(account.roles):
                 raise Forbidden("Cette page est réservée à d'autres rôles que les vôtres.")
             return view(*args, **kwargs)

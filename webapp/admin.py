@@ -14,16 +14,26 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _form_values(form) -> dict:
-    return {"login": form.get("login", "").strip(), "full_name": form.get("full_name", "").strip(),
-            "email": form.get("email", "").strip(), "password": form.get("password", ""),
-            "roles": [r for r in form.getlist("roles") if r in roles.ALL_ROLES],
-            "epci": [e for e in form.getlist("epci") if e in campaigns_api.EPCI],
-            "active": form.get("active") == "1"}
+    return {
+        "login": form.get("login", "").strip(),
+        "full_name": form.get("full_name", "").strip(),
+        "email": form.get("email", "").strip(),
+        "password": form.get("password", ""),
+        "roles": [r for r in form.getlist("roles") if r in roles.ALL_ROLES],
+        "epci": [e for e in form.getlist("epci") if e in campaigns_api.EPCI],
+        "active": form.get("active") == "1",
+    }
 
 
 def _render(values: dict, errors: dict, creating: bool, status: int = 200):
-    return render_template("admin/user_form.html", values=values, errors=errors, creating=creating,
-                           all_roles=roles.ALL_ROLES, all_epci=campaigns_api.EPCI), status
+    return render_template(
+        "admin/user_form.html",
+        values=values,
+        errors=errors,
+        creating=creating,
+        all_roles=roles.ALL_ROLES,
+        all_epci=campaigns_api.EPCI,
+    ), status
 
 
 @bp.route("/utilisateurs")
@@ -39,8 +49,14 @@ def create_user():
         return _render({"roles": [], "epci": [], "active": True}, {}, True)
     values = _form_values(request.form)
     try:
-        services().accounts.create(values["login"], values["password"], roles=values["roles"],
-                                   epci=values["epci"], full_name=values["full_name"], email=values["email"])
+        services().accounts.create(
+            values["login"],
+            values["password"],
+            roles=values["roles"],
+            epci=values["epci"],
+            full_name=values["full_name"],
+            email=values["email"],
+        )
     except Invalid as err:
         return _render(values, err.errors, True, 400)
     flash(_("Utilisateur %(login)s créé.", login=values["login"]), "success")
@@ -52,15 +68,27 @@ def create_user():
 def edit_user(login: str):
     account = services().accounts.get(login)
     if request.method == "GET":
-        values = {"login": account.login, "full_name": account.full_name, "email": account.email,
-                  "roles": list(account.roles), "epci": list(account.epci), "active": account.active}
+        values = {
+            "login": account.login,
+            "full_name": account.full_name,
+            "email": account.email,
+            "roles": list(account.roles),
+            "epci": list(account.epci),
+            "active": account.active,
+        }
         return _render(values, {}, False)
     values = _form_values(request.form)
     values["login"] = login
     try:
-        services().accounts.update(login, roles=values["roles"], epci=values["epci"],
-                                   full_name=values["full_name"], email=values["email"], active=values["active"],
-                                   password=values["password"] or None)
+        services().accounts.update(
+            login,
+            roles=values["roles"],
+            epci=values["epci"],
+            full_name=values["full_name"],
+            email=values["email"],
+            active=values["active"],
+            password=values["password"] or None,
+        )
     except Invalid as err:
         return _render(values, err.errors, False, 400)
     flash(_("Utilisateur %(login)s modifié.", login=login), "success")

@@ -44,8 +44,14 @@ def login():
         try:
             account = services().accounts.authenticate(login_value, password)
         except AccountLocked as err:
-            error, status = _("Trop d'essais infructueux : ce compte est verrouillé jusqu'à %(until)s. "
-                              "Réessayez ensuite ou demandez à l'administrateur.", until=when(err.until)), 429
+            error, status = (
+                _(
+                    "Trop d'essais infructueux : ce compte est verrouillé jusqu'à %(until)s. "
+                    "Réessayez ensuite ou demandez à l'administrateur.",
+                    until=when(err.until),
+                ),
+                429,
+            )
         except LoginFailed:
             error, status = _("Identifiant ou mot de passe incorrect."), 401
         else:

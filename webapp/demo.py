@@ -19,8 +19,10 @@ from .services import Services
 DEMO_PASSWORD = "demo-dsdt-2024"
 EPCI_CODES = ("CAB", "CAAC", "CAVM")
 #: a tiny valid PDF, used for every attachment of the demo dossiers
-DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
@@ -73,10 +75,20 @@ HAPPY = {
     "verification_contact": {"decision": "adapte"},
     "adequation_epci": {"decision": "adequate"},
     "recevabilite": {"decision": "recevable", "mobilisation_habitants": "reelle"},
-    "examen_territorial": {"conflit_interet": False, "qualite_inventivite": 4, "partenariat": 4,
-                           "mise_en_reseau": 3, "gouvernance_evaluation": 4},
-    "examen_regional": {"conflit_interet": False, "qualite_inventivite": 4, "partenariat": 3,
-                        "mise_en_reseau": 4, "gouvernance_evaluation": 4},
+    "examen_territorial": {
+        "conflit_interet": False,
+        "qualite_inventivite": 4,
+        "partenariat": 4,
+        "mise_en_reseau": 3,
+        "gouvernance_evaluation": 4,
+    },
+    "examen_regional": {
+        "conflit_interet": False,
+        "qualite_inventivite": 4,
+        "partenariat": 3,
+        "mise_en_reseau": 4,
+        "gouvernance_evaluation": 4,
+    },
     "confirmation_president": {"avis_final": "favorable"},
     "commission_permanente": {"decision": "accorde"},
     "signature_porteur": {"accepte": True},
@@ -131,8 +143,9 @@ class DemoDriver:
         form.update(overrides.get(view.bpmn_id, {}))
         return self._attachments(form, instance_id, login)
 
-    def advance(self, instance_id: int, porteur: str, stop_at: str | None, overrides: dict | None = None,
-                limit: int = 40) -> None:
+    def advance(
+        self, instance_id: int, porteur: str, stop_at: str | None, overrides: dict | None = None, limit: int = 40
+    ) -> None:
         """Complete steps until one named ``stop_at`` is open (``None``: until the end)."""
         overrides = overrides or {}
         for _ in range(limit):
@@ -143,8 +156,9 @@ class DemoDriver:
             epci = self.engine.instance(instance_id).epci
             actor = self.actor_for(view, epci, porteur)
             try:
-                self.engine.complete(actor, instance_id, view.ref, self.form_for(view, instance_id, actor.login,
-                                                                                  overrides))
+                self.engine.complete(
+                    actor, instance_id, view.ref, self.form_for(view, instance_id, actor.login, overrides)
+                )
             except Conflict:
                 return
 
@@ -185,8 +199,11 @@ def seed_open_campaign(services: Services, campaign_code: str) -> int:
     porteur = "porteur1"
     instance_id = services.engine.start(Actor(porteur, frozenset({roles.PORTEUR})), campaign_code)
     driver.advance(instance_id, porteur, "dossier", {"contact": {"epci": "CAB"}})
-    services.engine.withdraw(Actor(porteur, frozenset({roles.PORTEUR})), instance_id,
-                             "L'association n'a plus les moyens de porter le projet.")
+    services.engine.withdraw(
+        Actor(porteur, frozenset({roles.PORTEUR})),
+        instance_id,
+        "L'association n'a plus les moyens de porter le projet.",
+    )
     return count + 1
 
 
@@ -215,8 +232,9 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
         return False
     open_code = ensure_campaigns(engine, today, historical_open=bool(history))
     for login, name, held, scope in demo_users():
-        services.accounts.create(login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name,
-                                 email=f"{login}@demo.dsdt.example")
+        services.accounts.create(
+            login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
+        )
     if history:
         result = simulate_history(engine.db.url, root, history)
         log(f"Campagne historique simulée : {result['applications']} candidatures, {result['final_states']}")

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from engine import Conflict, Forbidden, Invalid, NotFound, roles
 
-from .schema_forms import parse_form, render_form, render_readonly
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required
+from .schema_forms import parse_form, render_form, render_readonly
 from .services import services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
@@ -37,11 +37,12 @@ def staff_list():
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    dossiers, total = services().queries.dossiers_for_staff(actor, epci=request.args.get("epci") or None,
-                                                            campaign=request.args.get("campagne") or None,
-                                                            page=page)
-    return render_template("dossiers/staff_list.html", dossiers=dossiers, total=total, page=page,
-                           pages=max((total + 49) // 50, 1))
+    dossiers, total = services().queries.dossiers_for_staff(
+        actor, epci=request.args.get("epci") or None, campaign=request.args.get("campagne") or None, page=page
+    )
+    return render_template(
+        "dossiers/staff_list.html", dossiers=dossiers, total=total, page=page, pages=max((total + 49) // 50, 1)
+    )
 
 
 @bp.route("/nouveau", methods=("POST",))
@@ -73,8 +74,7 @@ def _earlier_steps(dossier, actor, exclude_ref: str | None = None) -> list[dict]
         step = steps[entry.bpmn_id]
         schema = forms.get(step.form or "", {})
         ui = forms.get(step.ui_form or "", {}) if step.ui_form else {}
-        shown.append({"entry": entry, "name": step.name,
-                      "html": render_readonly(schema, ui, entry.data)})
+        shown.append({"entry": entry, "name": step.name, "html": render_readonly(schema, ui, entry.data)})
     return shown
 
 
@@ -85,13 +85,24 @@ def show(instance_id: int):
     actor = current_actor()
     svc = services()
     timeline = svc.queries.timeline(instance_id)
-    steps = [{"step": step, "doable": can_do(actor, dossier, step.role, step.assignee, step.claimed_by)}
-             for step in dossier.open_steps]
-    can_withdraw = (dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR))
+    steps = [
+        {"step": step, "doable": can_do(actor, dossier, step.role, step.assignee, step.claimed_by)}
+        for step in dossier.open_steps
+    ]
+    can_withdraw = dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
     done, current = svc.queries.diagram_marks(instance_id)
-    return render_template("dossiers/show.html", dossier=dossier, steps=steps, timeline=timeline,
-                           earlier=_earlier_steps(dossier, actor), documents=svc.attachments.list(instance_id),
-                           can_withdraw=can_withdraw, done=done, current=current, now=svc.engine.now())
+    return render_template(
+        "dossiers/show.html",
+        dossier=dossier,
+        steps=steps,
+        timeline=timeline,
+        earlier=_earlier_steps(dossier, actor),
+        documents=svc.attachments.list(instance_id),
+        can_withdraw=can_withdraw,
+        done=done,
+        current=current,
+        now=svc.engine.now(),
+    )
 
 
 @bp.route("/<int:instance_id>/retrait", methods=("POST",))
@@ -112,8 +123,7 @@ def withdraw(instance_id: int):
 def document(instance_id: int, sha: str):
     load_dossier_or_404(instance_id)
     info, content = services().attachments.get(instance_id, sha)
-    return send_file(BytesIO(content), mimetype=info.media_type, as_attachment=True,
-                     download_name=info.filename)
+    return send_file(BytesIO(content), mimetype=info.media_type, as_attachment=True, download_name=info.filename)
 
 
 # -- the task page -----------------------------------------------------------------------------------
@@ -177,8 +187,13 @@ def task(instance_id: int, task_ref: str):
                 if not still_open:
                     return _stale(dossier, err.message)
                 # Only the version moved (another step of the dossier advanced): keep what was typed.
-                message, status = _("Le dossier a changé pendant que vous remplissiez ce formulaire. "
-                                    "Vérifiez vos réponses puis validez à nouveau."), 409
+                message, status = (
+                    _(
+                        "Le dossier a changé pendant que vous remplissiez ce formulaire. "
+                        "Vérifiez vos réponses puis validez à nouveau."
+                    ),
+                    409,
+                )
                 version = svc.queries.dossier(instance_id).version
             except NotFound:
                 return _stale(dossier)
@@ -191,11 +206,22 @@ def task(instance_id: int, task_ref: str):
         if errors and status == 200:
             message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
     names = {doc.ref: doc.filename for doc in svc.attachments.list(instance_id)}
-    context = {"variables": view.data,
-               "attachment_url": lambda ref: url_for("dossiers.document", instance_id=instance_id,
-                                                     sha=ref.removeprefix("sha256:")),
-               "attachment_name": lambda ref: names.get(ref, ref)}
+    context = {
+        "variables": view.data,
+        "attachment_url": lambda ref: url_for(
+            "dossiers.document", instance_id=instance_id, sha=ref.removeprefix("sha256:")
+        ),
+        "attachment_name": lambda ref: names.get(ref, ref),
+    }
     form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
-    return render_template("dossiers/task.html", dossier=dossier, view=view, form_html=form_html,
-                           errors=errors, message=message, version=version,
-                           earlier=_earlier_steps(dossier, actor, task_ref), documents=documents), status
+    return render_template(
+        "dossiers/task.html",
+        dossier=dossier,
+        view=view,
+        form_html=form_html,
+        errors=errors,
+        message=message,
+        version=version,
+        earlier=_earlier_steps(dossier, actor, task_ref),
+        documents=documents,
+    ), status

@@ -12,14 +12,32 @@ from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFa
 #: engine error class → (HTTP status, title, what to do)
 ENGINE_ERRORS = {
     NotFound: (404, _l("Introuvable"), _l("Ce que vous cherchez n'existe pas ou ne vous est pas accessible.")),
-    Forbidden: (403, _l("Accès refusé"), _l("Votre rôle ou votre périmètre ne permet pas cette action. "
-                                            "Si vous pensez que c'est une erreur, contactez l'administrateur.")),
-    Conflict: (409, _l("Le dossier a changé"), _l("Quelqu'un a agi sur ce dossier entre-temps, ou une échéance "
-                                                  "est passée. Rechargez le dossier pour voir son étape actuelle.")),
-    Invalid: (400, _l("Données invalides"), _l("Les informations envoyées ne sont pas valides : corrigez-les "
-                                                "et recommencez.")),
-    ScriptFailed: (500, _l("Erreur du modèle de processus"), _l("Une règle du processus a échoué. "
-                                                                "Le responsable du processus a été informé.")),
+    Forbidden: (
+        403,
+        _l("Accès refusé"),
+        _l(
+            "Votre rôle ou votre périmètre ne permet pas cette action. "
+            "Si vous pensez que c'est une erreur, contactez l'administrateur."
+        ),
+    ),
+    Conflict: (
+        409,
+        _l("Le dossier a changé"),
+        _l(
+            "Quelqu'un a agi sur ce dossier entre-temps, ou une échéance "
+            "est passée. Rechargez le dossier pour voir son étape actuelle."
+        ),
+    ),
+    Invalid: (
+        400,
+        _l("Données invalides"),
+        _l("Les informations envoyées ne sont pas valides : corrigez-les et recommencez."),
+    ),
+    ScriptFailed: (
+        500,
+        _l("Erreur du modèle de processus"),
+        _l("Une règle du processus a échoué. Le responsable du processus a été informé."),
+    ),
 }
 
 HTTP_TITLES = {
@@ -36,8 +54,9 @@ HTTP_TITLES = {
 
 
 def _page(status: int, title, message, detail: str | None = None):
-    return render_template("errors/error.html", status=status, title=title, message=message,
-                           detail=detail, back=request.referrer), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message, detail=detail, back=request.referrer
+    ), status
 
 
 def engine_error(err: EngineError):
@@ -54,8 +73,11 @@ def http_error(err: HTTPException):
 
 
 def csrf_error(err: CSRFError):
-    return _page(400, _l("Formulaire expiré"), _l("Le formulaire a expiré ou n'a pas été envoyé depuis cette "
-                                                   "application. Rechargez la page et recommencez."))
+    return _page(
+        400,
+        _l("Formulaire expiré"),
+        _l("Le formulaire a expiré ou n'a pas été envoyé depuis cette application. Rechargez la page et recommencez."),
+    )
 
 
 def unexpected_error(err: Exception):

@@ -29,9 +29,15 @@ def _filter_from(args, per_page: int) -> InboxFilter:
         page = max(int(args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    return InboxFilter(step=args.get("etape") or None, epci=args.get("epci") or None,
-                       campaign=args.get("campagne") or None, due_before=due_before,
-                       mine_only=args.get("moi") == "1", page=page, per_page=per_page)
+    return InboxFilter(
+        step=args.get("etape") or None,
+        epci=args.get("epci") or None,
+        campaign=args.get("campagne") or None,
+        due_before=due_before,
+        mine_only=args.get("moi") == "1",
+        page=page,
+        per_page=per_page,
+    )
 
 
 @bp.route("/")
@@ -53,23 +59,42 @@ def index():
     if not actor.roles & roles.REGIONAL_ROLES:
         epcis = [(code, name) for code, name in epcis if code in actor.epci]
     pages = max((total + per_page - 1) // per_page, 1)
-    items = [{"row": row, "overdue": row.due_at is not None and row.due_at < now,
-              "mine": row.claimed_by == actor.login or row.assignee == actor.login,
-              "can_claim": row.assignee is None and row.claimed_by is None,
-              "can_unclaim": row.claimed_by == actor.login,
-              "colleagues": _colleagues(actor, row.role, row.epci) if row.assignee is None else []}
-             for row in rows]
+    items = [
+        {
+            "row": row,
+            "overdue": row.due_at is not None and row.due_at < now,
+            "mine": row.claimed_by == actor.login or row.assignee == actor.login,
+            "can_claim": row.assignee is None and row.claimed_by is None,
+            "can_unclaim": row.claimed_by == actor.login,
+            "colleagues": _colleagues(actor, row.role, row.epci) if row.assignee is None else [],
+        }
+        for row in rows
+    ]
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("inbox/index.html", items=items, total=total, mine=mine, everything=everything,
-                           flt=flt, steps=steps, campaigns=campaigns, epcis=epcis, page=flt.page, pages=pages,
-                           args=args)
+    return render_template(
+        "inbox/index.html",
+        items=items,
+        total=total,
+        mine=mine,
+        everything=everything,
+        flt=flt,
+        steps=steps,
+        campaigns=campaigns,
+        epcis=epcis,
+        page=flt.page,
+        pages=pages,
+        args=args,
+    )
 
 
 def _colleagues(actor: Actor, role: str, epci: str | None) -> list[str]:
     """Logins of the active people holding ``role`` (in the dossier's EPCI for a local role), not me."""
     local = role not in roles.REGIONAL_ROLES
-    return [account.login for account in services().accounts.with_role(role)
-            if account.login != actor.login and (not local or epci in account.epci)]
+    return [
+        account.login
+        for account in services().accounts.with_role(role)
+        if account.login != actor.login and (not local or epci in account.epci)
+    ]
 
 
 def _back():

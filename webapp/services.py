@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from engine import (
-    AccountService,
     MAX_BYTES,
+    AccountService,
     AttachmentStore,
     DraftStore,
     EngineConfig,
@@ -35,19 +35,29 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
     if engine is None:
         base = EngineConfig.from_env()
         url = config.get("DSDT_DATABASE_URL") or base.database_url
-        engine = WorkflowEngine.from_config(EngineConfig(url, base.script_time_limit, base.script_memory_mb,
-                                                         base.script_workers))
+        engine = WorkflowEngine.from_config(
+            EngineConfig(url, base.script_time_limit, base.script_memory_mb, base.script_workers)
+        )
     # from_config takes no notifier: the web app's stored notifier is set on the engine it built.
     engine.notifier = StoredNotifier()
     smtp = None
     if config.get("DSDT_SMTP_HOST"):
-        smtp = SmtpSettings(config["DSDT_SMTP_HOST"], int(config.get("DSDT_SMTP_PORT") or 25),
-                            config.get("DSDT_SMTP_SENDER") or "dsdt@localhost", config.get("DSDT_SMTP_USERNAME"),
-                            config.get("DSDT_SMTP_PASSWORD"), bool(config.get("DSDT_SMTP_STARTTLS")))
-    return Services(engine, AccountService(engine.db, engine.clock), Queries(engine),
-                    DraftStore(engine.db, engine.clock),
-                    AttachmentStore(engine.db, engine.clock, int(config.get("DSDT_MAX_UPLOAD_BYTES") or MAX_BYTES)),
-                    NotificationCenter(engine.db, engine.clock, smtp))
+        smtp = SmtpSettings(
+            config["DSDT_SMTP_HOST"],
+            int(config.get("DSDT_SMTP_PORT") or 25),
+            config.get("DSDT_SMTP_SENDER") or "dsdt@localhost",
+            config.get("DSDT_SMTP_USERNAME"),
+            config.get("DSDT_SMTP_PASSWORD"),
+            bool(config.get("DSDT_SMTP_STARTTLS")),
+        )
+    return Services(
+        engine,
+        AccountService(engine.db, engine.clock),
+        Queries(engine),
+        DraftStore(engine.db, engine.clock),
+        AttachmentStore(engine.db, engine.clock, int(config.get("DSDT_MAX_UPLOAD_BYTES") or MAX_BYTES)),
+        NotificationCenter(engine.db, engine.clock, smtp),
+    )
 
 
 def services() -> Services:

@@ -76,8 +76,11 @@ class AuthActions:
         return csrf_token(self.client.get(path).get_data(as_text=True))
 
     def login(self, login: str, password: str = demo.DEMO_PASSWORD, follow: bool = False):
-        return self.client.post("/connexion", data={"login": login, "password": password,
-                                                    "csrf_token": self.token()}, follow_redirects=follow)
+        return self.client.post(
+            "/connexion",
+            data={"login": login, "password": password, "csrf_token": self.token()},
+            follow_redirects=follow,
+        )
 
     def logout(self):
         return self.client.post("/deconnexion", data={"csrf_token": self.token("/connexion")})

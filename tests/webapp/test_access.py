@@ -8,19 +8,48 @@ from .conftest import dossier_at
 
 # route → logins allowed (200); every other login gets 403 (staff pages) or is refused
 ROUTES = {
-    "/taches/": {"instructeur1", "tech.epci.cab", "tech.commune.cavm", "jury.cab.elu1", "jury.region.president",
-                 "conventions1", "auditeur", "admin", "process.owner"},
+    "/taches/": {
+        "instructeur1",
+        "tech.epci.cab",
+        "tech.commune.cavm",
+        "jury.cab.elu1",
+        "jury.region.president",
+        "conventions1",
+        "auditeur",
+        "admin",
+        "process.owner",
+    },
     "/taches/notifications": "all",
     "/dossiers/": {"porteur1", "porteur2"},
-    "/dossiers/tous": {"instructeur1", "tech.epci.cab", "tech.commune.cavm", "jury.cab.elu1",
-                       "jury.region.president", "conventions1", "auditeur", "admin", "process.owner"},
+    "/dossiers/tous": {
+        "instructeur1",
+        "tech.epci.cab",
+        "tech.commune.cavm",
+        "jury.cab.elu1",
+        "jury.region.president",
+        "conventions1",
+        "auditeur",
+        "admin",
+        "process.owner",
+    },
     "/admin/utilisateurs": {"admin"},
     "/admin/utilisateurs/nouveau": {"admin"},
     "/admin/utilisateurs/porteur1": {"admin"},
     "/admin/courriels": {"admin"},
 }
-LOGINS = ["porteur1", "porteur2", "instructeur1", "tech.epci.cab", "tech.commune.cavm", "jury.cab.elu1",
-          "jury.region.president", "conventions1", "auditeur", "admin", "process.owner"]
+LOGINS = [
+    "porteur1",
+    "porteur2",
+    "instructeur1",
+    "tech.epci.cab",
+    "tech.commune.cavm",
+    "jury.cab.elu1",
+    "jury.region.president",
+    "conventions1",
+    "auditeur",
+    "admin",
+    "process.owner",
+]
 
 
 @pytest.mark.parametrize("login", LOGINS)
@@ -43,8 +72,10 @@ def test_anonymous_gets_login_everywhere(client):
 def test_porteur_cannot_open_another_porteurs_dossier(client, auth, services):
     other = services.queries.dossiers_of_porteur("porteur2")[0]
     auth.login("porteur1")
-    for path in (f"/dossiers/{other.id}", f"/dossiers/{other.id}/etape/{other.open_steps[0].task_ref}"
-                 if other.open_steps else f"/dossiers/{other.id}"):
+    for path in (
+        f"/dossiers/{other.id}",
+        f"/dossiers/{other.id}/etape/{other.open_steps[0].task_ref}" if other.open_steps else f"/dossiers/{other.id}",
+    ):
         response = client.get(path)
         assert response.status_code == 404
         body = response.get_data(as_text=True)
@@ -95,8 +126,7 @@ def test_jury_member_loses_access_after_declaring_conflict(client, auth, service
     url = f"/dossiers/{instance_id}/etape/{step.task_ref}"
     page = client.get(url).get_data(as_text=True)
     name = field_name(page, "conflit_interet")
-    response = auth.post(url, {name: choice_value(page, name, "true"), "version": dossier.version,
-                               "action": "valider"})
+    response = auth.post(url, {name: choice_value(page, name, "true"), "version": dossier.version, "action": "valider"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert client.get(f"/dossiers/{instance_id}").status_code == 403
 

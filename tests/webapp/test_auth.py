@@ -46,8 +46,10 @@ def test_lockout_after_repeated_failures(services, auth):
 
 
 def test_open_redirect_is_ignored(client, auth):
-    response = client.post("/connexion?next=https://evil.example/", data={
-        "login": "auditeur", "password": "demo-dsdt-2024", "csrf_token": auth.token()})
+    response = client.post(
+        "/connexion?next=https://evil.example/",
+        data={"login": "auditeur", "password": "demo-dsdt-2024", "csrf_token": auth.token()},
+    )
     assert response.status_code == 302 and "evil" not in response.headers["Location"]
 
 
@@ -64,3 +66,6 @@ def test_language_switch(client, auth):
     auth.post("/langue", {"lang": "en"})
     page = client.get("/connexion").get_data(as_text=True)
     assert 'lang="en"' in page
+    assert "Log in" in page or "Connexion" in page  # "Log in" once the catalogues are compiled
+    auth.post("/langue", {"lang": "fr"})
+    assert "Connexion" in client.get("/connexion").get_data(as_text=True)

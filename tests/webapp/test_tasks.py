@@ -9,10 +9,17 @@ from engine import Actor
 
 from .conftest import AuthActions, choice_value, field_name
 
-CONTACT = {"organisation": "Les Jardins du Portel", "siret": "12345678900012", "rna": "W123456789",
-           "contact_nom": "Mme Martin", "contact_email": "martin@example.org", "commune": "Le Portel",
-           "theme": "jardins partagés", "titre_projet": "Jardin partagé du quartier",
-           "description": "Un jardin cultivé par les habitants et les jeunes du quartier."}
+CONTACT = {
+    "organisation": "Les Jardins du Portel",
+    "siret": "12345678900012",
+    "rna": "W123456789",
+    "contact_nom": "Mme Martin",
+    "contact_email": "martin@example.org",
+    "commune": "Le Portel",
+    "theme": "jardins partagés",
+    "titre_projet": "Jardin partagé du quartier",
+    "description": "Un jardin cultivé par les habitants et les jeunes du quartier.",
+}
 
 
 def _start(client, auth, services, porteur="porteur4"):
@@ -68,8 +75,12 @@ def test_stale_task_gives_a_clear_message(client, auth, services):
     form = _contact_form(page)
     instance_id, ref = int(url.split("/")[2]), url.split("/etape/")[1]
     # The same step is completed meanwhile (another tab, another device).
-    services.engine.complete(Actor("porteur4", frozenset({"porteur"})), instance_id, ref,
-                             {**CONTACT, "statut_juridique": "association", "epci": "CAB"})
+    services.engine.complete(
+        Actor("porteur4", frozenset({"porteur"})),
+        instance_id,
+        ref,
+        {**CONTACT, "statut_juridique": "association", "epci": "CAB"},
+    )
     response = auth.post(url, form)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
@@ -150,17 +161,26 @@ def test_uploads_are_checked(engine, make_dossier):
     url = f"/dossiers/{instance_id}/etape/{ref}"
     page = client.get(url).get_data(as_text=True)
     name = field_name(page, "pieces_jointes.statuts") if "pieces_jointes" in page else field_name(page, "statuts")
-    bad_type = auth.post(url, {name: (io.BytesIO(b"MZ\x90\x00binary"), "statuts.exe"), "action": "valider"},
-                         content_type="multipart/form-data")
+    bad_type = auth.post(
+        url,
+        {name: (io.BytesIO(b"MZ\x90\x00binary"), "statuts.exe"), "action": "valider"},
+        content_type="multipart/form-data",
+    )
     assert bad_type.status_code == 400
     assert "Type de fichier refusé" in bad_type.get_data(as_text=True)
-    too_big = auth.post(url, {name: (io.BytesIO(b"%PDF-" + b"0" * 4096), "statuts.pdf"), "action": "valider"},
-                        content_type="multipart/form-data")
+    too_big = auth.post(
+        url,
+        {name: (io.BytesIO(b"%PDF-" + b"0" * 4096), "statuts.pdf"), "action": "valider"},
+        content_type="multipart/form-data",
+    )
     assert too_big.status_code == 400
     assert "Le fichier dépasse 2048 octets" in too_big.get_data(as_text=True)
     assert not [doc for doc in services.attachments.list(instance_id) if doc.filename.startswith("statuts")]
-    good = auth.post(url, {name: (io.BytesIO(b"%PDF-1.4 ok"), "statuts.pdf"), "action": "brouillon"},
-                     content_type="multipart/form-data")
+    good = auth.post(
+        url,
+        {name: (io.BytesIO(b"%PDF-1.4 ok"), "statuts.pdf"), "action": "brouillon"},
+        content_type="multipart/form-data",
+    )
     assert good.status_code == 302
     assert [doc.filename for doc in services.attachments.list(instance_id)] == ["statuts.pdf"]
 
