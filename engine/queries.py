@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import commands, runtime
+from . import commands
 from .commands import Actor
 from .errors import NotFound
 from .persistence.models import Campaign, Deployment, Instance, JournalEntry, OpenTask
@@ -258,8 +258,7 @@ class Queries:
 
     def data(self, instance_id: int) -> dict:
         """A copy of the dossier's current workflow data."""
-        state = self.engine.live_state(instance_id)
-        return copy.deepcopy(runtime.current_data(state.wf))
+        return self.engine.data(instance_id)
 
     # -- journal -----------------------------------------------------------------------------------
 

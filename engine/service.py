@@ -11,6 +11,7 @@ version they were cached at, so several processes can share one database safely.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import OrderedDict
 from datetime import datetime
@@ -69,21 +70,17 @@ class WorkflowEngine:
         self._validators: dict[tuple[int, str], object] = {}
 
     @classmethod
-    def from_config(
-        cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True
-    ) -> WorkflowEngine:
+    def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True,
+                    notifier: Notifier | None = None) -> WorkflowEngine:
         """An engine on ``config``'s database (schema upgraded) with a sandbox pool for scripts."""
         from .scripts import SandboxedScriptEngine, SandboxPool
 
         db = Database(config.database_url)
         if upgrade:
             db.upgrade()
-        pool = SandboxPool(
-            size=config.script_workers,
-            time_limit=config.script_time_limit,
-            memory_limit=config.script_memory_mb * 1024 * 1024,
-        )
-        return cls(db, clock, SandboxedScriptEngine(pool))
+        pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
+                           memory_limit=config.script_memory_mb * 1024 * 1024)
+        return cls(db, clock, SandboxedScriptEngine(pool), notifier=notifier)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
@@ -438,6 +435,14 @@ class WorkflowEngine:
         state = self._load(session, instance)
         self._remember(instance, state)
         return state
+
+    def data(self, instance_id: int) -> dict:
+        """A copy of the dossier's current workflow data (from the cache when it is current)."""
+        with self.db.sessions() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+            return copy.deepcopy(runtime.current_data(self._peek(session, instance).wf))
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow as stored (for reads: never mutate it)."""

@@ -36,10 +36,11 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         base = EngineConfig.from_env()
         url = config.get("DSDT_DATABASE_URL") or base.database_url
         engine = WorkflowEngine.from_config(
-            EngineConfig(url, base.script_time_limit, base.script_memory_mb, base.script_workers)
+            EngineConfig(url, base.script_time_limit, base.script_memory_mb, base.script_workers),
+            notifier=StoredNotifier(),
         )
-    # from_config takes no notifier: the web app's stored notifier is set on the engine it built.
-    engine.notifier = StoredNotifier()
+    else:
+        engine.notifier = StoredNotifier()  # an engine handed in (tests) gets the stored notifier too
     smtp = None
     if config.get("DSDT_SMTP_HOST"):
         smtp = SmtpSettings(
