@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Instance, JournalEntry
@@ -46,25 +46,17 @@ def append(
     at: datetime,
     payload: dict,
     state_hash: str,
-) -> JournalEntry:
+) -> str:
+    """Append one entry (a Core insert: nothing reads it back in this transaction); return its hash."""
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    entry = JournalEntry(
-        instance_id=instance.id,
-        seq=seq,
-        command=command,
-        actor=actor,
-        at=at,
-        payload=payload,
-        state_hash=state_hash,
-        prev_hash=prev,
-        entry_hash=digest,
-    )
-    session.add(entry)
+    session.connection().execute(insert(JournalEntry.__table__), {
+        "instance_id": instance.id, "seq": seq, "command": command, "actor": actor, "at": at,
+        "payload": payload, "state_hash": state_hash, "prev_hash": prev, "entry_hash": digest})
     instance.journal_seq = seq
     instance.journal_head = digest
-    return entry
+    return digest
 
 
 def entries(session: Session, instance_id: int) -> list[JournalEntry]:

@@ -255,26 +255,30 @@ class WorkflowEngine:
     # -- machinery ---------------------------------------------------------------------------------
 
     def _run(self, actor, instance_id, command, check, expected_version=None) -> None:
-        with self.db.sessions.begin() as session:
-            instance = session.get(Instance, instance_id)
-            due = (
-                instance is not None
-                and command != commands.FIRE_TIMERS
-                and instance.status == "running"
-                and instance.next_timer_at is not None
-                and instance.next_timer_at <= self.clock.now()
-            )
-            if due:
-                # A deadline that passed closes its step before anyone acts on it: the timer fires
-                # as its own journaled command, committed even if the actor's command then fails.
-                fired = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
-            else:
-                fired = None
-                result = self._execute(session, actor, instance_id, command, check, expected_version)
-        if fired is not None:
-            self._remember(*fired)
-            return self._run(actor, instance_id, command, check, expected_version)
-        self._remember(*result)
+        """Run one command in its own transaction, after firing the instance's due timers.
+
+        A deadline that passed closes its step before anyone acts on it: the timers fire as their
+        own journaled command, committed even if the actor's command then fails. Two rounds at
+        most, so a model whose timer never settles cannot hold a command forever.
+        """
+        for round_ in range(3):
+            with self.db.sessions.begin() as session:
+                instance = session.get(Instance, instance_id)
+                due = (
+                    round_ < 2
+                    and instance is not None
+                    and command != commands.FIRE_TIMERS
+                    and instance.status == "running"
+                    and instance.next_timer_at is not None
+                    and instance.next_timer_at <= self.clock.now()
+                )
+                if due:
+                    done = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
+                else:
+                    done = self._execute(session, actor, instance_id, command, check, expected_version)
+            self._remember(*done)
+            if not due:
+                return
 
     def _execute(
         self,

@@ -11,16 +11,12 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Timer
 
 log = logging.getLogger(__name__)
-
-
-# Bulk statements on rows this session has not loaded: skip the ORM's identity-map bookkeeping.
-_NO_SYNC = {"synchronize_session": False}
 
 
 def refresh(
@@ -29,15 +25,21 @@ def refresh(
     pending: list[tuple[str, datetime]],
     previous: list[tuple[str, datetime]] | None,
 ) -> list[tuple[str, datetime]]:
-    """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known)."""
+    """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known).
+
+    Plain Core statements on the session's connection: the ORM's unit of work has nothing to add
+    for rows nobody loads as objects, and it costs on every command.
+    """
+    connection = session.connection()
+    table = Timer.__table__
     if previous is None:
-        previous = [
-            (row.task_ref, row.due_at)
-            for row in session.scalars(select(Timer).where(Timer.instance_id == instance_id))
-        ]
+        previous = [tuple(row) for row in connection.execute(
+            select(table.c.task_ref, table.c.due_at).where(table.c.instance_id == instance_id))]
     if set(previous) != set(pending):
-        session.execute(delete(Timer).where(Timer.instance_id == instance_id), execution_options=_NO_SYNC)
-        session.add_all(Timer(instance_id=instance_id, task_ref=ref, due_at=due) for ref, due in pending)
+        connection.execute(delete(table).where(table.c.instance_id == instance_id))
+        if pending:
+            connection.execute(insert(table), [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
+                                               for ref, due in pending])
     return pending
 
 
