@@ -211,6 +211,18 @@ class AccountService:
             )
         return token
 
+    def revoke_tokens(self, login: str, label: str | None = None) -> int:
+        """Revoke ``login``'s live tokens (only those labelled ``label`` when given); returns how many."""
+        with self.db.sessions.begin() as session:
+            user_id = self._row(session, login).id
+            query = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+            if label is not None:
+                query = query.where(ApiToken.label == label)
+            rows = session.scalars(query).all()
+            for row in rows:
+                row.revoked = True
+            return len(rows)
+
     def by_token(self, token: str) -> Account:
         with self.db.sessions() as session:
             found = session.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, false, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .commands import Actor
@@ -103,46 +103,118 @@ class InboxFilter:
     per_page: int = 50
 
 
-def visible_to(actor: Actor) -> object:
-    """SQL condition: open tasks this actor may work on (role, assignee, EPCI scope)."""
-    staff_roles = [role for role in actor.roles if role != PORTEUR]
-    regional = [role for role in staff_roles if role in REGIONAL_ROLES]
-    local = [role for role in staff_roles if role not in REGIONAL_ROLES]
-    by_role = []
-    if regional:
-        by_role.append(OpenTask.role.in_(regional))
-    if local and actor.epci:
-        by_role.append(and_(OpenTask.role.in_(local), OpenTask.epci.in_(sorted(actor.epci))))
-    role_ok = or_(*by_role) if by_role else false()
-    return and_(
-        role_ok,
+def _scopes(actor: Actor) -> list[object]:
+    """Disjoint SQL conditions, one per (role) or (role, EPCI) the actor works in.
+
+    Each one is an equality prefix of an inbox index (``ix_open_task_inbox_regional`` or
+    ``ix_open_task_inbox_local``), so SQLite walks the index already in due order and stops at the
+    page; an OR of them (or ``role IN (...)``) would read every matching row and sort them.
+    """
+    staff_roles = sorted(role for role in actor.roles if role != PORTEUR)
+    scopes: list[object] = [OpenTask.role == role for role in staff_roles if role in REGIONAL_ROLES]
+    if actor.epci:
+        scopes += [
+            and_(OpenTask.role == role, OpenTask.epci == epci)
+            for role in staff_roles
+            if role not in REGIONAL_ROLES
+            for epci in sorted(actor.epci)
+        ]
+    return scopes
+
+
+def _personal(actor: Actor) -> list[object]:
+    return [
         or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.login),
         or_(OpenTask.claimed_by.is_(None), OpenTask.claimed_by == actor.login),
-    )
+    ]
+
+
+def visible_to(actor: Actor) -> object:
+    """SQL condition: open tasks this actor may work on (role, assignee, EPCI scope)."""
+    scopes = _scopes(actor)
+    return and_(or_(*scopes) if scopes else false(), *_personal(actor))
+
+
+def _filters(actor: Actor, flt: InboxFilter) -> list[object]:
+    conditions = _personal(actor)
+    if flt.mine_only:
+        conditions.append(or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login))
+    if flt.step:
+        conditions.append(OpenTask.bpmn_id == flt.step)
+    if flt.epci:
+        conditions.append(OpenTask.epci == flt.epci)
+    if flt.campaign:
+        conditions.append(OpenTask.campaign_code == flt.campaign)
+    if flt.due_before:
+        conditions.append(OpenTask.due_at <= flt.due_before)
+    return conditions
 
 
 def inbox_query(actor: Actor, flt: InboxFilter) -> Select:
-    query = select(OpenTask).where(visible_to(actor))
-    if flt.mine_only:
-        query = query.where(or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login))
-    if flt.step:
-        query = query.where(OpenTask.bpmn_id == flt.step)
-    if flt.epci:
-        query = query.where(OpenTask.epci == flt.epci)
-    if flt.campaign:
-        query = query.where(OpenTask.campaign_code == flt.campaign)
-    if flt.due_before:
-        query = query.where(OpenTask.due_at <= flt.due_before)
-    return query
+    """All the actor's open tasks matching ``flt`` (unordered; :func:`inbox` pages them)."""
+    scopes = _scopes(actor)
+    return select(OpenTask).where(or_(*scopes) if scopes else false(), *_filters(actor, flt))
+
+
+def _count(session: Session, scopes: list[object], conditions: list[object]) -> int:
+    """One count per scope, summed (the scopes are disjoint): each reads one index range only."""
+    total = 0
+    for scope in scopes:
+        total += session.scalar(select(func.count()).select_from(OpenTask).where(scope, *conditions)) or 0
+    return total
+
+
+#: soonest due first, undated last, then creation order. ``due_at IS NULL`` is the leading
+#: expression of the inbox indexes, so this order is read from the index rather than sorted.
+def _order(due_at, task_id) -> tuple:
+    return (due_at.is_(None), due_at, task_id)
 
 
 def inbox(session: Session, actor: Actor, flt: InboxFilter) -> tuple[list[OpenTask], int]:
     """One page of the actor's open tasks (soonest due first) and the total count."""
-    query = inbox_query(actor, flt)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(
-        query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+    scopes = _scopes(actor)
+    if not scopes:
+        return [], 0
+    conditions = _filters(actor, flt)
+    total = _count(session, scopes, conditions)
+    offset = (max(flt.page, 1) - 1) * flt.per_page
+    if total <= offset:
+        return [], total
+    if len(scopes) == 1:
+        page = session.scalars(
+            select(OpenTask)
+            .where(scopes[0], *conditions)
+            .order_by(*_order(OpenTask.due_at, OpenTask.id))
+            .limit(flt.per_page)
+            .offset(offset)
+        ).all()
+        return list(page), total
+    # Several scopes: a UNION ALL of index-ordered id lists, merged by SQLite (no sort of the whole
+    # inbox), then the page's rows by primary key.
+    arms = [
+        select(OpenTask.id.label("id"), OpenTask.due_at.is_(None).label("undated"), OpenTask.due_at.label("due"))
+        .where(scope, *conditions)
+        for scope in scopes
+    ]
+    merged = union_all(*arms)
+    ids = session.execute(
+        merged.order_by(merged.selected_columns.undated, merged.selected_columns.due, merged.selected_columns.id)
         .limit(flt.per_page)
-        .offset((max(flt.page, 1) - 1) * flt.per_page)
-    ).all()
-    return list(rows), total or 0
+        .offset(offset)
+    ).scalars().all()
+    rows = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.id.in_(ids)))}
+    return [rows[task_id] for task_id in ids if task_id in rows], total
+
+
+def counts(session: Session, actor: Actor) -> tuple[int, int]:
+    """(tasks assigned to or claimed by the actor, all tasks open to the actor) in one pass per scope."""
+    scopes = _scopes(actor)
+    mine = or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login)
+    own, everything = 0, 0
+    for scope in scopes:
+        row = session.execute(
+            select(func.count(), func.count().filter(mine)).select_from(OpenTask).where(scope, *_personal(actor))
+        ).one()
+        everything += row[0] or 0
+        own += row[1] or 0
+    return own, everything

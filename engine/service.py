@@ -11,8 +11,10 @@ version they were cached at, so several processes can share one database safely.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+import threading
 from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +69,13 @@ class WorkflowEngine:
         self.serializer = StateSerializer()
         self._cache: OrderedDict[int, tuple[int, LiveState]] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        # One writer at a time on SQLite (it allows no more, and a deferred transaction that read
+        # before another thread's commit cannot write); PostgreSQL needs no such lock.
+        self._write_lock = threading.RLock() if db.is_sqlite else contextlib.nullcontext()
+        # Commands and readers of one instance take its stripe, so a reader never copies a
+        # workflow a command of this process is changing.
+        self._stripes = [threading.RLock() for _ in range(64)]
         self._validators: dict[tuple[int, str], object] = {}
 
     @classmethod
@@ -110,8 +119,8 @@ class WorkflowEngine:
         """Start an application for the porteur ``actor``; returns the instance id."""
         if not actor.has(PORTEUR):
             raise Forbidden("Only a porteur de projet can start an application")
-        now = self.clock.now()
-        with self.db.sessions.begin() as session:
+        with self._write_lock, self.db.sessions.begin() as session:
+            now = self.clock.now()
             campaign = campaigns.get(session, campaign_code)
             if not campaign.is_open:
                 raise Conflict(f"Campaign {campaign_code} is closed to new applications")
@@ -226,29 +235,30 @@ class WorkflowEngine:
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire due timers across all instances (the worker's pass); returns how many instances moved.
 
-        An instance whose timer cannot fire (a broken script, say) is logged and skipped for the
-        rest of the pass, so one bad dossier never holds up the deadlines of the others.
+        A candidate is read without locks, then its instance's due timer rows are locked inside the
+        command's transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so concurrent workers
+        never fire one timer twice. An instance whose timer cannot fire (a broken script, say) is
+        logged and skipped for the rest of the pass: one bad dossier never holds up the others.
         """
         fired, attempts, skipped = 0, 0, set()
-        skip_locked = not self.db.is_sqlite
         while attempts < limit:
             attempts += 1
+            with self.db.sessions() as session:
+                instance_id = timers.next_due_instance(session, self.clock.now(), exclude=skipped)
+            if instance_id is None:
+                break
             try:
-                with self.db.sessions.begin() as session:
-                    timer = timers.next_due(session, self.clock.now(), skip_locked, exclude=skipped)
-                    if timer is None:
-                        break
-                    instance_id = timer.instance_id
-                    instance, state = self._execute(
-                        session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None
-                    )
+                with self._guard(instance_id), self.db.sessions.begin() as session:
+                    if not timers.lock_due(session, instance_id, self.clock.now(), not self.db.is_sqlite):
+                        continue  # another worker took it
+                    done = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
             except Conflict:
-                continue  # another worker moved this instance meanwhile: look again
+                continue  # the instance moved meanwhile: look again
             except EngineError:
                 log.exception("firing the timers of instance %s failed", instance_id)
                 skipped.add(instance_id)
                 continue
-            self._remember(instance, state)
+            self._remember(*done)
             fired += 1
         return fired
 
@@ -262,7 +272,7 @@ class WorkflowEngine:
         most, so a model whose timer never settles cannot hold a command forever.
         """
         for round_ in range(3):
-            with self.db.sessions.begin() as session:
+            with self._guard(instance_id), self.db.sessions.begin() as session:
                 instance = session.get(Instance, instance_id)
                 due = (
                     round_ < 2
@@ -279,6 +289,12 @@ class WorkflowEngine:
             self._remember(*done)
             if not due:
                 return
+
+    @contextlib.contextmanager
+    def _guard(self, instance_id: int):
+        """Hold the write lock (SQLite) then the instance's stripe, in that order."""
+        with self._write_lock, self._stripes[instance_id % len(self._stripes)]:
+            yield
 
     def _execute(
         self,
@@ -365,7 +381,8 @@ class WorkflowEngine:
             self.notifier.tasks_opened(session, instance, new_tasks, now)
 
     def _load(self, session: Session, instance: Instance) -> LiveState:
-        cached = self._cache.pop(instance.id, None)
+        with self._cache_lock:
+            cached = self._cache.pop(instance.id, None)
         if cached is not None and cached[0] == instance.version:
             return cached[1]
         models = self.deployments.models(session, instance.deployment_id)
@@ -374,10 +391,11 @@ class WorkflowEngine:
         return LiveState(wf, dict(instance.claims or {}))
 
     def _remember(self, instance: Instance, state: LiveState) -> None:
-        self._cache[instance.id] = (instance.version, state)
-        self._cache.move_to_end(instance.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[instance.id] = (instance.version, state)
+            self._cache.move_to_end(instance.id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def _validator(self, session, deployment_id: int, form: str):
         key = (deployment_id, form)
@@ -423,17 +441,22 @@ class WorkflowEngine:
             instance = session.get(Instance, instance_id)
             if instance is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            state = self._peek(session, instance)
             if instance.status != "running":
                 return []
-            return [
-                TaskView.of(human, state.claims.get(human.ref))
-                for human in runtime.ready_human_tasks(state.wf)
-            ]
+            with self._stripes[instance_id % len(self._stripes)]:
+                state = self._peek(session, instance)
+                return [
+                    TaskView.of(human, state.claims.get(human.ref))
+                    for human in runtime.ready_human_tasks(state.wf)
+                ]
 
     def _peek(self, session: Session, instance: Instance) -> LiveState:
-        """The cached state if still current, else load it and cache it (never mutate the result)."""
-        cached = self._cache.get(instance.id)
+        """The cached state if still current, else load it and cache it (never mutate the result).
+
+        Call it holding the instance's stripe, and copy what you keep before releasing it.
+        """
+        with self._cache_lock:
+            cached = self._cache.get(instance.id)
         if cached is not None and cached[0] == instance.version:
             return cached[1]
         state = self._load(session, instance)
@@ -446,7 +469,8 @@ class WorkflowEngine:
             instance = session.get(Instance, instance_id)
             if instance is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            return copy.deepcopy(runtime.current_data(self._peek(session, instance).wf))
+            with self._stripes[instance_id % len(self._stripes)]:
+                return copy.deepcopy(runtime.current_data(self._peek(session, instance).wf))
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow as stored (for reads: never mutate it)."""

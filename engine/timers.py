@@ -43,15 +43,20 @@ def refresh(
     return pending
 
 
-def next_due(
-    session: Session, now: datetime, skip_locked: bool, exclude: set[int] = frozenset()
-) -> Timer | None:
-    query = select(Timer).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
+def next_due_instance(session: Session, now: datetime, exclude: set[int] = frozenset()) -> int | None:
+    """The instance whose timer is the most overdue (a plain read: candidates, not claims)."""
+    query = select(Timer.instance_id).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
     if exclude:
         query = query.where(Timer.instance_id.not_in(sorted(exclude)))
+    return session.scalar(query)
+
+
+def lock_due(session: Session, instance_id: int, now: datetime, skip_locked: bool) -> bool:
+    """Lock the instance's due timer rows for this transaction; False if none (or another worker has them)."""
+    query = select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
+    return bool(session.scalars(query).all())
 
 
 class Worker:

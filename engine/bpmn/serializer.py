@@ -109,6 +109,10 @@ class TaskDataConverter(TaskConverter):
 
     def _convert(self, task) -> dict:
         dct = super().to_dict(task)
+        if dct["delta"]:
+            # Listed in the parent's key order, which a restored workflow does not keep (keys are
+            # stored sorted): sort them so a live and a restored workflow serialize alike.
+            dct["delta"]["deletions"] = sorted(dct["delta"]["deletions"])
         for key in ("data", "delta"):
             fragment = as_fragment(dct[key])
             if fragment is not None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -155,7 +156,17 @@ class OpenTask(Base):
 
     __table_args__ = (
         UniqueConstraint("instance_id", "task_ref", name="uq_open_task_ref"),
-        Index("ix_open_task_role_epci_due", "role", "epci", "due_at"),
+        # The inbox indexes (migration 0003): equality on the role (and EPCI for local roles), then
+        # the inbox order ``due_at IS NULL, due_at, id``, so a page is read in order and the scan
+        # stops at the page; then the columns the inbox filters on, so counts never read the table.
+        Index(
+            "ix_open_task_inbox_regional",
+            "role", text("(due_at IS NULL)"), "due_at", "id", "epci", "assignee", "claimed_by", "bpmn_id",
+        ),
+        Index(
+            "ix_open_task_inbox_local",
+            "role", "epci", text("(due_at IS NULL)"), "due_at", "id", "assignee", "claimed_by", "bpmn_id",
+        ),
         Index("ix_open_task_assignee_due", "assignee", "due_at"),
         Index("ix_open_task_claimed_due", "claimed_by", "due_at"),
     )
