@@ -17,16 +17,14 @@ from .persistence.models import Instance, OpenTask
 from .roles import PORTEUR, REGIONAL_ROLES
 from .runtime import HumanTask
 
-# Bulk statements on rows this session has not loaded: skip the ORM's identity-map bookkeeping.
-_NO_SYNC = {"synchronize_session": False}
+_TABLE = OpenTask.__table__
+_ROW = (_TABLE.c.task_ref, _TABLE.c.claimed_by, _TABLE.c.due_at, _TABLE.c.epci, _TABLE.c.title)
 
 
 def current(session: Session, instance_id: int) -> dict[str, tuple]:
     """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
-    return {
-        row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title)
-        for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id))
-    }
+    rows = session.connection().execute(select(*_ROW).where(_TABLE.c.instance_id == instance_id))
+    return {ref: tuple(values) for ref, *values in rows}
 
 
 def refresh(
@@ -41,49 +39,32 @@ def refresh(
     """Make the instance's ``open_task`` rows match ``ready``; return what they now hold.
 
     ``previous`` is what the last refresh returned, when the caller still has it for the current
-    version of the instance: the rows are then known and need not be read back.
+    version of the instance: the rows are then known and need not be read back. Plain Core
+    statements on the session's connection: these rows are never loaded as objects here, and the
+    ORM's unit of work would cost on every command.
     """
+    connection = session.connection()
     if previous is None:
-        previous = {
-            row.task_ref: (row.claimed_by, row.due_at, row.epci, row.title)
-            for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
-        }
+        previous = current(session, instance.id)
     wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
     gone = [ref for ref in previous if ref not in wanted]
     if gone:
-        session.execute(
-            delete(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.task_ref.in_(gone)),
-            execution_options=_NO_SYNC,
-        )
+        connection.execute(delete(_TABLE).where(_TABLE.c.instance_id == instance.id, _TABLE.c.task_ref.in_(gone)))
     new_rows = [
-        dict(
-            instance_id=instance.id,
-            task_ref=human.ref,
-            bpmn_id=human.bpmn_id,
-            name=human.name,
-            role=human.role,
-            epci=instance.epci,
-            campaign_code=instance.campaign_code,
-            assignee=human.assignee,
-            claimed_by=wanted[human.ref][0],
-            due_at=due_at,
-            created_at=now,
-            dossier_ref=instance.ref,
-            title=instance.title,
-        )
+        dict(instance_id=instance.id, task_ref=human.ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
+             epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
+             claimed_by=wanted[human.ref][0], due_at=due_at, created_at=now, dossier_ref=instance.ref,
+             title=instance.title)
         for human in ready
         if human.ref not in previous
     ]
     if new_rows:
-        session.execute(insert(OpenTask), new_rows)
+        connection.execute(insert(_TABLE), new_rows)
     for ref, values in wanted.items():
         if ref in previous and previous[ref] != values:
-            session.execute(
-                update(OpenTask)
-                .where(OpenTask.instance_id == instance.id, OpenTask.task_ref == ref)
-                .values(claimed_by=values[0], due_at=due_at, epci=instance.epci, title=instance.title),
-                execution_options=_NO_SYNC,
-            )
+            connection.execute(
+                update(_TABLE).where(_TABLE.c.instance_id == instance.id, _TABLE.c.task_ref == ref)
+                .values(claimed_by=values[0], due_at=due_at, epci=instance.epci, title=instance.title))
     return wanted
 
 
