@@ -46,8 +46,12 @@ class VerifyReport:
         }
 
 
-def replay_entries(rows, models: ParsedModels, script_engine, serializer) -> tuple[str | None, str | None]:
-    """Re-apply ``rows``; return (fingerprint of the final state, first problem or None)."""
+def replay_entries(rows, models: ParsedModels, script_engine, serializer,
+                   compare: bool = True) -> tuple[str | None, str | None]:
+    """Re-apply ``rows``; return (fingerprint of the final state, first problem or None).
+
+    With ``compare=False`` (other models than the pinned ones) only re-applicability is checked.
+    """
     state = None
     digest = None
     for row in rows:
@@ -61,6 +65,8 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer) -> tup
                     commands.apply(state, row.command, row.payload)
         except EngineError as err:
             return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {err}"
+        if not compare:
+            continue
         digest = state_fingerprint(serializer.to_dict(state.wf), state.extra())
         if digest != row.state_hash:
             return digest, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
@@ -98,4 +104,24 @@ def verify_all(session: Session, deployments, script_engine, serializer) -> Veri
         else:
             report.diverged.append({"instance": instance.id, "ref": instance.ref, "problem": result.problem})
         session.expunge_all()  # keep memory flat over thousands of instances
+    return report
+
+
+def check_history(session: Session, models: ParsedModels, script_engine, serializer) -> VerifyReport:
+    """Re-apply every instance's recorded commands to ``models`` (a version about to be deployed).
+
+    ``diverged`` lists the instances whose history no longer fits: a task it completed does not
+    exist, a form it submitted is refused by a changed condition, a script fails.
+    """
+    report = VerifyReport()
+    for instance_id in session.scalars(select(Instance.id).order_by(Instance.id)).all():
+        rows = journal.entries(session, instance_id)
+        ref = session.get(Instance, instance_id).ref
+        report.instances += 1
+        _, problem = replay_entries(rows, models, script_engine, serializer, compare=False)
+        if problem is None:
+            report.verified += 1
+        else:
+            report.diverged.append({"instance": instance_id, "ref": ref, "problem": problem})
+        session.expunge_all()
     return report

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import campaigns, commands, inbox, journal, runtime, timers
+from .bpmn.parser import parse_models
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -35,7 +36,7 @@ from .forms import make_validator, validate_form
 from .notifications import Notifier, NullNotifier
 from .persistence.db import Database
 from .persistence.models import Instance
-from .replay import VerifyReport, verify_all
+from .replay import VerifyReport, check_history, verify_all
 from .roles import PORTEUR, REGIONAL_ROLES
 from .views import TaskView
 
@@ -499,6 +500,12 @@ class WorkflowEngine:
             return verify_all(
                 session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False)
             )
+
+    def check_history(self, files: dict[str, bytes]) -> VerifyReport:
+        """Replay every recorded history against new model files before deploying them."""
+        models = parse_models(files)
+        with self.db.sessions() as session:
+            return check_history(session, models, self.script_engine, StateSerializer(cache_tasks=False))
 
     def now(self) -> datetime:
         return self.clock.now()

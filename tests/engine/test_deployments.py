@@ -88,3 +88,19 @@ def test_files_are_stored_once_by_content(bare_engine, models):
     with bare_engine.session() as session:
         blobs = session.scalar(select(func.count()).select_from(Blob))
     assert blobs == len(read_model_files(ROOT)) + 1
+
+
+def test_recorded_histories_are_checked_against_new_models_before_deploying(engine, clock, models):
+    walker = Walker(engine, clock)
+    iid = walker.start(PORTEUR)
+    walker.through_contact(iid)
+    assert engine.check_history(read_model_files(models)).verified == 1
+    # A new version that renames a step breaks every history that went through it.
+    for path in (models / "processes").glob("phase_contact.bpmn"):
+        text = path.read_text()
+        for old, new in (('"avis_commune"', '"avis_de_la_commune"'), (">avis_commune<", ">avis_de_la_commune<")):
+            text = text.replace(old, new)
+        path.write_text(text)
+    report = engine.check_history(read_model_files(models))
+    assert [item["instance"] for item in report.diverged] == [iid]
+    assert "avis_commune" in report.diverged[0]["problem"]
