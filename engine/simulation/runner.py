@@ -11,7 +11,7 @@ import heapq
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..commands import Actor
@@ -29,7 +29,6 @@ class SimulationResult:
     commands: int
     seconds: float
     unfinished: int = 0
-    errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -83,7 +82,6 @@ def simulate(
         if not views:
             continue
         profile = app["profile"]
-        next_step = None
         for view in views:
             actor = _actor(view, view.data.get("epci"), app["porteur"])
             try:
@@ -97,9 +95,8 @@ def simulate(
                 break  # a deadline closed the step meanwhile: the instance moved on
         after = driver.tasks(key)
         if after:
-            next_step = after[0].bpmn_id
             counter += 1
-            delay = behaviours.delay_days(next_step, rng, profile)
+            delay = behaviours.delay_days(after[0].bpmn_id, rng, profile)
             heapq.heappush(events, (when + timedelta(days=delay), counter, key))
     # Let the worker run past the last deadline so every timer has fired.
     driver.clock.set(driver.clock.now() + timedelta(days=120))
