@@ -16,6 +16,7 @@ again after every load (``workflow.script_engine = engine``).
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from typing import Any
 
@@ -26,7 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import restricted
 from .errors import ScriptError, ScriptLimitExceeded
-from .fastpath import is_cheap
+from .fastpath import is_cheap, is_cheap_script
 from .helpers import HELPERS
 from .sandbox import SandboxPool
 
@@ -58,9 +59,22 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         return self.pool.run("eval", expression, context, external_context)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        """Run ``script`` in the sandbox and update ``context`` in place with its result:
+        """Run ``script`` (in-process when provably cheap, else in the sandbox) and update ``context``
+        in place with its result:
         assigned variables are set, deleted ones removed (SpiffWorkflow expects the same dict)."""
-        result = self.pool.run("exec", script, context, external_context)
+        if is_cheap_script(script):
+            try:
+                result = restricted.run("exec", script, context, external_context)
+                # Values the script assigned are copied: no aliasing between task variables, as
+                # after the sandbox's JSON round trip.
+                assigned = {key: copy.deepcopy(value) for key, value in result.items() if context.get(key) is not value}
+                restricted.check_json(assigned, "the script's data")
+                result.update(assigned)
+            except Exception as exc:
+                exc.line_number = restricted.error_line_number(exc)  # type: ignore[attr-defined]
+                raise
+        else:
+            result = self.pool.run("exec", script, context, external_context)
         for key in [key for key in context if key not in result]:
             del context[key]
         context.update(result)

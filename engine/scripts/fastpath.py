@@ -12,6 +12,11 @@ node runs in time and memory linear in the size of the (already loaded) task dat
 * ``x.get(args)`` (chained ``.get`` too), calls of ``HELPERS`` and of ``len abs bool str int float``.
 
 No loop, comprehension, lambda or other call can appear, so the expression ends quickly.
+
+A *script* takes the fast path (:func:`is_cheap_script`) when it is a short sequence of
+assignments to plain names of such expressions, possibly under ``if``/``elif``/``else`` with such
+tests: the scripts that close a branch (``issue = "inadapte"``, ``motif_fin = ...``) or copy a
+value. Any loop, ``def``, ``del``, augmented or subscript assignment sends it to the sandbox.
 Everything else goes to the sandbox. It is still compiled with RestrictedPython and run with
 the same guards.
 """
@@ -23,7 +28,7 @@ from functools import lru_cache
 
 from .helpers import HELPERS
 
-__all__ = ["MAX_FAST_LENGTH", "is_cheap"]
+__all__ = ["MAX_FAST_LENGTH", "is_cheap", "is_cheap_script"]
 
 MAX_FAST_LENGTH = 1_000
 """Longer expressions always go to the sandbox."""
@@ -60,6 +65,48 @@ def is_cheap(expression: str) -> bool:
                 return False
         elif not _node_allowed(node):
             return False
+    return True
+
+
+_MAX_STATEMENTS = 40
+
+
+@lru_cache(maxsize=1024)
+def is_cheap_script(script: str) -> bool:
+    """True if ``script`` may run in-process (see the module docstring for the rules)."""
+    if not isinstance(script, str) or len(script) > MAX_FAST_LENGTH * 4:
+        return False
+    try:
+        tree = ast.parse(script, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    statements = 0
+    binops = 0
+    pending = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        statements += 1
+        if statements > _MAX_STATEMENTS:
+            return False
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.If):
+            expressions = [statement.test]
+            pending.extend(statement.body + statement.orelse)
+        elif isinstance(statement, ast.Assign) and all(
+            isinstance(target, ast.Name) and not target.id.startswith("_") for target in statement.targets
+        ):
+            expressions = [statement.value]
+        else:
+            return False
+        for expression in expressions:
+            for node in ast.walk(expression):
+                if isinstance(node, ast.BinOp):
+                    binops += 1
+                    if binops > _MAX_BINOPS * 4 or not isinstance(node.op, (ast.Add, ast.Sub)):
+                        return False
+                elif not _node_allowed(node):
+                    return False
     return True
 
 

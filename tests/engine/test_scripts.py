@@ -24,7 +24,7 @@ from engine.scripts import (
     ScriptTimeout,
     make_plain_script_engine,
 )
-from engine.scripts.fastpath import is_cheap
+from engine.scripts.fastpath import is_cheap, is_cheap_script
 from engine.scripts.helpers import arrondi, fin_de_journee, moyenne
 from engine.scripts.restricted import compile_script
 
@@ -130,6 +130,32 @@ def test_cheap_expressions_take_the_fast_path(script_engine, task, pool, express
     before = pool.calls
     assert script_engine.evaluate(task, expression) == expected
     assert pool.calls == before
+
+
+@pytest.mark.parametrize("script", [
+    'issue = "inadapte"\nmotif_fin = "Hors contrat de ville : " + decision.get("motif", "")',
+    'epci = decision["decision"]\nif score > 3:\n    niveau = "haut"\nelse:\n    niveau = "bas"',
+])
+def test_cheap_scripts_run_in_process(script_engine, task, pool, script):
+    assert is_cheap_script(script)
+    before = pool.calls
+    script_engine.execute(task, script)
+    assert pool.calls == before
+    assert "issue" in task.data or task.data["niveau"] == "haut"
+
+
+def test_values_a_cheap_script_copies_are_not_aliased(script_engine, task):
+    script_engine.execute(task, "copie = decision")
+    task.data["copie"]["decision"] = "changé"
+    assert task.data["decision"]["decision"] == "inadapte"
+
+
+@pytest.mark.parametrize("script", [
+    "for n in liste:\n    x = n", "total = [n for n in liste]", "x = 'a' * 3", "liste[0] = 1",
+    "x += 1", "del x", "y = x.__class__", "import os",
+])
+def test_other_scripts_go_to_the_sandbox(script):
+    assert not is_cheap_script(script)
 
 
 def test_dmn_cells_take_the_fast_path(script_engine, task, pool):
@@ -321,11 +347,13 @@ def test_latency(script_engine, task, pool, capsys):
             timings.append(time.perf_counter() - start)
         return statistics.median(timings) * 1e6
 
-    script_engine.execute(task, "y = x + 1")  # warm up the worker and the caches
-    sandboxed = median_us(lambda: script_engine.execute(task, "y = x + 1"))
+    looping = "y = [n + 1 for n in liste]"  # a loop: always sandboxed
+    script_engine.execute(task, looping)  # warm up the worker and the caches
+    sandboxed = median_us(lambda: script_engine.execute(task, looping))
+    cheap = median_us(lambda: script_engine.execute(task, "y = x + 1"))
     fast = median_us(lambda: script_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
     plain_engine = make_plain_script_engine()
     plain = median_us(lambda: plain_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
     with capsys.disabled():
-        print(f"\nscript latency (median): sandboxed script {sandboxed:.0f} us, "
+        print(f"\nscript latency (median): sandboxed script {sandboxed:.0f} us, in-process script {cheap:.0f} us, "
               f"fast-path expression {fast:.1f} us, plain SpiffWorkflow eval {plain:.1f} us")
