@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import Invalid
@@ -11,12 +12,35 @@ from .errors import Invalid
 MAX_FORM_BYTES = 512 * 1024
 
 
-def make_validator(schema: dict) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+class FormValidator:
+    """A form's JSON Schema: a compiled (Rust) check for the common valid case, and the reference
+    Python validator for the error messages and for the verdict whenever the two disagree.
+
+    Python's ``jsonschema`` takes about a millisecond on the dossier form, on every completion;
+    ``jsonschema-rs`` a few microseconds. The fast check only ever short-cuts to *valid*: it is
+    at least as strict as the reference on the formats our forms use (dates, e-mail), so data it
+    accepts the reference accepts too; anything it refuses is judged by the reference.
+    """
+
+    def __init__(self, schema: dict):
+        self.reference = Draft202012Validator(schema, format_checker=FormatChecker())
+        self._fast = jsonschema_rs.validator_for(schema, validate_formats=True)
+
+    def is_valid(self, data: object) -> bool:
+        return self._fast.is_valid(data) or self.reference.is_valid(data)
+
+    def iter_errors(self, data: object):
+        return self.reference.iter_errors(data)
 
 
-def field_errors(validator: Draft202012Validator, data: object) -> dict[str, list[str]]:
+def make_validator(schema: dict) -> FormValidator:
+    return FormValidator(schema)
+
+
+def field_errors(validator: FormValidator, data: object) -> dict[str, list[str]]:
     """Per-field messages keyed by ``a.b.0`` paths (``""`` for the whole form)."""
+    if validator.is_valid(data):
+        return {}
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = [str(p) for p in error.absolute_path]
@@ -29,7 +53,7 @@ def field_errors(validator: Draft202012Validator, data: object) -> dict[str, lis
 
 
 def validate_form(
-    validator: Draft202012Validator, data: object, *, form_name: str, bpmn_id: str | None = None
+    validator: FormValidator, data: object, *, form_name: str, bpmn_id: str | None = None
 ) -> None:
     """Raise :class:`Invalid` with per-field errors when ``data`` breaks the schema."""
     if not isinstance(data, dict):
