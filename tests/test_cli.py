@@ -39,3 +39,33 @@ def test_simulate_json_reports_outcomes_juries_and_the_baseline():
     assert set(report["jury"]) == {"territorial", "regional"}
     assert report["baseline"]["final_states"] == report["final_states"]  # the same lifecycle in memory
     assert report["ratio"] > 0
+
+
+def test_deploy_check_history_refuses_models_that_break_recorded_histories(tmp_path):
+    from datetime import UTC, datetime
+
+    from engine import EngineConfig, FixedClock, WorkflowEngine, campaigns_api
+    from tests.factories import Walker
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["deploy", "--database", url]).exit_code == 0
+    clock = FixedClock(datetime(2014, 10, 1, 8, tzinfo=UTC))
+    engine = WorkflowEngine.from_config(EngineConfig(url), clock=clock)
+    try:
+        code, libelle, data = campaigns_api.historical_campaign()
+        engine.save_campaign(code, libelle, data)
+        walker = Walker(engine, clock)
+        walker.do(walker.start(), "contact", epci="CAB")
+    finally:
+        engine.close()
+    for folder in ("processes", "forms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    path = tmp_path / "processes" / "phase_contact.bpmn"
+    renamed = path.read_text().replace('"contact"', '"premier_contact"').replace(">contact<", ">premier_contact<")
+    path.write_text(renamed)
+    result = runner.invoke(main, ["deploy", "--check-history", "--root", str(tmp_path), "--database", url])
+    assert result.exit_code == 3, result.output
+    assert "DSDT-2014-00001" in result.output
+    ok = runner.invoke(main, ["deploy", "--check-history", "--database", url])
+    assert ok.exit_code == 0 and "All 1 recorded histories fit" in ok.output

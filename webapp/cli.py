@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api
+from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api, read_model_files
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,10 +37,21 @@ def main() -> None:
 @click.option("--author", default="dsdt-cli", help="Who deploys (recorded with the version).")
 @click.option("--comment", default="", help="Why this version.")
 @click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
-def deploy(root: Path, author: str, comment: str, database: str | None) -> None:
+@click.option("--check-history", is_flag=True,
+              help="First replay every recorded history against the new files; refuse if one no longer fits.")
+def deploy(root: Path, author: str, comment: str, database: str | None, check_history: bool) -> None:
     """Deploy processes/ and forms/ as a new version (none if nothing changed)."""
     engine = _engine(database)
     try:
+        if check_history:
+            report = engine.check_history(read_model_files(root))
+            for item in report.diverged:
+                click.echo(f"  {item['ref']}: {item['problem']}", err=True)
+            if report.diverged:
+                click.echo(f"Deployment refused: {len(report.diverged)} of {report.instances} recorded "
+                           "histories no longer fit the new models. The current deployment is unchanged.", err=True)
+                sys.exit(3)
+            click.echo(f"All {report.instances} recorded histories fit the new models.")
         info = engine.deploy_directory(root, author=author, comment=comment)
     except Invalid as err:
         click.echo(f"Deployment refused: {err}", err=True)
@@ -144,6 +155,32 @@ def verify(as_json: bool, database: str | None) -> None:
             click.echo(f"  {item['ref']} (instance {item['instance']}): {item['problem']}", err=True)
     if report.diverged or not report.chain_ok:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("login")
+@click.option("--label", default="", help="What the token is for (a script's name), to find it again.")
+@click.option("--revoke", is_flag=True, help="Revoke LOGIN's tokens (only those with --label, if given) instead.")
+@click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
+def token(login: str, label: str, revoke: bool, database: str | None) -> None:
+    """Create an API token for LOGIN and print it, once: only its hash is kept."""
+    from engine import AccountService, NotFound
+
+    engine = _engine(database)
+    accounts = AccountService(engine.db, engine.clock)
+    try:
+        if revoke:
+            count = accounts.revoke_tokens(login, label or None)
+            click.echo(f"{count} jeton(s) révoqué(s) pour {login}.")
+            return
+        value = accounts.create_token(login, label)
+    except NotFound as err:
+        click.echo(f"{err.message} Créez d'abord le compte (page d'administration).", err=True)
+        sys.exit(2)
+    finally:
+        engine.close()
+    click.echo(value)
+    click.echo("Conservez ce jeton : il ne sera plus affiché. En-tête : Authorization: Bearer <jeton>", err=True)
 
 
 @main.command()
