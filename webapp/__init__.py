@@ -24,7 +24,7 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import access, admin, auth, config, dossiers, errors, filters, inbox
+    from . import access, admin, api, auth, config, dossiers, errors, filters, inbox
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -61,5 +61,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, inbox, dossiers, admin):
         app.register_blueprint(module.bp)
+    api.init_app(app, csrf)
     app.add_url_rule("/", "index", auth.home)
     return app

@@ -1,0 +1,70 @@
+"""Engine read models → the dicts the response schemas dump (what the caller may see, decided
+by :mod:`webapp.access`)."""
+
+from __future__ import annotations
+
+from engine import Actor, DossierSummary
+
+from ..access import can_do
+
+
+def step(actor: Actor, dossier: DossierSummary, open_step) -> dict:
+    return {
+        "ref": open_step.task_ref,
+        "bpmn_id": open_step.bpmn_id,
+        "name": open_step.name,
+        "role": open_step.role,
+        "assignee": open_step.assignee,
+        "claimed_by": open_step.claimed_by,
+        "due_at": open_step.due_at,
+        "can_act": can_do(actor, dossier, open_step.role, open_step.assignee, open_step.claimed_by),
+    }
+
+
+def dossier(actor: Actor, summary: DossierSummary) -> dict:
+    return {
+        "id": summary.id,
+        "ref": summary.ref,
+        "title": summary.title,
+        "campaign": summary.campaign_code,
+        "epci": summary.epci,
+        "porteur": summary.porteur,
+        "status": summary.status,
+        "outcome": summary.outcome,
+        "reason": summary.reason,
+        "jury_type": summary.jury_type,
+        "version": summary.version,
+        "created_at": summary.created_at,
+        "updated_at": summary.updated_at,
+        "steps": [step(actor, summary, open_step) for open_step in summary.open_steps],
+    }
+
+
+def inbox_row(actor: Actor, row, now) -> dict:
+    return {
+        "dossier_id": row.instance_id,
+        "dossier_ref": row.dossier_ref,
+        "title": row.title,
+        "ref": row.task_ref,
+        "bpmn_id": row.bpmn_id,
+        "name": row.name,
+        "role": row.role,
+        "epci": row.epci,
+        "campaign": row.campaign_code,
+        "assignee": row.assignee,
+        "claimed_by": row.claimed_by,
+        "due_at": row.due_at,
+        "created_at": row.created_at,
+        "overdue": row.due_at is not None and row.due_at < now,
+        "mine": actor.login in (row.claimed_by, row.assignee),
+    }
+
+
+def page(items: list, total: int, page_number: int, per_page: int) -> dict:
+    return {
+        "items": items,
+        "total": total,
+        "page": page_number,
+        "per_page": per_page,
+        "pages": max((total + per_page - 1) // per_page, 1),
+    }

@@ -1,0 +1,149 @@
+"""Request and response schemas of the API (marshmallow), documented in ``/api/openapi.json``.
+
+Response schemas dump plain dicts built by the views (:mod:`.views`), so a schema is exactly
+what goes on the wire. Request bodies refuse unknown fields, so a typo is a 422, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+NULLABLE = {"allow_none": True}
+
+
+class ErrorSchema(Schema):
+    code = fields.String(
+        metadata={"description": "Stable code: unauthorized, forbidden, not_found, conflict, invalid…"}
+    )
+    message = fields.String(metadata={"description": "What went wrong and what to do."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Invalid input only: dotted field path → messages."},
+    )
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Default: 25 tasks (the inbox page's setting) or 50 dossiers."},
+    )
+
+
+class PageSchema(Schema):
+    total = fields.Integer(metadata={"description": "Items matching the filters, all pages together."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+class InboxArgs(PageArgs):
+    step = fields.String(metadata={"description": "BPMN id of the step (e.g. recevabilite)."})
+    epci = fields.String()
+    campaign = fields.String()
+    due_before = fields.Date(metadata={"description": "Due on or before this day (end of day, Europe/Paris)."})
+    mine = fields.Boolean(load_default=False, metadata={"description": "Only tasks claimed by or assigned to me."})
+
+
+class InboxTaskSchema(Schema):
+    dossier_id = fields.Integer()
+    dossier_ref = fields.String()
+    title = fields.String(**NULLABLE)
+    ref = fields.String(metadata={"description": "Task reference, used as-is in task URLs."})
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    epci = fields.String(**NULLABLE)
+    campaign = fields.String()
+    assignee = fields.String(**NULLABLE)
+    claimed_by = fields.String(**NULLABLE)
+    due_at = fields.DateTime(**NULLABLE)
+    created_at = fields.DateTime()
+    overdue = fields.Boolean()
+    mine = fields.Boolean()
+
+
+class InboxSchema(PageSchema):
+    items = fields.List(fields.Nested(InboxTaskSchema))
+
+
+class TaskSchema(Schema):
+    dossier_id = fields.Integer()
+    dossier_version = fields.Integer(metadata={"description": "Send it back as expected_version when completing."})
+    ref = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    assignee = fields.String(**NULLABLE)
+    claimed_by = fields.String(**NULLABLE)
+    instructions = fields.String(**NULLABLE)
+    form = fields.String(metadata={"description": "File name of the form's JSON Schema."})
+    form_variable = fields.String()
+    schema = fields.Dict(metadata={"description": "JSON Schema the completion data must satisfy."})
+    ui_schema = fields.Dict(metadata={"description": "UI schema (labels, widgets, order)."})
+    data = fields.Dict(metadata={"description": "The dossier data this step sees (earlier steps included)."})
+
+
+class CompleteArgs(Schema):
+    data = fields.Dict(required=True, metadata={"description": "The form data, as the JSON Schema describes it."})
+    expected_version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Dossier version read before; 409 if the dossier changed since."},
+    )
+
+
+class StepSchema(Schema):
+    ref = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    assignee = fields.String(**NULLABLE)
+    claimed_by = fields.String(**NULLABLE)
+    due_at = fields.DateTime(**NULLABLE)
+    can_act = fields.Boolean(metadata={"description": "Whether the caller may claim or complete this step."})
+
+
+# -- dossiers ----------------------------------------------------------------------------------
+
+
+class DossierSchema(Schema):
+    id = fields.Integer()
+    ref = fields.String()
+    title = fields.String(**NULLABLE)
+    campaign = fields.String()
+    epci = fields.String(**NULLABLE)
+    porteur = fields.String()
+    status = fields.String(metadata={"description": "running or closed."})
+    outcome = fields.String(**NULLABLE, metadata={"description": "Decision once closed (e.g. abandonne)."})
+    reason = fields.String(**NULLABLE, metadata={"description": "Why: refusal motive, withdrawal reason…"})
+    jury_type = fields.String(**NULLABLE)
+    version = fields.Integer(metadata={"description": "Changes with every command on the dossier."})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    steps = fields.List(fields.Nested(StepSchema), metadata={"description": "Open steps."})
+
+
+class DossierListArgs(PageArgs):
+    epci = fields.String()
+    campaign = fields.String()
+
+
+class DossierListSchema(PageSchema):
+    items = fields.List(fields.Nested(DossierSchema))
+
+
+class StartArgs(Schema):
+    campaign = fields.String(required=True, metadata={"description": "Code of an open campaign."})
+
+
+class WithdrawArgs(Schema):
+    motif = fields.String(
+        required=True,
+        validate=validate.Regexp(r"\S", error="Indiquez le motif du retrait."),
+        metadata={"description": "Why the application is withdrawn (shown on the dossier)."},
+    )

@@ -1,0 +1,160 @@
+"""Tasks: the caller's inbox, one open task with its form, and the claim / unclaim / complete commands.
+
+A task is addressed as `/api/dossiers/<dossier_id>/tasks/<ref>`, where `ref` is the task's
+`ref` exactly as the API returns it: slash-separated `<step>.<n>` segments, for example
+`cand_dossier.0/recevabilite.1`. The slashes may be sent as they are or percent-encoded; the
+`/claim`, `/unclaim` and `/complete` suffixes can never be taken for a segment of a ref
+(a segment always ends with `.<number>`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from engine import Conflict, Forbidden, InboxFilter, NotFound
+
+from ..access import STAFF, can_do, current_actor, roles_required
+from ..services import services
+from . import auth, errors, present
+from .schemas import CompleteArgs, DossierSchema, InboxArgs, InboxSchema, TaskSchema
+
+bp = Blueprint("api_tasks", __name__, url_prefix="/api", description="Tâches : corbeille, formulaire, commandes.")
+bp.before_request(auth.authenticate)
+errors.register(bp)
+
+PARIS = ZoneInfo("Europe/Paris")
+TASK = "/dossiers/<int:dossier_id>/tasks/<taskref:ref>"
+
+
+@bp.route("/tasks", methods=["GET"])
+@roles_required(*STAFF)
+@bp.arguments(InboxArgs, location="query", as_kwargs=True)
+@bp.response(200, InboxSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+def inbox(page, mine, per_page=None, step=None, epci=None, campaign=None, due_before=None):
+    """The caller's inbox
+
+    Open tasks assigned to the caller or open to their roles within their EPCI scope, soonest due
+    first, with the total count and paging (the same filters as the inbox page).
+    """
+    actor = current_actor()
+    svc = services()
+    per_page = per_page or int(current_app.config["DSDT_INBOX_PER_PAGE"])
+    flt = InboxFilter(
+        step=step,
+        epci=epci,
+        campaign=campaign,
+        due_before=datetime.combine(due_before, time(23, 59, 59), PARIS) if due_before else None,
+        mine_only=mine,
+        page=page,
+        per_page=per_page,
+    )
+    rows, total = svc.engine.open_tasks(actor, flt)
+    now = svc.engine.now()
+    return present.page([present.inbox_row(actor, row, now) for row in rows], total, page, per_page)
+
+
+def _open_task(dossier, ref: str):
+    """The open task `ref` of a dossier the caller may see, if the caller may work on it."""
+    actor = current_actor()
+    view = next((v for v in services().engine.task_views(dossier.id) if v.ref == ref), None)
+    if view is None:
+        if any(entry.task_ref == ref for entry in services().queries.timeline(dossier.id)):
+            raise Conflict(f"L'étape {ref} n'est plus ouverte : rechargez le dossier pour voir son étape actuelle.")
+        raise NotFound(f"Le dossier {dossier.ref} n'a pas d'étape {ref} : prenez la référence dans sa liste « steps ».")
+    if not can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
+        if view.claimed_by and view.claimed_by != actor.login:
+            raise Conflict(f"{view.claimed_by} a pris en charge cette étape.")
+        raise Forbidden("Cette étape est réservée à un autre rôle ou à une autre personne.")
+    return view
+
+
+@bp.route(TASK, methods=["GET"])
+@auth.dossier_in_scope
+@bp.response(200, TaskSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def task(dossier, ref: str):
+    """One open task
+
+    Its form (JSON Schema and UI schema), its instructions and the data it sees; only for someone
+    who may work on it (403 otherwise, 409 when a colleague has claimed it).
+    """
+    view = _open_task(dossier, ref)
+    forms = services().queries.forms(dossier.deployment_id)
+    return {
+        "dossier_id": dossier.id,
+        "dossier_version": dossier.version,
+        "ref": view.ref,
+        "bpmn_id": view.bpmn_id,
+        "name": view.name,
+        "role": view.role,
+        "assignee": view.assignee,
+        "claimed_by": view.claimed_by,
+        "instructions": view.instructions,
+        "form": view.form,
+        "form_variable": view.form_variable,
+        "schema": forms[view.form],
+        "ui_schema": forms.get(view.ui_form, {}) if view.ui_form else {},
+        "data": view.data,
+    }
+
+
+def _after(dossier_id: int) -> dict:
+    return present.dossier(current_actor(), services().queries.dossier(dossier_id))
+
+
+@bp.route(TASK + "/claim", methods=["POST"])
+@auth.dossier_in_scope
+@bp.response(200, DossierSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def claim(dossier, ref: str):
+    """Claim a task
+
+    It leaves the colleagues' inboxes. 409 when someone else has claimed it or it is no longer open.
+    Answers with the dossier after the command.
+    """
+    services().engine.claim(current_actor(), dossier.id, ref)
+    return _after(dossier.id)
+
+
+@bp.route(TASK + "/unclaim", methods=["POST"])
+@auth.dossier_in_scope
+@bp.response(200, DossierSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def unclaim(dossier, ref: str):
+    """Release a claimed task
+
+    Back in the colleagues' inboxes. 409 when the caller has not claimed it.
+    """
+    services().engine.unclaim(current_actor(), dossier.id, ref)
+    return _after(dossier.id)
+
+
+@bp.route(TASK + "/complete", methods=["POST"])
+@auth.dossier_in_scope
+@bp.arguments(CompleteArgs)
+@bp.response(200, DossierSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def complete(args: dict, dossier, ref: str):
+    """Complete a task
+
+    `data` is validated against the task's JSON Schema: 422 with `errors` keyed by the dotted
+    path inside `data` (the dossier is unchanged). 409 when the task was completed meanwhile or,
+    with `expected_version`, when the dossier changed since it was read.
+    """
+    actor = current_actor()
+    svc = services()
+    svc.engine.complete(actor, dossier.id, ref, args["data"], expected_version=args["expected_version"])
+    svc.drafts.discard(actor.login, dossier.id, ref)
+    return _after(dossier.id)
