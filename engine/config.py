@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,12 @@ class EngineConfig:
     script_time_limit: float = 2.0
     script_memory_mb: int = 256
     script_workers: int = 2
+    #: running workflows kept deserialized per process (a few hundred KB each)
+    cache_size: int = 2048
+
+    def with_database(self, url: str) -> EngineConfig:
+        """The same settings on another database."""
+        return dataclasses.replace(self, database_url=url)
 
     @classmethod
     def from_env(cls, environ=None) -> EngineConfig:
@@ -28,4 +35,5 @@ class EngineConfig:
             script_time_limit=float(env.get("DSDT_SCRIPT_TIME_LIMIT", 2.0)),
             script_memory_mb=int(env.get("DSDT_SCRIPT_MEMORY_MB", 256)),
             script_workers=int(env.get("DSDT_SCRIPT_WORKERS", 2)),
+            cache_size=int(env.get("DSDT_CACHE_SIZE", 2048)),
         )

@@ -55,7 +55,7 @@ class WorkflowEngine:
         db: Database,
         clock: Clock | None = None,
         script_engine=None,
-        cache_size: int = 256,
+        cache_size: int = 2048,
         notifier: Notifier | None = None,
     ):
         self.db = db
@@ -90,7 +90,7 @@ class WorkflowEngine:
             db.upgrade()
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
-        return cls(db, clock, SandboxedScriptEngine(pool), notifier=notifier)
+        return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
@@ -393,6 +393,9 @@ class WorkflowEngine:
 
     def _remember(self, instance: Instance, state: LiveState) -> None:
         with self._cache_lock:
+            if instance.status != "running":  # a closed dossier takes no more commands
+                self._cache.pop(instance.id, None)
+                return
             self._cache[instance.id] = (instance.version, state)
             self._cache.move_to_end(instance.id)
             while len(self._cache) > self._cache_size:

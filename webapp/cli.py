@@ -19,8 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _engine(database: str | None = None, clock=None) -> WorkflowEngine:
     config = EngineConfig.from_env()
     if database:
-        config = EngineConfig(database_url=database, script_time_limit=config.script_time_limit,
-                              script_memory_mb=config.script_memory_mb, script_workers=config.script_workers)
+        config = config.with_database(database)
     return WorkflowEngine.from_config(config, clock=clock)
 
 

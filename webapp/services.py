@@ -36,7 +36,7 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         base = EngineConfig.from_env()
         url = config.get("DSDT_DATABASE_URL") or base.database_url
         engine = WorkflowEngine.from_config(
-            EngineConfig(url, base.script_time_limit, base.script_memory_mb, base.script_workers),
+            base.with_database(url),
             notifier=StoredNotifier(),
         )
     else:
