@@ -205,11 +205,14 @@ def pending_timers(wf: BpmnWorkflow) -> list[tuple[str, datetime]]:
     return found
 
 
-def current_data(wf: BpmnWorkflow) -> dict:
-    """The data a reader should see now: final data once finished, else the latest open task's."""
+def current_data(wf: BpmnWorkflow, ready: list[HumanTask] | None = None) -> dict:
+    """The data a reader should see now: final data once finished, else the latest open task's.
+
+    ``ready``: the workflow's ready human tasks, when the caller has them already.
+    """
     if is_finished(wf):
         return wf.data or (wf.last_task.data if wf.last_task else {})
-    ready = ready_human_tasks(wf)
+    ready = ready_human_tasks(wf) if ready is None else ready
     if ready:
         return ready[0].task.data
     return wf.last_task.data if wf.last_task else wf.task_tree.data

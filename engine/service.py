@@ -345,8 +345,9 @@ class WorkflowEngine:
         state_json = self.serializer.encode(state_dict)
         state_hash = state_fingerprint(state_dict, state.extra())
         journal.append(session, instance, command, actor.login, now, payload, state_hash)
-        data = runtime.current_data(wf)
         finished = runtime.is_finished(wf)
+        ready = [] if finished else runtime.ready_human_tasks(wf)
+        data = runtime.current_data(wf, ready)
         instance.state = state_json
         instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
@@ -361,7 +362,6 @@ class WorkflowEngine:
         pending = runtime.pending_timers(wf)
         instance.next_timer_at = min((when for _, when in pending), default=None)
         known = state.projections or {}
-        ready = [] if finished else runtime.ready_human_tasks(wf)
         previous_tasks = known.get("tasks")
         if previous_tasks is None and command != commands.START:
             previous_tasks = inbox.current(session, instance.id)
