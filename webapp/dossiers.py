@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from engine import Conflict, Forbidden, Invalid, NotFound, roles
 
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required
+from .diagram import diagram_data
 from .schema_forms import parse_form, render_form, render_readonly
 from .services import services
 
@@ -91,6 +92,8 @@ def show(instance_id: int):
     ]
     can_withdraw = dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
     done, current = svc.queries.diagram_marks(instance_id)
+    names = {bpmn_id: step.name for bpmn_id, step in svc.queries.steps(dossier.deployment_id).items()}
+    done_names = list(dict.fromkeys(names.get(e.bpmn_id, e.bpmn_id) for e in timeline if e.bpmn_id in done))
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
@@ -99,9 +102,25 @@ def show(instance_id: int):
         earlier=_earlier_steps(dossier, actor),
         documents=svc.attachments.list(instance_id),
         can_withdraw=can_withdraw,
+        done_names=done_names,
+        current_names=[names.get(bpmn_id, bpmn_id) for bpmn_id in current],
+        now=svc.engine.now(),
+    )
+
+
+@bp.route("/<int:instance_id>/diagram.json")
+@login_required
+def diagram(instance_id: int):
+    """The BPMN files this dossier went through, with done/current element ids (for the diagram viewer)."""
+    dossier = load_dossier_or_404(instance_id)
+    svc = services()
+    done, current = svc.queries.diagram_marks(instance_id)
+    files = svc.queries.model_files(dossier.deployment_id)
+    return jsonify(
+        dossier=dossier.ref,
         done=done,
         current=current,
-        now=svc.engine.now(),
+        diagrams=diagram_data(files, done, current),
     )
 
 

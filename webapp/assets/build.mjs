@@ -1,0 +1,31 @@
+// Builds the front-end assets into webapp/static/build/ (generated, not committed):
+//   viewer.js          the BPMN diagram viewer of the dossier page (bpmn-js NavigatedViewer), bundled by esbuild
+//   diagram-js.css,    bpmn-js's own styles, copied as they are
+//   bpmn-js.css
+// Run by bin/setup through `npm run build`.
+import { copyFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const out = join(root, "webapp", "static", "build");
+
+await mkdir(out, { recursive: true });
+await esbuild.build({
+  entryPoints: [join(here, "viewer.js")],
+  outfile: join(out, "viewer.js"),
+  bundle: true,
+  format: "iife",
+  minify: true,
+  sourcemap: true,
+  target: ["es2020"],
+  legalComments: "linked",
+  logLevel: "warning",
+});
+for (const file of ["diagram-js.css", "bpmn-js.css"]) {
+  await copyFile(join(root, "node_modules", "bpmn-js", "dist", "assets", file), join(out, file));
+}
+console.log(`assets built in ${out}`);

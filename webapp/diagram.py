@@ -1,0 +1,96 @@
+"""The diagram data of a dossier page: the BPMN files the dossier went through, with marks.
+
+The main process comes first; then each phase (call activity) the dossier entered, in the
+order of the main process. Done and current ids are the user tasks' (from the journal and the
+open tasks); on the main process, a phase is "current" while one of its tasks is open and
+"done" once the dossier went through it.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from engine.bpmn.parser import MAIN_PROCESS
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+@dataclass(frozen=True)
+class _Process:
+    path: str
+    process_id: str
+    name: str
+    xml: str
+    element_ids: frozenset[str]
+    #: call activity id → called process id, in document order
+    calls: tuple[tuple[str, str], ...]
+
+
+def _read(path: str, content: bytes) -> _Process | None:
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        return None
+    process = root.find(f"{{{BPMN_NS}}}process")
+    if process is None:
+        return None
+    ids = frozenset(el.get("id") for el in process.iter() if el.get("id"))
+    calls = tuple(
+        (el.get("id"), el.get("calledElement"))
+        for el in process.iter(f"{{{BPMN_NS}}}callActivity")
+        if el.get("id") and el.get("calledElement")
+    )
+    return _Process(
+        path,
+        process.get("id", ""),
+        process.get("name") or process.get("id", ""),
+        content.decode("utf-8"),
+        ids,
+        calls,
+    )
+
+
+def diagram_data(files: dict[str, bytes], done: list[str], current: list[str]) -> list[dict]:
+    """The diagrams to show, main process first, each ``{process, name, main, calledBy, xml, done, current}``."""
+    processes = {}
+    for path, content in sorted(files.items()):
+        if path.endswith(".bpmn"):
+            found = _read(path, content)
+            if found is not None:
+                processes[found.process_id] = found
+    main = processes.get(MAIN_PROCESS)
+    if main is None:
+        return []
+    done_ids, current_ids = set(done), set(current)
+    phases, main_done, main_current = [], [], []
+    for call_id, called in main.calls:
+        phase = processes.get(called)
+        if phase is None:
+            continue
+        phase_done = sorted(done_ids & phase.element_ids)
+        phase_current = sorted(current_ids & phase.element_ids)
+        if not phase_done and not phase_current:
+            continue  # never reached
+        (main_current if phase_current else main_done).append(call_id)
+        phases.append(
+            {
+                "process": phase.process_id,
+                "name": phase.name,
+                "main": False,
+                "calledBy": call_id,
+                "xml": phase.xml,
+                "done": phase_done,
+                "current": phase_current,
+            }
+        )
+    main_entry = {
+        "process": main.process_id,
+        "name": main.name,
+        "main": True,
+        "calledBy": None,
+        "xml": main.xml,
+        "done": main_done,
+        "current": main_current,
+    }
+    return [main_entry, *phases]
