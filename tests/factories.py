@@ -88,6 +88,12 @@ class Walker:
         self.do(iid, "dossier")
         self.do(iid, "recevabilite", decision="recevable", mobilisation_habitants="reelle")
 
+    def favourable_opinion(self, iid: int, amount: float = 20000,
+                           motivation: str = "Projet solide et partenarial.") -> None:
+        """The jury president confirms a favourable opinion."""
+        self.do(iid, "confirmation_president", avis_final="favorable", motivation=motivation,
+                montant_propose=amount)
+
     def through_decision_and_convention(self, iid: int) -> None:
         self.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)
         self.do(iid, "redaction_convention")

@@ -28,8 +28,7 @@ def test_territorial_jury_path_ends_conventionne(walker):
     walker.through_fiche(iid)
     walker.through_dossier(iid)
     walker.jury(iid, score=4)
-    walker.do(iid, "confirmation_president", avis_final="favorable", motivation="Projet solide et partenarial.",
-              montant_propose=20000)
+    walker.favourable_opinion(iid, amount=20000)
     walker.through_decision_and_convention(iid)
     assert walker.outcome(iid) == ("completed", "conventionne", "territorial")
 
@@ -41,8 +40,7 @@ def test_regional_fallback_when_no_territorial_jury_ends_conventionne(walker):
     walker.through_dossier(iid)
     assert walker.steps(iid) == ["examen_regional"] * 3
     walker.jury(iid, score=4)
-    walker.do(iid, "confirmation_president", avis_final="favorable", motivation="Projet solide et partenarial.",
-              montant_propose=15000)
+    walker.favourable_opinion(iid, amount=15000)
     walker.through_decision_and_convention(iid)
     assert walker.outcome(iid) == ("completed", "conventionne", "regional")
 
@@ -55,8 +53,7 @@ def test_conflicts_below_quorum_send_the_dossier_to_the_regional_jury(walker):
     walker.jury(iid, score=4, conflicts=2)  # 4 members, quorum 3: 2 remain
     assert set(walker.steps(iid)) == {"examen_regional"}
     walker.jury(iid, score=4)
-    walker.do(iid, "confirmation_president", avis_final="favorable", motivation="Avis favorable du jury régional.",
-              montant_propose=10000)
+    walker.favourable_opinion(iid, amount=10000, motivation="Avis favorable du jury régional.")
     assert walker.outcome(iid)[2] == "regional"
 
 
@@ -113,8 +110,7 @@ def test_commission_refusal_ends_defavorable(walker):
     walker.through_fiche(iid)
     walker.through_dossier(iid)
     walker.jury(iid)
-    walker.do(iid, "confirmation_president", avis_final="favorable", motivation="Projet solide et partenarial.",
-              montant_propose=20000)
+    walker.favourable_opinion(iid, amount=20000)
     walker.do(iid, "commission_permanente", decision="refuse", motif="Crédits épuisés")
     assert walker.outcome(iid)[1] == "defavorable"
 
@@ -196,8 +192,7 @@ def test_porteur_refusing_to_sign_abandons(walker):
     walker.through_fiche(iid)
     walker.through_dossier(iid)
     walker.jury(iid)
-    walker.do(iid, "confirmation_president", avis_final="favorable", motivation="Projet solide et partenarial.",
-              montant_propose=20000)
+    walker.favourable_opinion(iid, amount=20000)
     walker.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)
     walker.do(iid, "redaction_convention")
     walker.do(iid, "signature_porteur", accepte=False, motif_refus="Montant insuffisant")
