@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from engine import Actor, Forbidden, InboxFilter, Invalid, roles
+from engine.inbox import counts as inbox_counts
 
 from .access import STAFF, can_do, current_account, current_actor, load_dossier_or_404, login_required, roles_required
 from .services import services
@@ -48,8 +49,8 @@ def index():
     per_page = int(current_app.config["DSDT_INBOX_PER_PAGE"])
     flt = _filter_from(request.args, per_page)
     rows, total = svc.engine.open_tasks(actor, flt)
-    _, mine = svc.engine.open_tasks(actor, InboxFilter(mine_only=True, per_page=1))
-    _, everything = svc.engine.open_tasks(actor, InboxFilter(per_page=1))
+    with svc.engine.session() as session:
+        mine, everything = inbox_counts(session, actor)  # both header counts in one pass
     now = svc.engine.now()
     deployment = svc.queries.current_deployment_id()
     steps = sorted(svc.queries.steps(deployment).values(), key=lambda s: s.name) if deployment else []
@@ -59,6 +60,7 @@ def index():
     if not actor.roles & roles.REGIONAL_ROLES:
         epcis = [(code, name) for code, name in epcis if code in actor.epci]
     pages = max((total + per_page - 1) // per_page, 1)
+    colleagues = _colleague_finder(actor)
     items = [
         {
             "row": row,
@@ -66,7 +68,7 @@ def index():
             "mine": row.claimed_by == actor.login or row.assignee == actor.login,
             "can_claim": row.assignee is None and row.claimed_by is None,
             "can_unclaim": row.claimed_by == actor.login,
-            "colleagues": _colleagues(actor, row.role, row.epci) if row.assignee is None else [],
+            "colleagues": colleagues(row.role, row.epci) if row.assignee is None else [],
         }
         for row in rows
     ]
@@ -87,14 +89,27 @@ def index():
     )
 
 
-def _colleagues(actor: Actor, role: str, epci: str | None) -> list[str]:
-    """Logins of the active people holding ``role`` (in the dossier's EPCI for a local role), not me."""
-    local = role not in roles.REGIONAL_ROLES
-    return [
-        account.login
-        for account in services().accounts.with_role(role)
-        if account.login != actor.login and (not local or epci in account.epci)
-    ]
+def _colleague_finder(actor: Actor):
+    """``(role, epci) -> logins`` of the active people holding ``role`` (in the dossier's EPCI for a
+    local role), not me. The accounts are read once per page, not once per row."""
+    accounts = None
+    found: dict[tuple[str, str | None], list[str]] = {}
+
+    def colleagues(role: str, epci: str | None) -> list[str]:
+        nonlocal accounts
+        key = (role, epci)
+        if key not in found:
+            if accounts is None:
+                accounts = [account for account in services().accounts.list() if account.active]
+            local = role not in roles.REGIONAL_ROLES
+            found[key] = [
+                account.login
+                for account in accounts
+                if role in account.roles and account.login != actor.login and (not local or epci in account.epci)
+            ]
+        return found[key]
+
+    return colleagues
 
 
 def _back():
