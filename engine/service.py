@@ -19,6 +19,7 @@ from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -441,40 +442,42 @@ class WorkflowEngine:
 
     def task_views(self, instance_id: int) -> list[TaskView]:
         """The instance's open human tasks with their data (read-only copies)."""
-        with self.db.sessions() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            if instance.status != "running":
+        with self._reading(instance_id) as state:
+            if state is None:
                 return []
-            with self._stripes[instance_id % len(self._stripes)]:
-                state = self._peek(session, instance)
-                return [
-                    TaskView.of(human, state.claims.get(human.ref))
-                    for human in runtime.ready_human_tasks(state.wf)
-                ]
-
-    def _peek(self, session: Session, instance: Instance) -> LiveState:
-        """The cached state if still current, else load it and cache it (never mutate the result).
-
-        Call it holding the instance's stripe, and copy what you keep before releasing it.
-        """
-        with self._cache_lock:
-            cached = self._cache.get(instance.id)
-        if cached is not None and cached[0] == instance.version:
-            return cached[1]
-        state = self._load(session, instance)
-        self._remember(instance, state)
-        return state
+            return [TaskView.of(human, state.claims.get(human.ref)) for human in runtime.ready_human_tasks(state.wf)]
 
     def data(self, instance_id: int) -> dict:
         """A copy of the dossier's current workflow data (from the cache when it is current)."""
-        with self.db.sessions() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
+        with self._reading(instance_id, closed_too=True) as state:
+            return copy.deepcopy(runtime.current_data(state.wf))
+
+    @contextlib.contextmanager
+    def _reading(self, instance_id: int, closed_too: bool = False):
+        """The instance's state for a read, under its stripe: copy what you keep before leaving.
+
+        The cached workflow is used when the database still holds its version, checked with a
+        one-row query on three columns; the instance row is loaded only on a cache miss.
+        ``None`` for a closed instance unless ``closed_too``.
+        """
+        table = Instance.__table__
+        with self.db.sessions() as session, self._stripes[instance_id % len(self._stripes)]:
+            row = session.connection().execute(
+                select(table.c.version, table.c.status).where(table.c.id == instance_id)).first()
+            if row is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            with self._stripes[instance_id % len(self._stripes)]:
-                return copy.deepcopy(runtime.current_data(self._peek(session, instance).wf))
+            if row.status != "running" and not closed_too:
+                yield None
+                return
+            with self._cache_lock:
+                cached = self._cache.get(instance_id)
+            if cached is not None and cached[0] == row.version:
+                yield cached[1]
+                return
+            instance = session.get(Instance, instance_id)
+            state = self._load(session, instance)
+            self._remember(instance, state)
+            yield state
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow as stored (for reads: never mutate it)."""
