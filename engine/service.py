@@ -15,6 +15,7 @@ import contextlib
 import copy
 import logging
 import threading
+import uuid
 from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,6 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import campaigns, commands, inbox, journal, runtime, timers
 from .bpmn.parser import parse_models
@@ -35,7 +35,9 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .fingerprint import state_fingerprint
 from .forms import make_validator, validate_form
 from .notifications import Notifier, NullNotifier
+from .persistence import instances
 from .persistence.db import Database
+from .persistence.instances import InstanceRecord
 from .persistence.models import Instance
 from .replay import VerifyReport, check_history, verify_all
 from .roles import PORTEUR, REGIONAL_ROLES
@@ -129,19 +131,10 @@ class WorkflowEngine:
             deployment = self.deployments.current(session)
             if deployment is None:
                 raise NotFound("No deployment yet: run `dsdt deploy` first")
-            instance = Instance(
-                ref="pending",
-                deployment_id=deployment.id,
-                campaign_code=campaign.code,
-                porteur=actor.login,
-                state="",
-                serializer_version=self.serializer.version,
-                claims={},
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(instance)
-            session.flush()
+            instance = instances.create(
+                session, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment.id,
+                campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
+                created_at=now, updated_at=now)
             instance.ref = f"{campaign.code}-{instance.id:05d}"
             payload = {
                 "data": {
@@ -157,6 +150,7 @@ class WorkflowEngine:
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
             self._record(session, instance, state, commands.START, actor, now, payload)
+            instances.write(session, instance)
         self._remember(instance, state)
         return instance.id
 
@@ -253,7 +247,8 @@ class WorkflowEngine:
                 with self._guard(instance_id), self.db.sessions.begin() as session:
                     if not timers.lock_due(session, instance_id, self.clock.now(), not self.db.is_sqlite):
                         continue  # another worker took it
-                    done = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
+                    done = self._execute(session, SYSTEM, instances.fetch(session, instance_id),
+                                         commands.FIRE_TIMERS, lambda *_: {}, None)
             except Conflict:
                 continue  # the instance moved meanwhile: look again
             except EngineError:
@@ -275,7 +270,7 @@ class WorkflowEngine:
         """
         for round_ in range(3):
             with self._guard(instance_id), self.db.sessions.begin() as session:
-                instance = session.get(Instance, instance_id)
+                instance = instances.fetch(session, instance_id)
                 due = (
                     round_ < 2
                     and instance is not None
@@ -285,9 +280,9 @@ class WorkflowEngine:
                     and instance.next_timer_at <= self.clock.now()
                 )
                 if due:
-                    done = self._execute(session, SYSTEM, instance_id, commands.FIRE_TIMERS, lambda *_: {}, None)
+                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, lambda *_: {}, None)
                 else:
-                    done = self._execute(session, actor, instance_id, command, check, expected_version)
+                    done = self._execute(session, actor, instance, command, check, expected_version)
             self._remember(*done)
             if not due:
                 return
@@ -302,15 +297,15 @@ class WorkflowEngine:
         self,
         session: Session,
         actor: Actor,
-        instance_id: int,
+        instance: InstanceRecord | None,
         command: str,
         check,
         expected_version: int | None,
-    ) -> tuple[Instance, LiveState]:
+    ) -> tuple[InstanceRecord, LiveState]:
         """Apply one command inside ``session``'s transaction; the caller commits, then caches."""
-        instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+            raise NotFound("This dossier does not exist")
+        instance_id = instance.id
         if expected_version is not None and instance.version != expected_version:
             raise Conflict(
                 "This dossier changed since you opened it: reload it and try again", instance_id=instance_id
@@ -324,13 +319,10 @@ class WorkflowEngine:
             with at(now):
                 commands.apply(state, command, payload)
             self._record(session, instance, state, command, actor, now, payload)
-            session.flush()
-        except StaleDataError as err:
-            raise Conflict(
-                "Someone else changed this dossier at the same time: reload it and try again",
-                instance_id=instance_id,
-            ) from err
-        except IntegrityError as err:
+            if not instances.write(session, instance):
+                raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
+                               instance_id=instance_id)
+        except IntegrityError as err:  # the journal's (instance, seq) key: a concurrent command won
             raise Conflict(
                 "Someone else changed this dossier at the same time: reload it and try again",
                 instance_id=instance_id,
@@ -382,17 +374,18 @@ class WorkflowEngine:
         if new_tasks:
             self.notifier.tasks_opened(session, instance, new_tasks, now)
 
-    def _load(self, session: Session, instance: Instance) -> LiveState:
+    def _load(self, session: Session, instance: InstanceRecord) -> LiveState:
         with self._cache_lock:
             cached = self._cache.pop(instance.id, None)
         if cached is not None and cached[0] == instance.version:
             return cached[1]
         models = self.deployments.models(session, instance.deployment_id)
+        text = instance.state if instance.state is not None else instances.fetch_state(session, instance)
         # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
-        wf = self.serializer.loads(instance.state, models.spec, models.subprocess_specs, self.script_engine)
+        wf = self.serializer.loads(text, models.spec, models.subprocess_specs, self.script_engine)
         return LiveState(wf, dict(instance.claims or {}))
 
-    def _remember(self, instance: Instance, state: LiveState) -> None:
+    def _remember(self, instance: InstanceRecord, state: LiveState) -> None:
         with self._cache_lock:
             if instance.status != "running":  # a closed dossier takes no more commands
                 self._cache.pop(instance.id, None)
@@ -409,7 +402,7 @@ class WorkflowEngine:
             self._validators[key] = make_validator(models.forms[form])
         return self._validators[key]
 
-    def _authorize_task(self, actor: Actor, instance: Instance, state: LiveState, human) -> None:
+    def _authorize_task(self, actor: Actor, instance: InstanceRecord, state: LiveState, human) -> None:
         if not actor.has(human.role):
             raise Forbidden(
                 f"The step {human.name!r} is for the role {human.role}; you do not hold it",
@@ -474,7 +467,7 @@ class WorkflowEngine:
             if cached is not None and cached[0] == row.version:
                 yield cached[1]
                 return
-            instance = session.get(Instance, instance_id)
+            instance = instances.fetch(session, instance_id)
             state = self._load(session, instance)
             self._remember(instance, state)
             yield state

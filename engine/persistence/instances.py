@@ -1,0 +1,79 @@
+"""Instance rows read and written with Core statements on the command path.
+
+A command touches one instance row twice (read, then a versioned update); going through the ORM's
+identity map and unit of work for that cost more than the statements themselves. The ORM model
+(:class:`~engine.persistence.models.Instance`) still serves every other read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from .models import Instance
+
+_TABLE = Instance.__table__
+
+
+@dataclass
+class InstanceRecord:
+    """The columns a command reads and writes (the large ``state`` only when needed)."""
+
+    id: int
+    ref: str
+    deployment_id: int
+    campaign_code: str
+    porteur: str
+    epci: str | None
+    title: str | None
+    status: str
+    outcome: str | None
+    reason: str | None
+    jury_type: str | None
+    serializer_version: str
+    claims: dict
+    journal_seq: int
+    journal_head: str
+    version: int
+    next_timer_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    state: str | None = None
+
+
+_COLUMNS = [_TABLE.c[f.name] for f in fields(InstanceRecord) if f.name != "state"]
+_WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id",
+                                                                      "campaign_code", "porteur", "created_at")]
+
+
+def fetch(session: Session, instance_id: int) -> InstanceRecord | None:
+    row = session.connection().execute(select(*_COLUMNS).where(_TABLE.c.id == instance_id)).first()
+    return None if row is None else InstanceRecord(**row._mapping)
+
+
+def fetch_state(session: Session, record: InstanceRecord) -> str:
+    return session.connection().execute(select(_TABLE.c.state).where(_TABLE.c.id == record.id)).scalar_one()
+
+
+def create(session: Session, **values) -> InstanceRecord:
+    """Insert a new instance (version 1, empty state) and return its record."""
+    values = {"state": "", "claims": {}, "journal_seq": 0, "journal_head": "", "status": "running", "version": 1,
+              "epci": None, "title": None, "outcome": None, "reason": None, "jury_type": None,
+              "next_timer_at": None, **values}
+    result = session.connection().execute(insert(_TABLE).values(values))
+    return InstanceRecord(id=result.inserted_primary_key[0], **values)
+
+
+def write(session: Session, record: InstanceRecord) -> bool:
+    """Store the record if the row still has its version (then bump it); False if it changed."""
+    values = {name: getattr(record, name) for name in _WRITTEN}
+    result = session.connection().execute(
+        update(_TABLE).where(_TABLE.c.id == record.id, _TABLE.c.version == record.version)
+        .values(version=record.version + 1, **values))
+    if result.rowcount != 1:
+        return False
+    record.version += 1
+    return True
