@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, false, func, insert, or_, select, union_all, update
+from sqlalchemy import Select, and_, bindparam, delete, false, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .commands import Actor
@@ -19,11 +19,20 @@ from .runtime import HumanTask
 
 _TABLE = OpenTask.__table__
 _ROW = (_TABLE.c.task_ref, _TABLE.c.claimed_by, _TABLE.c.due_at, _TABLE.c.epci, _TABLE.c.title)
+# Statements built once (they run on every command; building them costs more than running them).
+_CURRENT = select(*_ROW).where(_TABLE.c.instance_id == bindparam("instance_id"))
+_DELETE = delete(_TABLE).where(_TABLE.c.instance_id == bindparam("instance_id"),
+                               _TABLE.c.task_ref.in_(bindparam("refs", expanding=True)))
+_INSERT = insert(_TABLE)
+_UPDATE = (update(_TABLE).where(_TABLE.c.instance_id == bindparam("of_instance"),
+                                _TABLE.c.task_ref == bindparam("of_ref"))
+           .values(claimed_by=bindparam("new_claimed_by"), due_at=bindparam("new_due_at"),
+                   epci=bindparam("new_epci"), title=bindparam("new_title")))
 
 
 def current(session: Session, instance_id: int) -> dict[str, tuple]:
     """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
-    rows = session.connection().execute(select(*_ROW).where(_TABLE.c.instance_id == instance_id))
+    rows = session.connection().execute(_CURRENT, {"instance_id": instance_id})
     return {ref: tuple(values) for ref, *values in rows}
 
 
@@ -49,7 +58,7 @@ def refresh(
     wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
     gone = [ref for ref in previous if ref not in wanted]
     if gone:
-        connection.execute(delete(_TABLE).where(_TABLE.c.instance_id == instance.id, _TABLE.c.task_ref.in_(gone)))
+        connection.execute(_DELETE, {"instance_id": instance.id, "refs": gone})
     new_rows = [
         dict(instance_id=instance.id, task_ref=human.ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
              epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
@@ -59,12 +68,12 @@ def refresh(
         if human.ref not in previous
     ]
     if new_rows:
-        connection.execute(insert(_TABLE), new_rows)
+        connection.execute(_INSERT, new_rows)
     for ref, values in wanted.items():
         if ref in previous and previous[ref] != values:
-            connection.execute(
-                update(_TABLE).where(_TABLE.c.instance_id == instance.id, _TABLE.c.task_ref == ref)
-                .values(claimed_by=values[0], due_at=due_at, epci=instance.epci, title=instance.title))
+            connection.execute(_UPDATE, {"of_instance": instance.id, "of_ref": ref, "new_claimed_by": values[0],
+                                         "new_due_at": due_at, "new_epci": instance.epci,
+                                         "new_title": instance.title})
     return wanted
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from .persistence.models import Instance, JournalEntry
 
+_INSERT = insert(JournalEntry.__table__)
+
 
 def entry_hash(
     instance_id: int,
@@ -51,7 +53,7 @@ def append(
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    session.connection().execute(insert(JournalEntry.__table__), {
+    session.connection().execute(_INSERT, {
         "instance_id": instance.id, "seq": seq, "command": command, "actor": actor, "at": at,
         "payload": payload, "state_hash": state_hash, "prev_hash": prev, "entry_hash": digest})
     instance.journal_seq = seq

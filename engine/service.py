@@ -20,7 +20,6 @@ from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -453,10 +452,8 @@ class WorkflowEngine:
         one-row query on three columns; the instance row is loaded only on a cache miss.
         ``None`` for a closed instance unless ``closed_too``.
         """
-        table = Instance.__table__
         with self.db.sessions() as session, self._stripes[instance_id % len(self._stripes)]:
-            row = session.connection().execute(
-                select(table.c.version, table.c.status).where(table.c.id == instance_id)).first()
+            row = instances.version_and_status(session, instance_id)
             if row is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
             if row.status != "running" and not closed_too:

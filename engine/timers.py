@@ -11,12 +11,19 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Timer
 
 log = logging.getLogger(__name__)
+
+
+_TABLE = Timer.__table__
+# Statements built once: they run on every command.
+_OF_INSTANCE = select(_TABLE.c.task_ref, _TABLE.c.due_at).where(_TABLE.c.instance_id == bindparam("instance_id"))
+_DELETE = delete(_TABLE).where(_TABLE.c.instance_id == bindparam("instance_id"))
+_INSERT = insert(_TABLE)
 
 
 def refresh(
@@ -31,15 +38,13 @@ def refresh(
     for rows nobody loads as objects, and it costs on every command.
     """
     connection = session.connection()
-    table = Timer.__table__
     if previous is None:
-        previous = [tuple(row) for row in connection.execute(
-            select(table.c.task_ref, table.c.due_at).where(table.c.instance_id == instance_id))]
+        previous = [tuple(row) for row in connection.execute(_OF_INSTANCE, {"instance_id": instance_id})]
     if set(previous) != set(pending):
-        connection.execute(delete(table).where(table.c.instance_id == instance_id))
+        connection.execute(_DELETE, {"instance_id": instance_id})
         if pending:
-            connection.execute(insert(table), [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
-                                               for ref, due in pending])
+            connection.execute(_INSERT, [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
+                                         for ref, due in pending])
     return pending
 
 

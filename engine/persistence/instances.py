@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Instance
@@ -49,13 +49,26 @@ _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "vers
                                                                       "campaign_code", "porteur", "created_at")]
 
 
+# Statements built once: constructing them costs more than running them, on every command.
+_FETCH = select(*_COLUMNS).where(_TABLE.c.id == bindparam("instance_id"))
+_FETCH_STATE = select(_TABLE.c.state).where(_TABLE.c.id == bindparam("instance_id"))
+_WRITE = (update(_TABLE).where(_TABLE.c.id == bindparam("of_instance"), _TABLE.c.version == bindparam("old_version"))
+          .values(version=bindparam("new_version"), **{name: bindparam(f"new_{name}") for name in _WRITTEN}))
+_VERSION = select(_TABLE.c.version, _TABLE.c.status).where(_TABLE.c.id == bindparam("instance_id"))
+
+
 def fetch(session: Session, instance_id: int) -> InstanceRecord | None:
-    row = session.connection().execute(select(*_COLUMNS).where(_TABLE.c.id == instance_id)).first()
+    row = session.connection().execute(_FETCH, {"instance_id": instance_id}).first()
     return None if row is None else InstanceRecord(**row._mapping)
 
 
 def fetch_state(session: Session, record: InstanceRecord) -> str:
-    return session.connection().execute(select(_TABLE.c.state).where(_TABLE.c.id == record.id)).scalar_one()
+    return session.connection().execute(_FETCH_STATE, {"instance_id": record.id}).scalar_one()
+
+
+def version_and_status(session: Session, instance_id: int):
+    """``(version, status)`` of an instance, or ``None``: what a reader checks its cache against."""
+    return session.connection().execute(_VERSION, {"instance_id": instance_id}).first()
 
 
 def create(session: Session, **values) -> InstanceRecord:
@@ -69,10 +82,9 @@ def create(session: Session, **values) -> InstanceRecord:
 
 def write(session: Session, record: InstanceRecord) -> bool:
     """Store the record if the row still has its version (then bump it); False if it changed."""
-    values = {name: getattr(record, name) for name in _WRITTEN}
-    result = session.connection().execute(
-        update(_TABLE).where(_TABLE.c.id == record.id, _TABLE.c.version == record.version)
-        .values(version=record.version + 1, **values))
+    values = {f"new_{name}": getattr(record, name) for name in _WRITTEN}
+    result = session.connection().execute(_WRITE, {"of_instance": record.id, "old_version": record.version,
+                                                   "new_version": record.version + 1, **values})
     if result.rowcount != 1:
         return False
     record.version += 1
