@@ -2,8 +2,8 @@
 
 ``verify`` is the auditor's proof: for each instance, the hash chain holds and replaying its
 commands on its pinned deployment reproduces the fingerprint journaled after each command and
-the state stored now. ``replay_on`` runs recorded histories against other models (a new version
-a process owner is about to deploy) and reports where they stop fitting.
+the state stored now. ``check_history`` runs recorded histories against other models (a new
+version a process owner is about to deploy) and reports where they stop fitting.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer,
                     commands.apply(state, row.command, row.payload)
         except EngineError as err:
             return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {err}"
+        except Exception as err:  # an altered payload can break anything: report it, never crash verify
+            return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {type(err).__name__}: {err}"
         if not compare:
             continue
         digest = state_fingerprint(serializer.to_dict(state.wf), state.extra())

@@ -111,3 +111,11 @@ def test_an_edited_stored_state_fails_verify(simulated):
         session.commit()
     report = simulated.verify()
     assert [item["instance"] for item in report.diverged] == [iid]
+
+
+def test_a_payload_emptied_by_hand_is_reported_not_crashing_verify(simulated):
+    iid = _an_instance_with(simulated, 3)
+    _sql(simulated, "UPDATE journal_entry SET payload = '{}' WHERE instance_id = :iid AND seq = 2", iid=iid)
+    report = simulated.verify()
+    assert [item["instance"] for item in report.diverged] == [iid]
+    assert "cannot be re-applied" in report.diverged[0]["problem"]
