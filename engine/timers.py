@@ -65,22 +65,33 @@ def lock_due(session: Session, instance_id: int, now: datetime, skip_locked: boo
 
 
 class Worker:
-    """Fires due timers until stopped (``dsdt worker``, or a thread of the embedded web app)."""
+    """Fires due timers until stopped (``dsdt worker``, or a thread of the embedded web app).
 
-    def __init__(self, engine, interval: float = 5.0):
+    ``jobs`` are other periodic duties run after each pass (sending the e-mail outbox, say); a
+    failing job or pass is logged and the worker goes on.
+    """
+
+    def __init__(self, engine, interval: float = 5.0, jobs=()):
         self.engine = engine
         self.interval = interval
+        self.jobs = list(jobs)
         self._stop = threading.Event()
 
     def run(self) -> None:
         while not self._stop.is_set():
-            try:
-                fired = self.engine.fire_due_timers()
-            except Exception:  # a worker must survive one bad instance; the error is logged
-                log.exception("timer worker pass failed")
-                fired = 0
-            if not fired:
+            busy = self._safely(self.engine.fire_due_timers, "timer pass")
+            for job in self.jobs:
+                busy += self._safely(job, getattr(job, "__name__", "job"))
+            if not busy:
                 self._stop.wait(self.interval)
+
+    @staticmethod
+    def _safely(job, name: str) -> int:
+        try:
+            return job() or 0
+        except Exception:  # a worker must survive one bad instance or an SMTP outage
+            log.exception("worker %s failed", name)
+            return 0
 
     def stop(self) -> None:
         self._stop.set()

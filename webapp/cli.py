@@ -118,18 +118,23 @@ def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> di
 @click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between passes.")
 @click.option("--database", help="Database URL.")
 def worker(interval: float, database: str | None) -> None:
-    """Fire due timers until stopped (Ctrl-C)."""
+    """Fire due timers, and send the e-mail outbox when SMTP is configured, until stopped (Ctrl-C)."""
     from engine.timers import Worker
 
-    engine = _engine(database)
-    runner = Worker(engine, interval)
+    from . import config, services
+
+    settings = config.from_env()
+    if database:
+        settings["DSDT_DATABASE_URL"] = database
+    built = services.build(settings)
+    runner = Worker(built.engine, interval, jobs=[built.notifications.send_pending])
     click.echo("Timer worker started; Ctrl-C to stop.")
     try:
         runner.run()
     except KeyboardInterrupt:
         runner.stop()
     finally:
-        engine.close()
+        built.engine.close()
 
 
 @main.command()
@@ -207,7 +212,7 @@ def run(host: str, port: int, history: int, setup_only: bool) -> None:
     if setup_only:
         services.engine.close()
         return
-    worker = Worker(services.engine, interval=5.0)
+    worker = Worker(services.engine, interval=5.0, jobs=[services.notifications.send_pending])
     thread = threading.Thread(target=worker.run, name="dsdt-timers", daemon=True)
     thread.start()
     click.echo(f"DSDT sur http://{host}:{port}/ (Ctrl-C pour arrêter)")

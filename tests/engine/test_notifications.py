@@ -1,0 +1,99 @@
+"""New tasks notify the people who can do them; the worker sends the outbox by SMTP."""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+
+import pytest
+
+from engine import AccountService, NotificationCenter, SmtpSettings, StoredNotifier
+from engine.timers import Worker
+from tests.factories import Walker
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP to receive messages: a test peer for the real smtplib client."""
+
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while line := self.rfile.readline():
+            command = line.decode().strip().upper()
+            if command.startswith(("EHLO", "HELO")):
+                self.wfile.write(b"250 test\r\n")
+            elif command == "DATA":
+                self.wfile.write(b"354 go on\r\n")
+                body = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    body.append(data.decode())
+                self.server.messages.append("".join(body))
+                self.wfile.write(b"250 queued\r\n")
+            elif command == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:  # MAIL FROM, RCPT TO, RSET, NOOP
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.daemon_threads = True
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_new_task_is_notified_in_app_and_mailed_by_the_worker(engine, clock, smtp_server):
+    engine.notifier = StoredNotifier()
+    accounts = AccountService(engine.db, clock)
+    accounts.create("tech.commune.cab", "motdepasse-long-1", roles=["technicien_commune"], epci=["CAB"],
+                    email="technicien@cab.example.org")
+    accounts.create("tech.commune.cavm", "motdepasse-long-2", roles=["technicien_commune"], epci=["CAVM"],
+                    email="technicien@cavm.example.org")
+    walker = Walker(engine, clock)
+    iid = walker.start()
+    walker.do(iid, "contact", epci="CAB")
+    center = NotificationCenter(engine.db, clock, SmtpSettings("127.0.0.1", smtp_server.server_address[1]))
+    outbox = center.outbox()
+    assert [mail.recipient for mail in outbox] == ["technicien@cab.example.org"]  # not the CAVM one
+    assert outbox[0].sent_at is None
+    worker = Worker(engine, interval=0.01, jobs=[center.send_pending])
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        for _ in range(500):
+            if center.outbox()[0].sent_at is not None:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        worker.stop()
+        thread.join()
+    assert center.outbox()[0].sent_at is not None
+    assert len(smtp_server.messages) == 1 and "technicien@cab.example.org" in smtp_server.messages[0]
+
+
+def test_a_failing_job_does_not_stop_the_worker(engine):
+    calls = []
+
+    def broken():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionRefusedError("SMTP down")
+        return 0
+
+    worker = Worker(engine, interval=0.01, jobs=[broken])
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        for _ in range(200):
+            if len(calls) >= 3:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        worker.stop()
+        thread.join()
+    assert len(calls) >= 3
