@@ -1,0 +1,123 @@
+"""The English catalogue covers every message of the code and templates, and the app switches to it.
+
+The msgids are French; a string added to the code without an English translation would show in
+French to English users. The extraction here mirrors ``pybabel extract -F webapp/babel.cfg -k _l``.
+To fix a failure, from the repository root::
+
+    .venv/bin/pybabel extract -F webapp/babel.cfg -k _l -o webapp/translations/messages.pot webapp
+    .venv/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations
+    # translate the new entries of webapp/translations/en/LC_MESSAGES/messages.po, remove "fuzzy"
+    .venv/bin/pybabel compile -d webapp/translations
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from webapp import create_app
+
+from .conftest import ROOT, AuthActions
+
+WEBAPP = ROOT / "webapp"
+TRANSLATIONS = WEBAPP / "translations"
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}  # -k _l (flask_babel.lazy_gettext)
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def extracted_messages() -> dict[tuple[str, str | None], tuple[str, ...]]:
+    """(msgid, context) -> all ids (singular, plural) of every message the code and templates mark."""
+    with open(WEBAPP / "babel.cfg", encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    messages = {}
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+        str(WEBAPP), method_map, options_map, keywords=KEYWORDS
+    ):
+        ids = message if isinstance(message, tuple) else (message,)
+        if ids[0]:
+            messages[(ids[0], context)] = ids
+    return messages
+
+
+def catalogue(lang: str):
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return read_po(po, locale=lang)
+
+
+def test_extraction_finds_python_and_template_messages():
+    messages = extracted_messages()
+    assert ("Identifiant ou mot de passe incorrect.", None) in messages  # python, gettext as _
+    assert ("Porteur de projet", None) in messages  # python, lazy_gettext as _l
+    assert ("Se connecter", None) in messages  # Jinja template
+    assert ("%(num)s dossier", None) in messages  # Jinja ngettext
+    assert len(messages) > 200
+
+
+def test_every_message_has_an_english_translation():
+    en = catalogue("en")
+    problems = []
+    for (msgid, context), ids in sorted(extracted_messages().items(), key=lambda item: item[0][0]):
+        entry = en.get(msgid, context)
+        if entry is None:
+            problems.append(f"not in the English catalogue (re-run extract + update): {msgid!r}")
+            continue
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if entry.fuzzy:
+            problems.append(f"fuzzy: {msgid!r}")
+        if len(ids) > 1 and not entry.pluralizable:
+            problems.append(f"plural forms missing (re-run update): {msgid!r}")
+        if not all(s.strip() for s in strings) or (len(ids) > 1 and len(strings) != en.num_plurals):
+            problems.append(f"untranslated: {msgid!r}")
+            continue
+        expected = set(PLACEHOLDER.findall(" ".join(ids)))
+        for string in strings:
+            if set(PLACEHOLDER.findall(string)) - expected:
+                problems.append(f"unknown placeholder in {string!r} for {msgid!r}")
+            elif len(ids) == 1 and set(PLACEHOLDER.findall(string)) != expected:
+                problems.append(f"placeholders differ in {string!r} for {msgid!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def compiled_translations(tmp_path):
+    """The .po catalogues compiled into a temp dir, so the test sees the sources, not stale .mo files."""
+    for lang in ("en", "fr"):
+        target = tmp_path / lang / "LC_MESSAGES"
+        target.mkdir(parents=True)
+        with open(target / "messages.mo", "wb") as mo:
+            write_mo(mo, catalogue(lang))
+    return tmp_path
+
+
+def test_login_page_in_english_after_switching_language(engine, compiled_translations):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DSDT_ENGINE": engine,
+            "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations),
+        }
+    )
+    client = app.test_client()
+    french = client.get("/connexion").get_data(as_text=True)
+    assert 'lang="fr"' in french and "Mot de passe" in french and "Se connecter" in french
+
+    response = AuthActions(client).post("/langue", {"lang": "en"})  # the header's language form
+    assert response.status_code == 302
+
+    page = client.get("/connexion").get_data(as_text=True)
+    assert 'lang="en"' in page
+    for english in ("Log in", "Login", "Password", "Language", "Skip to content"):
+        assert english in page
+    for french_text in ("Mot de passe", "Se connecter", "Identifiant", "Aller au contenu", "Langue"):
+        assert french_text not in page
+
+    response = client.post(
+        "/connexion", data={"login": "nobody", "password": "wrong", "csrf_token": AuthActions(client).token()}
+    )
+    assert "Incorrect login or password." in response.get_data(as_text=True)
