@@ -730,3 +730,15 @@ def test_messages_go_through_flask_babel(tmp_path):
         html = render_form(schema, ui, {}, errors)
     assert "This field is required." in html and "(required)" in html
     assert "Ce champ est obligatoire." in render_form(schema, ui, {}, errors)  # outside a request: French
+
+
+def test_limits_use_the_decimal_separator_of_the_language(app):
+    from flask_babel import force_locale
+
+    from webapp.schema_forms.i18n import _number
+
+    with app.app_context():
+        with force_locale("en"):
+            assert _number("0.5") == "0.5"
+        with force_locale("fr"):
+            assert _number("0.5") == "0,5"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _babel_gettext
 
 
@@ -21,7 +22,9 @@ def _(msgid: str, **variables: object) -> str:
 
 
 def _number(text: str) -> str:
-    """A limit from a jsonschema message, written the French way (``0.5`` → ``0,5``)."""
+    """A limit from a jsonschema message, with the decimal separator of the page's language."""
+    if has_app_context() and "babel" in current_app.extensions and str(get_locale() or "fr") != "fr":
+        return text
     return text.replace(".", ",")
 
 
