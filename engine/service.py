@@ -12,19 +12,16 @@ version they were cached at, so several processes can share one database safely.
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import campaigns, commands, inbox, journal, runtime, timers
-from .bpmn.parser import parse_models
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -37,10 +34,8 @@ from .notifications import Notifier, NullNotifier
 from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
-from .persistence.models import Instance
-from .replay import VerifyReport, check_history, verify_all
+from .reads import EngineReads
 from .roles import PORTEUR, REGIONAL_ROLES
-from .views import TaskView
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +44,8 @@ class _NothingDue(Exception):
     """Internal: a timer check found nothing due (not an error, so not an EngineError)."""
 
 
-class WorkflowEngine:
-    """Deployments, instances and commands over one database."""
+class WorkflowEngine(EngineReads):
+    """Deployments, instances and commands over one database (reads: :class:`EngineReads`)."""
 
     def __init__(
         self,
@@ -414,94 +409,3 @@ class WorkflowEngine:
         claimed = state.claims.get(human.ref)
         if claimed is not None and claimed != actor.login:
             raise Conflict(f"{claimed} has claimed this task", bpmn_id=human.bpmn_id)
-
-    # -- reads -----------------------------------------------------------------------------------
-
-    def session(self) -> Session:
-        """A read-only session for queries (the caller closes it)."""
-        return self.db.sessions()
-
-    def instance(self, instance_id: int) -> Instance:
-        with self.db.sessions() as session:
-            row = session.get(Instance, instance_id)
-            if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            return row
-
-    def open_tasks(self, actor: Actor, flt: inbox.InboxFilter | None = None):
-        with self.db.sessions() as session:
-            return inbox.inbox(session, actor, flt or inbox.InboxFilter())
-
-    def task_views(self, instance_id: int) -> list[TaskView]:
-        """The instance's open human tasks with their data (read-only copies)."""
-        with self._reading(instance_id) as state:
-            if state is None:
-                return []
-            return [TaskView.of(human, state.claims.get(human.ref)) for human in runtime.ready_human_tasks(state.wf)]
-
-    def data(self, instance_id: int) -> dict:
-        """A copy of the dossier's current workflow data (from the cache when it is current)."""
-        with self._reading(instance_id, closed_too=True) as state:
-            return copy.deepcopy(runtime.current_data(state.wf))
-
-    @contextlib.contextmanager
-    def _reading(self, instance_id: int, closed_too: bool = False):
-        """The instance's state for a read, under its stripe: copy what you keep before leaving.
-
-        The cached workflow is used when the database still holds its version, checked with a
-        one-row query on three columns; the instance row is loaded only on a cache miss.
-        ``None`` for a closed instance unless ``closed_too``.
-        """
-        with self.db.sessions() as session, self._stripes[instance_id % len(self._stripes)]:
-            row = instances.version_and_status(session, instance_id)
-            if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            if row.status != "running" and not closed_too:
-                yield None
-                return
-            with self._cache_lock:
-                cached = self._cache.get(instance_id)
-            if cached is not None and cached[0] == row.version:
-                yield cached[1]
-                return
-            instance = instances.fetch(session, instance_id)
-            state = self._load(session, instance)
-            self._remember(instance, state)
-            yield state
-
-    def live_state(self, instance_id: int) -> LiveState:
-        """The instance's workflow as stored (for reads: never mutate it)."""
-        with self.db.sessions() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            models = self.deployments.models(session, instance.deployment_id)
-            wf = self.serializer.loads(
-                instance.state, models.spec, models.subprocess_specs, self.script_engine
-            )
-            return LiveState(wf, dict(instance.claims or {}))
-
-    def current_forms(self) -> dict[str, dict]:
-        """The form documents of the current deployment, keyed by file name."""
-        with self.db.sessions() as session:
-            current = self.deployments.current(session)
-            if current is None:
-                raise NotFound("No deployment yet: run `dsdt deploy` first")
-            return self.deployments.models(session, current.id).forms
-
-    def verify(self) -> VerifyReport:
-        """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
-        with self.db.sessions() as session:
-            # A serializer without the task cache: replay recomputes every state from scratch.
-            return verify_all(
-                session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False)
-            )
-
-    def check_history(self, files: dict[str, bytes]) -> VerifyReport:
-        """Replay every recorded history against new model files before deploying them."""
-        models = parse_models(files)
-        with self.db.sessions() as session:
-            return check_history(session, models, self.script_engine, StateSerializer(cache_tasks=False))
-
-    def now(self) -> datetime:
-        return self.clock.now()
