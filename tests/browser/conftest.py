@@ -23,6 +23,7 @@ import pytest
 
 from engine import Actor, EngineConfig, FixedClock, WorkflowEngine, roles
 from webapp import create_app, demo
+from webapp.schema_forms.schema import option_value  # how the server writes a value in HTML
 from webapp.services import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -299,15 +300,6 @@ class Visit:
             first.fill(option_value(value))
 
 
-def option_value(value) -> str:
-    """How the server writes a value in an HTML ``value`` attribute (see webapp.schema_forms.schema)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 def _is_rows(value) -> bool:

@@ -6,32 +6,24 @@ import pytest
 
 from .conftest import dossier_at
 
+STAFF_LOGINS = {
+    "instructeur1",
+    "tech.epci.cab",
+    "tech.commune.cavm",
+    "jury.cab.elu1",
+    "jury.region.president",
+    "conventions1",
+    "auditeur",
+    "admin",
+    "process.owner",
+}
+
 # route → logins allowed (200); every other login gets 403 (staff pages) or is refused
 ROUTES = {
-    "/taches/": {
-        "instructeur1",
-        "tech.epci.cab",
-        "tech.commune.cavm",
-        "jury.cab.elu1",
-        "jury.region.president",
-        "conventions1",
-        "auditeur",
-        "admin",
-        "process.owner",
-    },
+    "/taches/": STAFF_LOGINS,
     "/taches/notifications": "all",
     "/dossiers/": {"porteur1", "porteur2"},
-    "/dossiers/tous": {
-        "instructeur1",
-        "tech.epci.cab",
-        "tech.commune.cavm",
-        "jury.cab.elu1",
-        "jury.region.president",
-        "conventions1",
-        "auditeur",
-        "admin",
-        "process.owner",
-    },
+    "/dossiers/tous": STAFF_LOGINS,
     "/admin/utilisateurs": {"admin"},
     "/admin/utilisateurs/nouveau": {"admin"},
     "/admin/utilisateurs/porteur1": {"admin"},
