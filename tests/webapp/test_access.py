@@ -29,19 +29,7 @@ ROUTES = {
     "/admin/utilisateurs/porteur1": {"admin"},
     "/admin/courriels": {"admin"},
 }
-LOGINS = [
-    "porteur1",
-    "porteur2",
-    "instructeur1",
-    "tech.epci.cab",
-    "tech.commune.cavm",
-    "jury.cab.elu1",
-    "jury.region.president",
-    "conventions1",
-    "auditeur",
-    "admin",
-    "process.owner",
-]
+LOGINS = ["porteur1", "porteur2", *sorted(STAFF_LOGINS)]
 
 
 @pytest.mark.parametrize("login", LOGINS)
