@@ -115,7 +115,3 @@ class DeploymentStore:
         if parsed is None:
             parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id))
         return parsed
-
-    def list(self, session: Session) -> list[DeploymentInfo]:
-        rows = session.scalars(select(Deployment).order_by(Deployment.version)).all()
-        return [_info(row, created=True) for row in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, delete, false, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .commands import Actor
@@ -119,12 +119,6 @@ def _personal(actor: Actor) -> list[object]:
     ]
 
 
-def visible_to(actor: Actor) -> object:
-    """SQL condition: open tasks this actor may work on (role, assignee, EPCI scope)."""
-    scopes = _scopes(actor)
-    return and_(or_(*scopes) if scopes else false(), *_personal(actor))
-
-
 def _filters(actor: Actor, flt: InboxFilter) -> list[object]:
     conditions = _personal(actor)
     if flt.mine_only:
@@ -138,12 +132,6 @@ def _filters(actor: Actor, flt: InboxFilter) -> list[object]:
     if flt.due_before:
         conditions.append(OpenTask.due_at <= flt.due_before)
     return conditions
-
-
-def inbox_query(actor: Actor, flt: InboxFilter) -> Select:
-    """All the actor's open tasks matching ``flt`` (unordered; :func:`inbox` pages them)."""
-    scopes = _scopes(actor)
-    return select(OpenTask).where(or_(*scopes) if scopes else false(), *_filters(actor, flt))
 
 
 def _count(session: Session, scopes: list[object], conditions: list[object]) -> int:

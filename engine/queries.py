@@ -16,7 +16,7 @@ from . import commands
 from .commands import Actor
 from .errors import NotFound
 from .persistence.models import Campaign, Deployment, Instance, JournalEntry, OpenTask
-from .roles import JURY_REGIONAL, PORTEUR, PRESIDENT_JURY, REGIONAL_ROLES, role_for_lane
+from .roles import JURY_REGIONAL, PRESIDENT_JURY, REGIONAL_ROLES, role_for_lane
 
 CONFLICT_FIELD = "conflit_interet"
 JURY_STEPS = ("examen_territorial", "examen_regional")
@@ -314,7 +314,3 @@ class Queries:
         }
         current = {step.bpmn_id for step in self.dossier(instance_id).open_steps}
         return sorted(done), sorted(current)
-
-
-def is_porteur_only(actor: Actor) -> bool:
-    return actor.roles == frozenset({PORTEUR})

@@ -79,16 +79,12 @@ class EngineReads:
             yield state
 
     def live_state(self, instance_id: int) -> LiveState:
-        """The instance's workflow as stored (for reads: never mutate it)."""
+        """The instance's workflow freshly restored from the database (for reads: never mutate it)."""
         with self.db.sessions() as session:
-            instance = session.get(Instance, instance_id)
+            instance = instances.fetch(session, instance_id)
             if instance is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            models = self.deployments.models(session, instance.deployment_id)
-            wf = self.serializer.loads(
-                instance.state, models.spec, models.subprocess_specs, self.script_engine
-            )
-            return LiveState(wf, dict(instance.claims or {}))
+            return self._deserialize(session, instance)
 
     def current_forms(self) -> dict[str, dict]:
         """The form documents of the current deployment, keyed by file name."""

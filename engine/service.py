@@ -40,10 +40,6 @@ from .roles import PORTEUR, REGIONAL_ROLES
 log = logging.getLogger(__name__)
 
 
-class _NothingDue(Exception):
-    """Internal: a timer check found nothing due (not an error, so not an EngineError)."""
-
-
 class WorkflowEngine(EngineReads):
     """Deployments, instances and commands over one database (reads: :class:`EngineReads`)."""
 
@@ -209,19 +205,6 @@ class WorkflowEngine(EngineReads):
 
         self._run(actor, instance_id, commands.WITHDRAW, check)
 
-    def fire_timers(self, instance_id: int) -> bool:
-        """Fire the instance's due timers; False when none was due."""
-        try:
-            self._run(SYSTEM, instance_id, commands.FIRE_TIMERS, self._only_if_due)
-        except _NothingDue:
-            return False
-        return True
-
-    def _only_if_due(self, session, instance, state) -> dict:
-        if instance.next_timer_at is None or instance.next_timer_at > self.clock.now():
-            raise _NothingDue
-        return {}
-
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire due timers across all instances (the worker's pass); returns how many instances moved.
 
@@ -373,6 +356,10 @@ class WorkflowEngine(EngineReads):
             cached = self._cache.pop(instance.id, None)
         if cached is not None and cached[0] == instance.version:
             return cached[1]
+        return self._deserialize(session, instance)
+
+    def _deserialize(self, session: Session, instance: InstanceRecord) -> LiveState:
+        """The stored state restored onto the pinned specs, with our script engine set again."""
         models = self.deployments.models(session, instance.deployment_id)
         text = instance.state if instance.state is not None else instances.fetch_state(session, instance)
         # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
