@@ -1,4 +1,9 @@
-"""A hash of an instance's state that replay can reproduce.
+"""Hashes of an instance's state that replay can reproduce.
+
+:func:`visible_fingerprint` is journaled with every command: it covers what the command left for
+people to see and act on (the open tasks, the dossier's current data, claims, pending deadlines,
+whether the process ended), and costs a few microseconds. :func:`state_fingerprint` covers the
+whole serialized workflow; replay uses it to prove a stored state is the one its journal leads to.
 
 SpiffWorkflow gives tasks random UUIDs and stamps wall-clock ``last_state_change`` times, so two
 runs of the same commands never serialize byte for byte alike. The fingerprint hashes a view of
@@ -15,10 +20,31 @@ import re
 
 import orjson
 
+from . import runtime
+
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # The options the serializer pre-encodes data with: a stored state (plain dicts) and a live one
 # (pre-encoded fragments) must hash alike.
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def visible_fingerprint(finished: bool, ready, data: dict, claims: dict, timers) -> str:
+    """sha256 of what an instance shows after a command (``ready``: its open human tasks)."""
+    view = [
+        finished,
+        [[human.ref, human.bpmn_id, human.assignee] for human in ready],
+        data,
+        claims,
+        [[ref, due] for ref, due in timers],
+    ]
+    return hashlib.sha256(orjson.dumps(view, option=_OPTIONS, default=str)).hexdigest()
+
+
+def live_visible_fingerprint(wf, claims: dict) -> str:
+    """:func:`visible_fingerprint` of a live workflow."""
+    finished = runtime.is_finished(wf)
+    ready = [] if finished else runtime.ready_human_tasks(wf)
+    return visible_fingerprint(finished, ready, runtime.current_data(wf, ready), claims, runtime.pending_timers(wf))
 
 
 def state_fingerprint(state: dict, extra: dict | None = None) -> str:

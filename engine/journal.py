@@ -13,12 +13,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Instance, JournalEntry
 
-_INSERT = insert(JournalEntry.__table__)
+_TABLE = JournalEntry.__table__
+_INSERT = insert(_TABLE)
+_TAIL = (select(_TABLE.c.seq, _TABLE.c.command, _TABLE.c.at, _TABLE.c.payload)
+         .where(_TABLE.c.instance_id == bindparam("instance_id"), _TABLE.c.seq > bindparam("after"))
+         .order_by(_TABLE.c.seq))
 
 
 def entry_hash(
@@ -69,6 +73,11 @@ def entries(session: Session, instance_id: int) -> list[JournalEntry]:
             .order_by(JournalEntry.seq, JournalEntry.id)
         )
     )
+
+
+def entries_after(session: Session, instance_id: int, seq: int) -> list:
+    """The entries after ``seq`` (what a load replays onto the stored state), oldest first."""
+    return list(session.connection().execute(_TAIL, {"instance_id": instance_id, "after": seq}))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Replay: re-apply an instance's journal to a fresh workflow and check every state it reaches.
 
 ``verify`` is the auditor's proof: for each instance, the hash chain holds and replaying its
-commands on its pinned deployment reproduces the fingerprint journaled after each command and
-the state stored now. ``check_history`` runs recorded histories against other models (a new
+commands on its pinned deployment reproduces the fingerprint journaled after each command, the
+stored state (a checkpoint: the state after entry ``state_seq``) and the claims stored now.
+:func:`rebuild` is the same replay on the command path: a load restores the checkpoint and
+re-applies the entries after it. ``check_history`` runs recorded histories against other models (a new
 version a process owner is about to deploy) and reports where they stop fitting.
 """
 
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session
 from . import commands, journal
 from .bpmn.parser import ParsedModels
 from .clock import at
+from .commands import LiveState
 from .errors import EngineError
-from .fingerprint import state_fingerprint
+from .fingerprint import live_visible_fingerprint, state_fingerprint
 from .persistence.models import Instance
 
 
@@ -46,33 +49,69 @@ class VerifyReport:
         }
 
 
-def replay_entries(rows, models: ParsedModels, script_engine, serializer,
-                   compare: bool = True) -> tuple[str | None, str | None]:
-    """Re-apply ``rows``; return (fingerprint of the final state, first problem or None).
+class ReplayError(EngineError):
+    """A journal entry cannot be re-applied (the models changed, or the journal was altered)."""
 
+
+def _apply_entry(state: LiveState | None, row, models: ParsedModels, script_engine) -> LiveState:
+    """``state`` after re-applying one journal entry at its journaled instant."""
+    try:
+        with at(row.at):
+            if row.command == commands.START:
+                return commands.new_state(models, script_engine, row.payload)
+            if state is None:
+                raise ReplayError(f"entry {row.seq} ({row.command}) comes before the start")
+            commands.apply(state, row.command, row.payload)
+            return state
+    except ReplayError:
+        raise
+    except EngineError as err:
+        raise ReplayError(f"entry {row.seq} ({row.command}) cannot be re-applied: {err}") from err
+    except Exception as err:  # an altered payload can break anything: report it, never crash
+        raise ReplayError(
+            f"entry {row.seq} ({row.command}) cannot be re-applied: {type(err).__name__}: {err}"
+        ) from err
+
+
+def rebuild(state: LiveState | None, rows, models: ParsedModels, script_engine) -> LiveState:
+    """``state`` (a stored checkpoint, or ``None`` before the start) with ``rows`` re-applied."""
+    for row in rows:
+        state = _apply_entry(state, row, models, script_engine)
+    if state is None:
+        raise ReplayError("this dossier has no stored state and no journal to rebuild it from")
+    return state
+
+
+def _matches(row, state: LiveState, serializer) -> bool:
+    if live_visible_fingerprint(state.wf, state.claims) == row.state_hash:
+        return True
+    # Entries written before checkpoints (migration 0004) journaled the whole state's fingerprint.
+    return state_fingerprint(serializer.to_dict(state.wf), state.extra()) == row.state_hash
+
+
+def replay_entries(rows, models: ParsedModels, script_engine, serializer, compare: bool = True,
+                   stored: tuple[int, dict] | None = None) -> tuple[LiveState | None, str | None]:
+    """Re-apply ``rows``; return (the state reached, first problem or None).
+
+    Each entry's journaled fingerprint is checked against the replayed state, and ``stored`` (the
+    entry a stored state follows, and that state) against the state replayed up to that entry.
     With ``compare=False`` (other models than the pinned ones) only re-applicability is checked.
     """
     state = None
-    digest = None
     for row in rows:
         try:
-            with at(row.at):
-                if row.command == commands.START:
-                    state = commands.new_state(models, script_engine, row.payload)
-                elif state is None:
-                    return None, f"entry {row.seq} ({row.command}) comes before the start"
-                else:
-                    commands.apply(state, row.command, row.payload)
-        except EngineError as err:
-            return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {err}"
-        except Exception as err:  # an altered payload can break anything: report it, never crash verify
-            return digest, f"entry {row.seq} ({row.command}) cannot be re-applied: {type(err).__name__}: {err}"
+            state = _apply_entry(state, row, models, script_engine)
+        except ReplayError as err:
+            return state, err.message
         if not compare:
             continue
-        digest = state_fingerprint(serializer.to_dict(state.wf), state.extra())
-        if digest != row.state_hash:
-            return digest, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
-    return digest, None
+        if not _matches(row, state, serializer):
+            return state, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
+        if stored is not None and row.seq == stored[0] and (
+            state_fingerprint(serializer.to_dict(state.wf)) != state_fingerprint(stored[1])
+        ):
+            return state, "the stored state is not the state its journal leads to"
+    return state, None
 
 
 def verify_instance(
@@ -81,11 +120,18 @@ def verify_instance(
     rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
     models = deployments.models(session, instance.deployment_id)
-    final, replay_problem = replay_entries(rows, models, script_engine, serializer)
+    stored = None
+    if instance.state_seq:
+        try:
+            stored = (instance.state_seq, serializer.decode(instance.state))
+        except ValueError:
+            stored = (instance.state_seq, {})
+    final, replay_problem = replay_entries(rows, models, script_engine, serializer, stored=stored)
     if replay_problem is None:
-        stored = state_fingerprint(serializer.decode(instance.state), {"claims": instance.claims or {}})
-        if stored != final:
-            replay_problem = "the stored state is not the state its journal leads to"
+        if instance.state_seq > len(rows):
+            replay_problem = f"the stored state follows entry {instance.state_seq}, which is not in the journal"
+        elif final is not None and final.claims != (instance.claims or {}):
+            replay_problem = "the stored claims are not the ones its journal leads to"
     problems = [
         p for p in (None if chain.ok else f"journal chain broken: {chain.problem}", replay_problem) if p
     ]

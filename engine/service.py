@@ -21,14 +21,14 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import campaigns, commands, inbox, journal, runtime, timers
+from . import campaigns, commands, inbox, journal, replay, runtime, timers
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
 from .config import EngineConfig
 from .deployments import DeploymentInfo, DeploymentStore, read_model_files
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
-from .fingerprint import state_fingerprint
+from .fingerprint import visible_fingerprint
 from .forms import make_validator, validate_form
 from .notifications import Notifier, NullNotifier
 from .persistence import instances
@@ -50,6 +50,7 @@ class WorkflowEngine(EngineReads):
         script_engine=None,
         cache_size: int = 2048,
         notifier: Notifier | None = None,
+        checkpoint_every: int = 16,
     ):
         self.db = db
         self.notifier = notifier or NullNotifier()
@@ -63,6 +64,8 @@ class WorkflowEngine(EngineReads):
         self.serializer = StateSerializer()
         self._cache: OrderedDict[int, tuple[int, LiveState]] = OrderedDict()
         self._cache_size = cache_size
+        #: journal entries between two stored states (1: store the state after every command)
+        self.checkpoint_every = max(1, checkpoint_every)
         self._cache_lock = threading.Lock()
         # One writer at a time on SQLite (it allows no more, and a deferred transaction that read
         # before another thread's commit cannot write); PostgreSQL needs no such lock.
@@ -83,7 +86,8 @@ class WorkflowEngine(EngineReads):
             db.upgrade()
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
-        return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier)
+        return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
+                   checkpoint_every=config.checkpoint_every)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
@@ -139,8 +143,8 @@ class WorkflowEngine(EngineReads):
             models = self.deployments.models(session, deployment.id)
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
-            self._record(session, instance, state, commands.START, actor, now, payload)
-            instances.write(session, instance)
+            checkpoint = self._record(session, instance, state, commands.START, actor, now, payload)
+            instances.write(session, instance, checkpoint)
         self._remember(instance, state)
         return instance.id
 
@@ -295,8 +299,8 @@ class WorkflowEngine(EngineReads):
             now = self.clock.now()
             with at(now):
                 commands.apply(state, command, payload)
-            self._record(session, instance, state, command, actor, now, payload)
-            if not instances.write(session, instance):
+            checkpoint = self._record(session, instance, state, command, actor, now, payload)
+            if not instances.write(session, instance, checkpoint):
                 raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
                                instance_id=instance_id)
         except IntegrityError as err:  # the journal's (instance, seq) key: a concurrent command won
@@ -309,17 +313,26 @@ class WorkflowEngine(EngineReads):
             raise
         return instance, state
 
-    def _record(self, session, instance, state: LiveState, command, actor, now, payload) -> None:
+    def _record(self, session, instance, state: LiveState, command, actor, now, payload) -> bool:
+        """Journal the command and refresh the instance row and projections; True for a checkpoint.
+
+        The serialized state is stored only every ``checkpoint_every`` entries: serializing a
+        whole workflow costs more than running most commands, and the journal entries after the
+        stored state rebuild it exactly (:meth:`_deserialize`), so a load replays at most
+        ``checkpoint_every - 1`` commands, closed dossiers included.
+        """
         wf = state.wf
-        state_dict = self.serializer.to_dict(wf)
-        state_json = self.serializer.encode(state_dict)
-        state_hash = state_fingerprint(state_dict, state.extra())
-        journal.append(session, instance, command, actor.login, now, payload, state_hash)
         finished = runtime.is_finished(wf)
         ready = [] if finished else runtime.ready_human_tasks(wf)
         data = runtime.current_data(wf, ready)
-        instance.state = state_json
-        instance.serializer_version = self.serializer.version
+        pending = runtime.pending_timers(wf)
+        journal.append(session, instance, command, actor.login, now, payload,
+                       visible_fingerprint(finished, ready, data, state.claims, pending))
+        checkpoint = instance.journal_seq - instance.state_seq >= self.checkpoint_every
+        if checkpoint:
+            instance.state = self.serializer.dumps(wf)
+            instance.state_seq = instance.journal_seq
+            instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
         instance.updated_at = now
         instance.epci = data.get("epci") or instance.epci
@@ -329,7 +342,6 @@ class WorkflowEngine(EngineReads):
             instance.status = "completed"
             instance.outcome = data.get("issue")
             instance.reason = data.get("motif_fin")
-        pending = runtime.pending_timers(wf)
         instance.next_timer_at = min((when for _, when in pending), default=None)
         known = state.projections or {}
         previous_tasks = known.get("tasks")
@@ -350,6 +362,7 @@ class WorkflowEngine(EngineReads):
         new_tasks = inbox.opened(previous_tasks, ready)
         if new_tasks:
             self.notifier.tasks_opened(session, instance, new_tasks, now)
+        return checkpoint
 
     def _load(self, session: Session, instance: InstanceRecord) -> LiveState:
         with self._cache_lock:
@@ -359,12 +372,20 @@ class WorkflowEngine(EngineReads):
         return self._deserialize(session, instance)
 
     def _deserialize(self, session: Session, instance: InstanceRecord) -> LiveState:
-        """The stored state restored onto the pinned specs, with our script engine set again."""
+        """The stored state restored onto the pinned specs, then the journal entries after it replayed.
+
+        The script engine is set again (it is not serialized); the claims are the instance row's.
+        """
         models = self.deployments.models(session, instance.deployment_id)
-        text = instance.state if instance.state is not None else instances.fetch_state(session, instance)
-        # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
-        wf = self.serializer.loads(text, models.spec, models.subprocess_specs, self.script_engine)
-        return LiveState(wf, dict(instance.claims or {}))
+        state = None
+        if instance.state_seq:
+            text = instance.state if instance.state is not None else instances.fetch_state(session, instance)
+            # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
+            state = LiveState(self.serializer.loads(text, models.spec, models.subprocess_specs, self.script_engine))
+        state = replay.rebuild(state, journal.entries_after(session, instance.id, instance.state_seq), models,
+                               self.script_engine)
+        state.claims = dict(instance.claims or {})
+        return state
 
     def _remember(self, instance: InstanceRecord, state: LiveState) -> None:
         with self._cache_lock:

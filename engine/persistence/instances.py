@@ -41,19 +41,30 @@ class InstanceRecord:
     next_timer_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    state_seq: int = 0
+    #: the serialized state, when loaded or about to be stored (see :func:`write`)
     state: str | None = None
 
 
+_CHECKPOINT = ("state", "state_seq", "serializer_version")
 _COLUMNS = [_TABLE.c[f.name] for f in fields(InstanceRecord) if f.name != "state"]
 _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id",
-                                                                      "campaign_code", "porteur", "created_at")]
+                                                                      "campaign_code", "porteur", "created_at",
+                                                                      *_CHECKPOINT)]
 
 
 # Statements built once: constructing them costs more than running them, on every command.
 _FETCH = select(*_COLUMNS).where(_TABLE.c.id == bindparam("instance_id"))
 _FETCH_STATE = select(_TABLE.c.state).where(_TABLE.c.id == bindparam("instance_id"))
-_WRITE = (update(_TABLE).where(_TABLE.c.id == bindparam("of_instance"), _TABLE.c.version == bindparam("old_version"))
-          .values(version=bindparam("new_version"), **{name: bindparam(f"new_{name}") for name in _WRITTEN}))
+
+
+def _write_statement(columns):
+    return (update(_TABLE).where(_TABLE.c.id == bindparam("of_instance"), _TABLE.c.version == bindparam("old_version"))
+            .values(version=bindparam("new_version"), **{name: bindparam(f"new_{name}") for name in columns}))
+
+
+_WRITE = _write_statement(_WRITTEN)
+_WRITE_CHECKPOINT = _write_statement([*_WRITTEN, *_CHECKPOINT])
 _VERSION = select(_TABLE.c.version, _TABLE.c.status).where(_TABLE.c.id == bindparam("instance_id"))
 
 
@@ -73,18 +84,25 @@ def version_and_status(session: Session, instance_id: int):
 
 def create(session: Session, **values) -> InstanceRecord:
     """Insert a new instance (version 1, empty state) and return its record."""
-    values = {"state": "", "claims": {}, "journal_seq": 0, "journal_head": "", "status": "running", "version": 1,
+    values = {"state": "", "state_seq": 0, "claims": {}, "journal_seq": 0, "journal_head": "", "status": "running",
+              "version": 1,
               "epci": None, "title": None, "outcome": None, "reason": None, "jury_type": None,
               "next_timer_at": None, **values}
     result = session.connection().execute(insert(_TABLE).values(values))
     return InstanceRecord(id=result.inserted_primary_key[0], **values)
 
 
-def write(session: Session, record: InstanceRecord) -> bool:
-    """Store the record if the row still has its version (then bump it); False if it changed."""
-    values = {f"new_{name}": getattr(record, name) for name in _WRITTEN}
-    result = session.connection().execute(_WRITE, {"of_instance": record.id, "old_version": record.version,
-                                                   "new_version": record.version + 1, **values})
+def write(session: Session, record: InstanceRecord, checkpoint: bool = False) -> bool:
+    """Store the record if the row still has its version (then bump it); False if it changed.
+
+    The serialized state (and ``state_seq``) is written only with ``checkpoint``: most commands
+    leave the stored state as it is and are replayed from the journal on load.
+    """
+    columns = [*_WRITTEN, *_CHECKPOINT] if checkpoint else _WRITTEN
+    values = {f"new_{name}": getattr(record, name) for name in columns}
+    result = session.connection().execute(_WRITE_CHECKPOINT if checkpoint else _WRITE,
+                                          {"of_instance": record.id, "old_version": record.version,
+                                           "new_version": record.version + 1, **values})
     if result.rowcount != 1:
         return False
     record.version += 1

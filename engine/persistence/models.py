@@ -104,6 +104,8 @@ class Instance(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     jury_type: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(Text, deferred=True)  # large: read only when not cached
+    #: the journal entry ``state`` is the result of (0: none yet; later entries are replayed on load)
+    state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     serializer_version: Mapped[str] = mapped_column(String(10))
     claims: Mapped[dict] = mapped_column(JSON, default=dict)  # task ref → login
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,13 +5,18 @@ round trip to a sandbox process for ``decision == "ok"`` would dominate their co
 expression takes the fast path only if its syntax tree is built from a whitelist whose every
 node runs in time and memory linear in the size of the (already loaded) task data:
 
-* names (not starting with ``_``), constants, lists and tuples of allowed nodes;
+* names (not starting with ``_``), constants, lists, tuples and dicts of allowed nodes;
 * comparisons, ``and`` / ``or``, ``not``, unary ``-`` / ``+``, ``a if c else b``;
 * at most a few ``+`` / ``-`` (no ``*``, ``**``, ``%``: ``'x' * 10**10`` is one line);
-* subscripts with a constant, a name or a negative constant as index (no slices);
-* ``x.get(args)`` (chained ``.get`` too), calls of ``HELPERS`` and of ``len abs bool str int float``.
+* subscripts with a constant, a name or a negative constant as index, slices with constant bounds;
+* ``x.get(args)`` (chained ``.get`` too), calls of ``HELPERS`` and of
+  ``len abs bool str int float min max``, and ``sorted`` / ``sum`` of one argument;
+* one-level list and set comprehensions (``[e["note"] for e in evaluations if e.get("ok")]``)
+  over an allowed expression, whose element and conditions use only the loop variable: each
+  element is visited once and nothing else is, so the cost stays linear in the data.
 
-No loop, comprehension, lambda or other call can appear, so the expression ends quickly.
+No loop statement, nested comprehension, lambda or other call can appear, so the expression
+ends quickly.
 
 A *script* takes the fast path (:func:`is_cheap_script`) when it is a short sequence of
 assignments to plain names of such expressions, possibly under ``if``/``elif``/``else`` with such
@@ -36,16 +41,20 @@ MAX_FAST_LENGTH = 1_000
 _MAX_BINOPS = 8
 
 # Builtins whose cost is linear in their argument (or constant).
-_CHEAP_BUILTINS = frozenset({"len", "abs", "bool", "str", "int", "float"})
-_CHEAP_CALLS = _CHEAP_BUILTINS | frozenset(HELPERS)
+_CHEAP_BUILTINS = frozenset({"len", "abs", "bool", "str", "int", "float", "min", "max"})
+# Linear (or n log n) in one argument; ``sum(lists, [])`` with a start would be quadratic.
+_ONE_ARGUMENT = frozenset({"sorted", "sum"})
+_CHEAP_CALLS = _CHEAP_BUILTINS | _ONE_ARGUMENT | frozenset(HELPERS)
 _CHEAP_METHODS = frozenset({"get"})
 
-_LEAVES = (ast.Constant, ast.Load)
+# A slice is checked by its subscript (constant bounds only).
+_LEAVES = (ast.Constant, ast.Load, ast.Store, ast.comprehension, ast.Slice)
 _OPERATORS = (
     ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
 )
-_CONTAINERS = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.List, ast.Tuple)
+_CONTAINERS = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.IfExp, ast.List, ast.Tuple, ast.Dict)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp)
 
 
 @lru_cache(maxsize=4096)
@@ -116,7 +125,9 @@ def _node_allowed(node: ast.AST) -> bool:
     if isinstance(node, ast.Name):
         return not node.id.startswith("_")
     if isinstance(node, ast.Subscript):
-        return _simple_index(node.slice)
+        return _simple_index(node.slice) or _constant_slice(node.slice)
+    if isinstance(node, _COMPREHENSIONS):
+        return _linear_comprehension(node)
     if isinstance(node, ast.Attribute):
         # Only as the function of a call (checked in the Call branch): ``x.get(...)``.
         return node.attr in _CHEAP_METHODS
@@ -127,9 +138,36 @@ def _node_allowed(node: ast.AST) -> bool:
             return False
         func = node.func
         if isinstance(func, ast.Name):
-            return func.id in _CHEAP_CALLS
+            return func.id in _CHEAP_CALLS and (func.id not in _ONE_ARGUMENT or len(node.args) == 1)
         return isinstance(func, ast.Attribute) and func.attr in _CHEAP_METHODS
     return False
+
+
+def _linear_comprehension(node) -> bool:
+    """One ``for`` over an allowed expression; element and conditions see only its variable."""
+    if len(node.generators) != 1:
+        return False
+    loop = node.generators[0]
+    if loop.is_async or not isinstance(loop.target, ast.Name) or loop.target.id.startswith("_"):
+        return False
+    parts = [loop.iter, node.elt, *loop.ifs]
+    if any(isinstance(inner, (*_COMPREHENSIONS, ast.GeneratorExp, ast.DictComp))
+           for part in parts for inner in ast.walk(part)):
+        return False
+    called = {id(inner.func) for part in parts[1:] for inner in ast.walk(part) if isinstance(inner, ast.Call)}
+    return all(
+        inner.id == loop.target.id
+        for part in parts[1:]
+        for inner in ast.walk(part)
+        if isinstance(inner, ast.Name) and id(inner) not in called
+    )
+
+
+def _constant_slice(index: ast.AST) -> bool:
+    return isinstance(index, ast.Slice) and index.step is None and all(
+        bound is None or _simple_index(bound) and not isinstance(bound, ast.Name)
+        for bound in (index.lower, index.upper)
+    )
 
 
 def _simple_index(index: ast.AST) -> bool:
