@@ -9,30 +9,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .commands import Actor
 from .persistence.models import Instance, OpenTask
+from .persistence.raw import RawStatement
 from .roles import PORTEUR, REGIONAL_ROLES
 from .runtime import HumanTask
 
 _TABLE = OpenTask.__table__
-_ROW = (_TABLE.c.task_ref, _TABLE.c.claimed_by, _TABLE.c.due_at, _TABLE.c.epci, _TABLE.c.title)
-# Statements built once (they run on every command; building them costs more than running them).
-_CURRENT = select(*_ROW).where(_TABLE.c.instance_id == bindparam("instance_id"))
-_DELETE = delete(_TABLE).where(_TABLE.c.instance_id == bindparam("instance_id"),
-                               _TABLE.c.task_ref.in_(bindparam("refs", expanding=True)))
-_INSERT = insert(_TABLE)
-_UPDATE = (update(_TABLE).where(_TABLE.c.instance_id == bindparam("of_instance"),
-                                _TABLE.c.task_ref == bindparam("of_ref"))
-           .values(claimed_by=bindparam("new_claimed_by"), due_at=bindparam("new_due_at"),
-                   epci=bindparam("new_epci"), title=bindparam("new_title")))
+# Raw statements (:mod:`engine.persistence.raw`): they run on every command.
+_INSERTED = ("instance_id", "task_ref", "bpmn_id", "name", "role", "epci", "campaign_code", "assignee", "claimed_by",
+             "due_at", "created_at", "dossier_ref", "title")
+_CURRENT = RawStatement(
+    "SELECT task_ref, claimed_by, due_at, epci, title FROM open_task WHERE instance_id = :instance_id",
+    {"instance_id": _TABLE.c.instance_id},
+    [_TABLE.c.task_ref, _TABLE.c.claimed_by, _TABLE.c.due_at, _TABLE.c.epci, _TABLE.c.title],
+)
+_DELETE = RawStatement("DELETE FROM open_task WHERE instance_id = :instance_id AND task_ref = :task_ref",
+                       {"instance_id": _TABLE.c.instance_id, "task_ref": _TABLE.c.task_ref})
+_INSERT = RawStatement(
+    f"INSERT INTO open_task ({', '.join(_INSERTED)}) VALUES ({', '.join(':' + name for name in _INSERTED)})",
+    {name: _TABLE.c[name] for name in _INSERTED},
+)
+_UPDATE = RawStatement(
+    "UPDATE open_task SET claimed_by = :claimed_by, due_at = :due_at, epci = :epci, title = :title "
+    "WHERE instance_id = :instance_id AND task_ref = :task_ref",
+    {name: _TABLE.c[name] for name in ("claimed_by", "due_at", "epci", "title", "instance_id", "task_ref")},
+)
 
 
 def current(session: Session, instance_id: int) -> dict[str, tuple]:
     """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
-    rows = session.connection().execute(_CURRENT, {"instance_id": instance_id})
+    rows = _CURRENT.all(session.connection(), {"instance_id": instance_id})
     return {ref: tuple(values) for ref, *values in rows}
 
 
@@ -48,17 +58,15 @@ def refresh(
     """Make the instance's ``open_task`` rows match ``ready``; return what they now hold.
 
     ``previous`` is what the last refresh returned, when the caller still has it for the current
-    version of the instance: the rows are then known and need not be read back. Plain Core
-    statements on the session's connection: these rows are never loaded as objects here, and the
-    ORM's unit of work would cost on every command.
+    version of the instance: the rows are then known and need not be read back.
     """
     connection = session.connection()
     if previous is None:
         previous = current(session, instance.id)
     wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
-    gone = [ref for ref in previous if ref not in wanted]
+    gone = [{"instance_id": instance.id, "task_ref": ref} for ref in previous if ref not in wanted]
     if gone:
-        connection.execute(_DELETE, {"instance_id": instance.id, "refs": gone})
+        _DELETE.execute_many(connection, gone)
     new_rows = [
         dict(instance_id=instance.id, task_ref=human.ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
              epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
@@ -68,12 +76,15 @@ def refresh(
         if human.ref not in previous
     ]
     if new_rows:
-        connection.execute(_INSERT, new_rows)
-    for ref, values in wanted.items():
-        if ref in previous and previous[ref] != values:
-            connection.execute(_UPDATE, {"of_instance": instance.id, "of_ref": ref, "new_claimed_by": values[0],
-                                         "new_due_at": due_at, "new_epci": instance.epci,
-                                         "new_title": instance.title})
+        _INSERT.execute_many(connection, new_rows)
+    changed = [
+        {"instance_id": instance.id, "task_ref": ref, "claimed_by": values[0], "due_at": due_at,
+         "epci": instance.epci, "title": instance.title}
+        for ref, values in wanted.items()
+        if ref in previous and previous[ref] != values
+    ]
+    if changed:
+        _UPDATE.execute_many(connection, changed)
     return wanted
 
 

@@ -13,16 +13,34 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Instance, JournalEntry
+from .persistence.raw import RawStatement
 
 _TABLE = JournalEntry.__table__
-_INSERT = insert(_TABLE)
-_TAIL = (select(_TABLE.c.seq, _TABLE.c.command, _TABLE.c.at, _TABLE.c.payload)
-         .where(_TABLE.c.instance_id == bindparam("instance_id"), _TABLE.c.seq > bindparam("after"))
-         .order_by(_TABLE.c.seq))
+_COLUMNS = ("instance_id", "seq", "command", "actor", "at", "payload", "state_hash", "prev_hash", "entry_hash")
+_INSERT = RawStatement(
+    f"INSERT INTO journal_entry ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + name for name in _COLUMNS)})",
+    {name: _TABLE.c[name] for name in _COLUMNS},
+)
+_TAIL = RawStatement(
+    "SELECT seq, command, at, payload FROM journal_entry WHERE instance_id = :instance_id AND seq > :after "
+    "ORDER BY seq",
+    {"instance_id": _TABLE.c.instance_id, "after": _TABLE.c.seq},
+    [_TABLE.c.seq, _TABLE.c.command, _TABLE.c.at, _TABLE.c.payload],
+)
+
+
+@dataclass(frozen=True)
+class TailEntry:
+    """What replaying an entry needs (see :func:`engine.replay.rebuild`)."""
+
+    seq: int
+    command: str
+    at: datetime
+    payload: dict
 
 
 def entry_hash(
@@ -53,11 +71,11 @@ def append(
     payload: dict,
     state_hash: str,
 ) -> str:
-    """Append one entry (a Core insert: nothing reads it back in this transaction); return its hash."""
+    """Append one entry (a raw insert: nothing reads it back in this transaction); return its hash."""
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    session.connection().execute(_INSERT, {
+    _INSERT.execute(session.connection(), {
         "instance_id": instance.id, "seq": seq, "command": command, "actor": actor, "at": at,
         "payload": payload, "state_hash": state_hash, "prev_hash": prev, "entry_hash": digest})
     instance.journal_seq = seq
@@ -77,7 +95,7 @@ def entries(session: Session, instance_id: int) -> list[JournalEntry]:
 
 def entries_after(session: Session, instance_id: int, seq: int) -> list:
     """The entries after ``seq`` (what a load replays onto the stored state), oldest first."""
-    return list(session.connection().execute(_TAIL, {"instance_id": instance_id, "after": seq}))
+    return [TailEntry(*row) for row in _TAIL.all(session.connection(), {"instance_id": instance_id, "after": seq})]
 
 
 @dataclass(frozen=True)

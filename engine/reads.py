@@ -61,20 +61,23 @@ class EngineReads:
         one-row query on three columns; the instance row is loaded only on a cache miss.
         ``None`` for a closed instance unless ``closed_too``.
         """
-        with self.db.sessions() as session, self._stripes[instance_id % len(self._stripes)]:
-            row = instances.version_and_status(session, instance_id)
+        with self._stripes[instance_id % len(self._stripes)]:
+            with self.db.engine.connect() as connection:
+                row = instances.version_and_status(connection, instance_id)
             if row is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            if row.status != "running" and not closed_too:
+            version, status = row
+            if status != "running" and not closed_too:
                 yield None
                 return
             with self._cache_lock:
                 cached = self._cache.get(instance_id)
-            if cached is not None and cached[0] == row.version:
+            if cached is not None and cached[0] == version:
                 yield cached[1]
                 return
-            instance = instances.fetch(session, instance_id)
-            state = self._load(session, instance)
+            with self.db.sessions() as session:
+                instance = instances.fetch(session, instance_id)
+                state = self._load(session, instance)
             self._remember(instance, state)
             yield state
 

@@ -11,19 +11,24 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Timer
+from .persistence.raw import RawStatement
 
 log = logging.getLogger(__name__)
 
 
 _TABLE = Timer.__table__
-# Statements built once: they run on every command.
-_OF_INSTANCE = select(_TABLE.c.task_ref, _TABLE.c.due_at).where(_TABLE.c.instance_id == bindparam("instance_id"))
-_DELETE = delete(_TABLE).where(_TABLE.c.instance_id == bindparam("instance_id"))
-_INSERT = insert(_TABLE)
+# Raw statements (:mod:`engine.persistence.raw`): they run on every command and every worker pass.
+_OF_INSTANCE = RawStatement("SELECT task_ref, due_at FROM timer WHERE instance_id = :instance_id",
+                            {"instance_id": _TABLE.c.instance_id}, [_TABLE.c.task_ref, _TABLE.c.due_at])
+_DELETE = RawStatement("DELETE FROM timer WHERE instance_id = :instance_id", {"instance_id": _TABLE.c.instance_id})
+_INSERT = RawStatement("INSERT INTO timer (instance_id, task_ref, due_at) VALUES (:instance_id, :task_ref, :due_at)",
+                       {name: _TABLE.c[name] for name in ("instance_id", "task_ref", "due_at")})
+_NEXT_DUE = RawStatement("SELECT instance_id FROM timer WHERE due_at <= :now ORDER BY due_at, id LIMIT 1",
+                         {"now": _TABLE.c.due_at})
 
 
 def refresh(
@@ -32,28 +37,25 @@ def refresh(
     pending: list[tuple[str, datetime]],
     previous: list[tuple[str, datetime]] | None,
 ) -> list[tuple[str, datetime]]:
-    """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known).
-
-    Plain Core statements on the session's connection: the ORM's unit of work has nothing to add
-    for rows nobody loads as objects, and it costs on every command.
-    """
+    """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known)."""
     connection = session.connection()
     if previous is None:
-        previous = [tuple(row) for row in connection.execute(_OF_INSTANCE, {"instance_id": instance_id})]
+        previous = _OF_INSTANCE.all(connection, {"instance_id": instance_id})
     if set(previous) != set(pending):
-        connection.execute(_DELETE, {"instance_id": instance_id})
+        _DELETE.execute(connection, {"instance_id": instance_id})
         if pending:
-            connection.execute(_INSERT, [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
-                                         for ref, due in pending])
+            _INSERT.execute_many(connection, [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
+                                              for ref, due in pending])
     return pending
 
 
 def next_due_instance(session: Session, now: datetime, exclude: set[int] = frozenset()) -> int | None:
     """The instance whose timer is the most overdue (a plain read: candidates, not claims)."""
-    query = select(Timer.instance_id).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.id).limit(1)
-    if exclude:
-        query = query.where(Timer.instance_id.not_in(sorted(exclude)))
-    return session.scalar(query)
+    if not exclude:
+        row = _NEXT_DUE.first(session.connection(), {"now": now})
+        return None if row is None else row[0]
+    query = select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(sorted(exclude)))
+    return session.scalar(query.order_by(Timer.due_at, Timer.id).limit(1))
 
 
 def lock_due(session: Session, instance_id: int, now: datetime, skip_locked: bool) -> bool:

@@ -1,7 +1,7 @@
-"""Instance rows read and written with Core statements on the command path.
+"""Instance rows read and written on the command path, with raw statements (:mod:`.raw`).
 
-A command touches one instance row twice (read, then a versioned update); going through the ORM's
-identity map and unit of work for that cost more than the statements themselves. The ORM model
+A command touches one instance row twice (read, then a versioned update); going through the ORM
+(or even Core) for that cost more than the statements themselves. The ORM model
 (:class:`~engine.persistence.models.Instance`) still serves every other read.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from .models import Instance
+from .raw import RawStatement
 
 _TABLE = Instance.__table__
 
@@ -47,39 +48,42 @@ class InstanceRecord:
 
 
 _CHECKPOINT = ("state", "state_seq", "serializer_version")
-_COLUMNS = [_TABLE.c[f.name] for f in fields(InstanceRecord) if f.name != "state"]
+_READ = [f.name for f in fields(InstanceRecord) if f.name != "state"]
 _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id",
                                                                       "campaign_code", "porteur", "created_at",
                                                                       *_CHECKPOINT)]
 
+_FETCH = RawStatement(f"SELECT {', '.join(_READ)} FROM instance WHERE id = :id",
+                      {"id": _TABLE.c.id}, [_TABLE.c[name] for name in _READ])
+_FETCH_STATE = RawStatement("SELECT state FROM instance WHERE id = :id", {"id": _TABLE.c.id}, [_TABLE.c.state])
+_VERSION = RawStatement("SELECT version, status FROM instance WHERE id = :id", {"id": _TABLE.c.id})
 
-# Statements built once: constructing them costs more than running them, on every command.
-_FETCH = select(*_COLUMNS).where(_TABLE.c.id == bindparam("instance_id"))
-_FETCH_STATE = select(_TABLE.c.state).where(_TABLE.c.id == bindparam("instance_id"))
 
-
-def _write_statement(columns):
-    return (update(_TABLE).where(_TABLE.c.id == bindparam("of_instance"), _TABLE.c.version == bindparam("old_version"))
-            .values(version=bindparam("new_version"), **{name: bindparam(f"new_{name}") for name in columns}))
+def _write_statement(columns: list[str]) -> RawStatement:
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    return RawStatement(
+        f"UPDATE instance SET version = :new_version, {assignments} WHERE id = :id AND version = :version",
+        {"new_version": _TABLE.c.version, "id": _TABLE.c.id, "version": _TABLE.c.version,
+         **{name: _TABLE.c[name] for name in columns}},
+    )
 
 
 _WRITE = _write_statement(_WRITTEN)
 _WRITE_CHECKPOINT = _write_statement([*_WRITTEN, *_CHECKPOINT])
-_VERSION = select(_TABLE.c.version, _TABLE.c.status).where(_TABLE.c.id == bindparam("instance_id"))
 
 
 def fetch(session: Session, instance_id: int) -> InstanceRecord | None:
-    row = session.connection().execute(_FETCH, {"instance_id": instance_id}).first()
-    return None if row is None else InstanceRecord(**row._mapping)
+    row = _FETCH.first(session.connection(), {"id": instance_id})
+    return None if row is None else InstanceRecord(*row)
 
 
 def fetch_state(session: Session, record: InstanceRecord) -> str:
-    return session.connection().execute(_FETCH_STATE, {"instance_id": record.id}).scalar_one()
+    return _FETCH_STATE.first(session.connection(), {"id": record.id})[0]
 
 
-def version_and_status(session: Session, instance_id: int):
+def version_and_status(connection: Connection, instance_id: int) -> tuple[int, str] | None:
     """``(version, status)`` of an instance, or ``None``: what a reader checks its cache against."""
-    return session.connection().execute(_VERSION, {"instance_id": instance_id}).first()
+    return _VERSION.first(connection, {"id": instance_id})
 
 
 def create(session: Session, **values) -> InstanceRecord:
@@ -99,11 +103,11 @@ def write(session: Session, record: InstanceRecord, checkpoint: bool = False) ->
     leave the stored state as it is and are replayed from the journal on load.
     """
     columns = [*_WRITTEN, *_CHECKPOINT] if checkpoint else _WRITTEN
-    values = {f"new_{name}": getattr(record, name) for name in columns}
-    result = session.connection().execute(_WRITE_CHECKPOINT if checkpoint else _WRITE,
-                                          {"of_instance": record.id, "old_version": record.version,
-                                           "new_version": record.version + 1, **values})
-    if result.rowcount != 1:
+    values = {name: getattr(record, name) for name in columns}
+    changed = (_WRITE_CHECKPOINT if checkpoint else _WRITE).execute(
+        session.connection(), {"id": record.id, "version": record.version, "new_version": record.version + 1,
+                               **values})
+    if changed != 1:
         return False
     record.version += 1
     return True
