@@ -19,7 +19,7 @@ class EngineConfig:
     #: running workflows kept deserialized per process (a few hundred KB each)
     cache_size: int = 2048
     #: journal entries between two stored states (a load replays at most this many commands)
-    checkpoint_every: int = 16
+    checkpoint_every: int = 32
 
     def with_database(self, url: str) -> EngineConfig:
         """The same settings on another database."""
@@ -38,5 +38,5 @@ class EngineConfig:
             script_memory_mb=int(env.get("DSDT_SCRIPT_MEMORY_MB", 256)),
             script_workers=int(env.get("DSDT_SCRIPT_WORKERS", 2)),
             cache_size=int(env.get("DSDT_CACHE_SIZE", 2048)),
-            checkpoint_every=int(env.get("DSDT_CHECKPOINT_EVERY", 16)),
+            checkpoint_every=int(env.get("DSDT_CHECKPOINT_EVERY", 32)),
         )

@@ -73,7 +73,7 @@ class EngineReads:
             with self._cache_lock:
                 cached = self._cache.get(instance_id)
             if cached is not None and cached[0] == version:
-                yield cached[1]
+                yield cached[2]
                 return
             with self.db.sessions() as session:
                 instance = instances.fetch(session, instance_id)

@@ -50,7 +50,7 @@ class WorkflowEngine(EngineReads):
         script_engine=None,
         cache_size: int = 2048,
         notifier: Notifier | None = None,
-        checkpoint_every: int = 16,
+        checkpoint_every: int = 32,
     ):
         self.db = db
         self.notifier = notifier or NullNotifier()
@@ -62,7 +62,8 @@ class WorkflowEngine(EngineReads):
         self.script_engine = script_engine
         self.deployments = DeploymentStore()
         self.serializer = StateSerializer()
-        self._cache: OrderedDict[int, tuple[int, LiveState]] = OrderedDict()
+        #: instance id → (version, journal seq, live state) of what this process last saw
+        self._cache: OrderedDict[int, tuple[int, int, LiveState]] = OrderedDict()
         self._cache_size = cache_size
         #: journal entries between two stored states (1: store the state after every command)
         self.checkpoint_every = max(1, checkpoint_every)
@@ -365,10 +366,24 @@ class WorkflowEngine(EngineReads):
         return checkpoint
 
     def _load(self, session: Session, instance: InstanceRecord) -> LiveState:
+        """The instance's live state: cached, caught up from the journal, or restored."""
         with self._cache_lock:
             cached = self._cache.pop(instance.id, None)
-        if cached is not None and cached[0] == instance.version:
-            return cached[1]
+        if cached is not None:
+            version, seq, state = cached
+            if version == instance.version:
+                return state
+            if seq < instance.journal_seq:
+                # Another process moved the dossier on: re-apply what it journaled to our copy,
+                # usually one or two commands instead of a restore and a longer replay.
+                try:
+                    models = self.deployments.models(session, instance.deployment_id)
+                    state = replay.rebuild(state, journal.entries_after(session, instance.id, seq), models,
+                                           self.script_engine)
+                except EngineError:
+                    log.warning("instance %s: catching up from the journal failed; restoring it", instance.id)
+                else:
+                    return LiveState(state.wf, dict(instance.claims or {}))
         return self._deserialize(session, instance)
 
     def _deserialize(self, session: Session, instance: InstanceRecord) -> LiveState:
@@ -392,7 +407,7 @@ class WorkflowEngine(EngineReads):
             if instance.status != "running":  # a closed dossier takes no more commands
                 self._cache.pop(instance.id, None)
                 return
-            self._cache[instance.id] = (instance.version, state)
+            self._cache[instance.id] = (instance.version, instance.journal_seq, state)
             self._cache.move_to_end(instance.id)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)

@@ -17,7 +17,8 @@ from webapp.cli import main
 
 @pytest.fixture
 def simulated(engine, clock):
-    """A small campaign run through the durable engine."""
+    """A small campaign run through the durable engine, storing states every few entries."""
+    engine.checkpoint_every = 4
     result = simulate(DurableDriver(engine, clock), engine.current_forms(), "DSDT-2014", 6, seed=7,
                       start=datetime(2014, 9, 1, 8, tzinfo=UTC))
     assert result.unfinished == 0
@@ -104,7 +105,8 @@ def test_a_rewritten_history_with_recomputed_hashes_fails_replay(simulated):
 
 
 def test_an_edited_stored_state_fails_verify(simulated):
-    iid = _an_instance_with(simulated, 3)
+    with simulated.session() as session:
+        iid = session.scalars(select(Instance.id).where(Instance.state_seq > 0).order_by(Instance.id)).first()
     with simulated.session() as session:
         instance = session.get(Instance, iid)
         instance.state = instance.state.replace('"porteur":"', '"porteur":"x', 1)
