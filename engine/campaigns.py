@@ -7,6 +7,7 @@ Europe/Paris.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .errors import Invalid, NotFound
 from .persistence.models import Campaign
+from .persistence.raw import RawStatement
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -105,13 +107,27 @@ def upsert(session: Session, code: str, libelle: str, data: dict, is_open: bool 
     return row
 
 
-def get(session: Session, code: str) -> Campaign:
-    row = session.get(Campaign, code)
+@dataclass(frozen=True)
+class CampaignRow:
+    code: str
+    libelle: str
+    data: dict
+    is_open: bool
+
+
+_TABLE = Campaign.__table__
+_GET = RawStatement("SELECT code, libelle, data, is_open FROM campaign WHERE code = :code",
+                    {"code": _TABLE.c.code}, [_TABLE.c.code, _TABLE.c.libelle, _TABLE.c.data, _TABLE.c.is_open])
+
+
+def get(session: Session, code: str) -> CampaignRow:
+    """The campaign's row (a raw read: every application's start reads it)."""
+    row = _GET.first(session.connection(), {"code": code})
     if row is None:
         raise NotFound(f"Campaign {code} does not exist")
-    return row
+    return CampaignRow(*row)
 
 
-def snapshot(row: Campaign) -> dict:
+def snapshot(row: CampaignRow) -> dict:
     """The campaign data an instance starts with (journaled with its start command)."""
     return {"code": row.code, "libelle": row.libelle, **row.data}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .bpmn.parser import ParsedModels, parse_models
 from .errors import NotFound
 from .persistence.models import Blob, Deployment, DeploymentFile
+from .persistence.raw import RawStatement
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -57,6 +58,9 @@ def _info(row: Deployment, created: bool) -> DeploymentInfo:
     )
 
 
+_CURRENT_ID = RawStatement("SELECT id FROM deployment ORDER BY version DESC LIMIT 1")
+
+
 class DeploymentStore:
     """Creates deployments and serves their parsed models (cached: deployments are immutable)."""
 
@@ -68,6 +72,11 @@ class DeploymentStore:
 
     def current(self, session: Session) -> Deployment | None:
         return session.scalars(select(Deployment).order_by(Deployment.version.desc()).limit(1)).first()
+
+    def current_id(self, session: Session) -> int | None:
+        """The current deployment's id (a raw read: every application's start needs it)."""
+        row = _CURRENT_ID.first(session.connection(), {})
+        return None if row is None else row[0]
 
     def deploy(
         self, session: Session, files: dict[str, bytes], *, author: str, comment: str, now: datetime

@@ -123,11 +123,11 @@ class WorkflowEngine(EngineReads):
             campaign = campaigns.get(session, campaign_code)
             if not campaign.is_open:
                 raise Conflict(f"Campaign {campaign_code} is closed to new applications")
-            deployment = self.deployments.current(session)
-            if deployment is None:
+            deployment_id = self.deployments.current_id(session)
+            if deployment_id is None:
                 raise NotFound("No deployment yet: run `dsdt deploy` first")
             instance = instances.create(
-                session, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment.id,
+                session, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment_id,
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
                 created_at=now, updated_at=now)
             instance.ref = f"{campaign.code}-{instance.id:05d}"
@@ -141,7 +141,7 @@ class WorkflowEngine(EngineReads):
                     "campagne": campaigns.snapshot(campaign),
                 }
             }
-            models = self.deployments.models(session, deployment.id)
+            models = self.deployments.models(session, deployment_id)
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
             checkpoint = self._record(session, instance, state, commands.START, actor, now, payload)

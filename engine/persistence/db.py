@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
@@ -23,12 +24,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _json_dumps(value) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class Database:
     """Owns the SQLAlchemy engine of one database URL."""
 
     def __init__(self, url: str):
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        # orjson for JSON columns: several times faster than json, and it keeps non-ASCII text as is.
+        self.engine: Engine = create_engine(url, future=True, json_serializer=_json_dumps,
+                                            json_deserializer=orjson.loads)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
