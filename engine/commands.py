@@ -62,12 +62,15 @@ def new_state(models, script_engine, payload: dict) -> LiveState:
     return LiveState(wf)
 
 
-def apply(state: LiveState, command: str, payload: dict) -> None:
-    """Apply a non-start command to ``state`` (the caller sets the command instant)."""
+def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTask | None = None) -> None:
+    """Apply a non-start command to ``state`` (the caller sets the command instant).
+
+    ``human``: the open task ``payload["task"]`` names, when the caller has just found it in
+    this very state (the service, after its checks); replay looks it up.
+    """
     wf = state.wf
     if command == COMPLETE:
-        human = runtime.find_ready_task(wf, payload["task"])
-        runtime.complete(wf, human, payload["data"])
+        runtime.complete(wf, human or runtime.find_ready_task(wf, payload["task"]), payload["data"])
     elif command == CLAIM or command == DELEGATE:
         runtime.find_ready_task(wf, payload["task"])
         state.claims[payload["task"]] = payload["login"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import jsonschema_rs
+import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import Invalid
@@ -63,7 +62,7 @@ def validate_form(
             file=form_name,
             bpmn_id=bpmn_id,
         )
-    if len(json.dumps(data)) > MAX_FORM_BYTES:
+    if len(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)) > MAX_FORM_BYTES:
         raise Invalid(
             f"Form data is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
             errors={"": ["too large"]},

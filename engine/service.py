@@ -163,7 +163,7 @@ class WorkflowEngine(EngineReads):
                 form_name=human.form,
                 bpmn_id=human.bpmn_id,
             )
-            return {"task": task_ref, "data": data}
+            return {"task": task_ref, "data": data}, human
 
         self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
 
@@ -171,7 +171,7 @@ class WorkflowEngine(EngineReads):
         def check(session, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref)
             self._authorize_task(actor, instance, state, human)
-            return {"task": task_ref, "login": actor.login}
+            return {"task": task_ref, "login": actor.login}, None
 
         self._run(actor, instance_id, commands.CLAIM, check)
 
@@ -179,7 +179,7 @@ class WorkflowEngine(EngineReads):
         def check(session, instance, state):
             if state.claims.get(task_ref) != actor.login:
                 raise Conflict("You have not claimed this task")
-            return {"task": task_ref}
+            return {"task": task_ref}, None
 
         self._run(actor, instance_id, commands.UNCLAIM, check)
 
@@ -192,7 +192,7 @@ class WorkflowEngine(EngineReads):
             if human.assignee is not None:
                 raise Conflict("This task is assigned by the process to one person and cannot be delegated")
             self._authorize_task(colleague, instance, LiveState(state.wf), human)
-            return {"task": task_ref, "login": colleague.login}
+            return {"task": task_ref, "login": colleague.login}, None
 
         self._run(actor, instance_id, commands.DELEGATE, check)
 
@@ -206,7 +206,7 @@ class WorkflowEngine(EngineReads):
                 raise Invalid("Give a reason for withdrawing", errors={"motif": ["required"]})
             if not runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE):
                 raise Conflict("This application can no longer be withdrawn")
-            return {"motif": motif.strip()}
+            return {"motif": motif.strip()}, None
 
         self._run(actor, instance_id, commands.WITHDRAW, check)
 
@@ -221,8 +221,8 @@ class WorkflowEngine(EngineReads):
         fired, attempts, skipped = 0, 0, set()
         while attempts < limit:
             attempts += 1
-            with self.db.sessions() as session:
-                instance_id = timers.next_due_instance(session, self.clock.now(), exclude=skipped)
+            with self.db.engine.connect() as connection:
+                instance_id = timers.next_due_instance(connection, self.clock.now(), exclude=skipped)
             if instance_id is None:
                 break
             try:
@@ -230,7 +230,7 @@ class WorkflowEngine(EngineReads):
                     if not timers.lock_due(session, instance_id, self.clock.now(), not self.db.is_sqlite):
                         continue  # another worker took it
                     done = self._execute(session, SYSTEM, instances.fetch(session, instance_id),
-                                         commands.FIRE_TIMERS, lambda *_: {}, None)
+                                         commands.FIRE_TIMERS, lambda *_: ({}, None), None)
             except Conflict:
                 continue  # the instance moved meanwhile: look again
             except EngineError:
@@ -262,7 +262,7 @@ class WorkflowEngine(EngineReads):
                     and instance.next_timer_at <= self.clock.now()
                 )
                 if due:
-                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, lambda *_: {}, None)
+                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, lambda *_: ({}, None), None)
                 else:
                     done = self._execute(session, actor, instance, command, check, expected_version)
             self._remember(*done)
@@ -284,7 +284,11 @@ class WorkflowEngine(EngineReads):
         check,
         expected_version: int | None,
     ) -> tuple[InstanceRecord, LiveState]:
-        """Apply one command inside ``session``'s transaction; the caller commits, then caches."""
+        """Apply one command inside ``session``'s transaction; the caller commits, then caches.
+
+        ``check(session, instance, state)`` raises if the actor may not run the command, else
+        returns its journaled payload and the open task it found (or ``None``).
+        """
         if instance is None:
             raise NotFound("This dossier does not exist")
         instance_id = instance.id
@@ -296,10 +300,10 @@ class WorkflowEngine(EngineReads):
             raise Conflict("This dossier is closed", instance_id=instance_id)
         state = self._load(session, instance)
         try:
-            payload = check(session, instance, state)
+            payload, human = check(session, instance, state)
             now = self.clock.now()
             with at(now):
-                commands.apply(state, command, payload)
+                commands.apply(state, command, payload, human)
             checkpoint = self._record(session, instance, state, command, actor, now, payload)
             if not instances.write(session, instance, checkpoint):
                 raise Conflict("Someone else changed this dossier at the same time: reload it and try again",

@@ -11,7 +11,7 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Timer
@@ -49,13 +49,13 @@ def refresh(
     return pending
 
 
-def next_due_instance(session: Session, now: datetime, exclude: set[int] = frozenset()) -> int | None:
+def next_due_instance(connection: Connection, now: datetime, exclude: set[int] = frozenset()) -> int | None:
     """The instance whose timer is the most overdue (a plain read: candidates, not claims)."""
     if not exclude:
-        row = _NEXT_DUE.first(session.connection(), {"now": now})
+        row = _NEXT_DUE.first(connection, {"now": now})
         return None if row is None else row[0]
     query = select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(sorted(exclude)))
-    return session.scalar(query.order_by(Timer.due_at, Timer.id).limit(1))
+    return connection.execute(query.order_by(Timer.due_at, Timer.id).limit(1)).scalar()
 
 
 def lock_due(session: Session, instance_id: int, now: datetime, skip_locked: bool) -> bool:
