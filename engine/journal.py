@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,12 +54,19 @@ def entry_hash(
     state_hash: str,
     prev_hash: str,
 ) -> str:
-    body = json.dumps(
+    """sha256 of the entry's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    body = orjson.dumps(
         [instance_id, seq, command, actor, at.isoformat(), payload, state_hash, prev_hash],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
     )
+    return hashlib.sha256(body).hexdigest()
+
+
+def _legacy_entry_hash(*fields) -> str:
+    """The hash entries written before orjson had: the same canonical JSON as ``json`` writes it."""
+    instance_id, seq, command, actor, at, payload, state_hash, prev_hash = fields
+    body = json.dumps([instance_id, seq, command, actor, at.isoformat(), payload, state_hash, prev_hash],
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -114,17 +122,9 @@ def check_chain(instance: Instance, rows: list[JournalEntry]) -> ChainReport:
             )
         if row.prev_hash != prev:
             return ChainReport(False, f"entry {row.seq} does not link to the entry before it")
-        digest = entry_hash(
-            row.instance_id,
-            row.seq,
-            row.command,
-            row.actor,
-            row.at,
-            row.payload,
-            row.state_hash,
-            row.prev_hash,
-        )
-        if digest != row.entry_hash:
+        fields = (row.instance_id, row.seq, row.command, row.actor, row.at, row.payload, row.state_hash,
+                  row.prev_hash)
+        if entry_hash(*fields) != row.entry_hash and _legacy_entry_hash(*fields) != row.entry_hash:
             return ChainReport(False, f"entry {row.seq} was altered (its hash does not match its content)")
         prev = row.entry_hash
     if len(rows) != instance.journal_seq or prev != instance.journal_head:
