@@ -1,12 +1,14 @@
 """The engine's entry point: every change to an instance is one command in one transaction.
 
 A command loads the instance (and its version), applies the change with
-:func:`engine.commands.apply` at the clock's instant, serializes the state, appends the journal
-entry and refreshes the inbox and timer projections, then commits. A concurrent change makes the
-version check fail and raises :class:`~engine.errors.Conflict`.
+:func:`engine.commands.apply` at the clock's instant, appends the journal entry, stores the
+serialized state when a checkpoint is due, refreshes the inbox and timer projections, then
+commits. A concurrent change makes the version check fail and raises
+:class:`~engine.errors.Conflict`.
 
 Deserialized workflows are cached per instance and reused only when the database still holds the
-version they were cached at, so several processes can share one database safely.
+version they were cached at; a copy a few versions behind re-applies the journal entries it
+missed, so several processes can share one database safely.
 """
 
 from __future__ import annotations
