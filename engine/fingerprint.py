@@ -28,23 +28,16 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
-def visible_fingerprint(finished: bool, ready, data: dict, claims: dict, timers) -> str:
-    """sha256 of what an instance shows after a command (``ready``: its open human tasks)."""
+def visible_fingerprint(seen: runtime.Visible, claims: dict) -> str:
+    """sha256 of what an instance shows after a command (see :func:`engine.runtime.visible`)."""
     view = [
-        finished,
-        [[human.ref, human.bpmn_id, human.assignee] for human in ready],
-        data,
+        seen.finished,
+        [[human.ref, human.bpmn_id, human.assignee] for human in seen.ready],
+        seen.data,
         claims,
-        [[ref, due] for ref, due in timers],
+        [[ref, due] for ref, due in seen.timers],
     ]
     return hashlib.sha256(orjson.dumps(view, option=_OPTIONS, default=str)).hexdigest()
-
-
-def live_visible_fingerprint(wf, claims: dict) -> str:
-    """:func:`visible_fingerprint` of a live workflow."""
-    finished = runtime.is_finished(wf)
-    ready = [] if finished else runtime.ready_human_tasks(wf)
-    return visible_fingerprint(finished, ready, runtime.current_data(wf, ready), claims, runtime.pending_timers(wf))
 
 
 def state_fingerprint(state: dict, extra: dict | None = None) -> str:

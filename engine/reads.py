@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from . import inbox, runtime
 from .bpmn.parser import parse_models
-from .bpmn.serializer import StateSerializer
 from .commands import Actor, LiveState
 from .errors import NotFound
 from .persistence import instances
@@ -100,16 +99,13 @@ class EngineReads:
     def verify(self) -> VerifyReport:
         """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
         with self.db.sessions() as session:
-            # A serializer without the task cache: replay recomputes every state from scratch.
-            return verify_all(
-                session, self.deployments, self.script_engine, StateSerializer(cache_tasks=False)
-            )
+            return verify_all(session, self.deployments, self.script_engine, self.serializer)
 
     def check_history(self, files: dict[str, bytes]) -> VerifyReport:
         """Replay every recorded history against new model files before deploying them."""
         models = parse_models(files)
         with self.db.sessions() as session:
-            return check_history(session, models, self.script_engine, StateSerializer(cache_tasks=False))
+            return check_history(session, models, self.script_engine, self.serializer)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import commands, journal
+from . import commands, journal, runtime
 from .bpmn.parser import ParsedModels
 from .clock import at
 from .commands import LiveState
 from .errors import EngineError
-from .fingerprint import live_visible_fingerprint, state_fingerprint
+from .fingerprint import state_fingerprint, visible_fingerprint
 from .persistence.models import Instance
 
 
@@ -83,7 +83,7 @@ def rebuild(state: LiveState | None, rows, models: ParsedModels, script_engine) 
 
 
 def _matches(row, state: LiveState, serializer) -> bool:
-    if live_visible_fingerprint(state.wf, state.claims) == row.state_hash:
+    if visible_fingerprint(runtime.visible(state.wf), state.claims) == row.state_hash:
         return True
     # Entries written before checkpoints (migration 0004) journaled the whole state's fingerprint.
     return state_fingerprint(serializer.to_dict(state.wf), state.extra()) == row.state_hash

@@ -216,3 +216,19 @@ def current_data(wf: BpmnWorkflow, ready: list[HumanTask] | None = None) -> dict
     if ready:
         return ready[0].task.data
     return wf.last_task.data if wf.last_task else wf.task_tree.data
+
+
+@dataclass(frozen=True)
+class Visible:
+    """What a workflow shows people after a command: what the projections and the journal hold."""
+
+    finished: bool
+    ready: list[HumanTask]
+    data: dict
+    timers: list[tuple[str, datetime]]
+
+
+def visible(wf: BpmnWorkflow) -> Visible:
+    finished = is_finished(wf)
+    ready = [] if finished else ready_human_tasks(wf)
+    return Visible(finished, ready, current_data(wf, ready), pending_timers(wf))

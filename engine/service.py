@@ -328,16 +328,12 @@ class WorkflowEngine(EngineReads):
         stored state rebuild it exactly (:meth:`_deserialize`), so a load replays at most
         ``checkpoint_every - 1`` commands, closed dossiers included.
         """
-        wf = state.wf
-        finished = runtime.is_finished(wf)
-        ready = [] if finished else runtime.ready_human_tasks(wf)
-        data = runtime.current_data(wf, ready)
-        pending = runtime.pending_timers(wf)
-        journal.append(session, instance, command, actor.login, now, payload,
-                       visible_fingerprint(finished, ready, data, state.claims, pending))
+        seen = runtime.visible(state.wf)
+        ready, data, pending = seen.ready, seen.data, seen.timers
+        journal.append(session, instance, command, actor.login, now, payload, visible_fingerprint(seen, state.claims))
         checkpoint = instance.journal_seq - instance.state_seq >= self.checkpoint_every
         if checkpoint:
-            instance.state = self.serializer.dumps(wf)
+            instance.state = self.serializer.dumps(state.wf)
             instance.state_seq = instance.journal_seq
             instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
@@ -345,7 +341,7 @@ class WorkflowEngine(EngineReads):
         instance.epci = data.get("epci") or instance.epci
         instance.title = data.get("titre_projet") or instance.title
         instance.jury_type = data.get("jury_type") or instance.jury_type
-        if finished:
+        if seen.finished:
             instance.status = "completed"
             instance.outcome = data.get("issue")
             instance.reason = data.get("motif_fin")

@@ -9,7 +9,6 @@ run on load.
 
 from __future__ import annotations
 
-import weakref
 from copy import deepcopy
 from uuid import UUID
 
@@ -25,7 +24,6 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
 
 from .timers import ClockedDurationTimerEventDefinition, ClockedTimeDateEventDefinition
 
@@ -96,18 +94,9 @@ class SubWorkflowConverter(BpmnSubWorkflowConverter):
 
 
 class TaskDataConverter(TaskConverter):
-    """A task with its data (or data delta) pre-encoded, and finished tasks converted once.
+    """A task with its data (or data delta) pre-encoded."""
 
-    A finished task (whose parent is finished too, so its delta is final) only changes with its
-    state, state-change time or children, which the cache key covers. Replay serializes with a
-    serializer without this cache, so a stale entry would show up in ``dsdt verify``.
-    """
-
-    def __init__(self, target_class, registry, cache: bool = True):
-        super().__init__(target_class, registry)
-        self._cache: weakref.WeakKeyDictionary | None = weakref.WeakKeyDictionary() if cache else None
-
-    def _convert(self, task) -> dict:
+    def to_dict(self, task) -> dict:
         dct = super().to_dict(task)
         if dct["delta"]:
             # Listed in the parent's key order, which a restored workflow does not keep (keys are
@@ -119,31 +108,12 @@ class TaskDataConverter(TaskConverter):
                 dct[key] = fragment
         return dct
 
-    def to_dict(self, task):
-        parent = task.parent
-        if self._cache is None or not task.has_state(TaskState.FINISHED_MASK) or (
-            parent is not None and not parent.has_state(TaskState.FINISHED_MASK)
-        ):
-            return self._convert(task)
-        key = (task.state, task.last_state_change, len(task.children))
-        hit = self._cache.get(task)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        dct = self._convert(task)
-        self._cache[task] = (key, dct)
-        return dct
 
-
-class _UncachedTaskDataConverter(TaskDataConverter):
-    def __init__(self, target_class, registry):
-        super().__init__(target_class, registry, cache=False)
-
-
-def _config(cache_tasks: bool):
+def _config():
     config = deepcopy(SPIFF_CONFIG)
     config[BpmnWorkflow] = PinnedSpecWorkflowConverter
     config[BpmnSubWorkflow] = SubWorkflowConverter
-    config[Task] = TaskDataConverter if cache_tasks else _UncachedTaskDataConverter
+    config[Task] = TaskDataConverter
     config[ClockedTimeDateEventDefinition] = TimerConditionalEventDefinitionConverter
     config[ClockedDurationTimerEventDefinition] = TimerConditionalEventDefinitionConverter
     return config
@@ -152,8 +122,8 @@ def _config(cache_tasks: bool):
 class StateSerializer:
     """Turns a workflow into a JSON-ready dict and back, onto given specs."""
 
-    def __init__(self, cache_tasks: bool = True):
-        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config(cache_tasks)))
+    def __init__(self):
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
         self.version = self._serializer.VERSION
 
     def to_dict(self, workflow) -> dict:

@@ -16,7 +16,7 @@ from engine.fingerprint import state_fingerprint
 from engine.persistence.models import Instance
 from tests.factories import Walker
 
-SERIALIZER = StateSerializer(cache_tasks=False)
+SERIALIZER = StateSerializer()
 
 
 def _fingerprint(state) -> str:
