@@ -130,10 +130,14 @@ def _personal(actor: Actor) -> list[object]:
     ]
 
 
+def _mine(actor: Actor):
+    return or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login)
+
+
 def _filters(actor: Actor, flt: InboxFilter) -> list[object]:
     conditions = _personal(actor)
     if flt.mine_only:
-        conditions.append(or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login))
+        conditions.append(_mine(actor))
     if flt.step:
         conditions.append(OpenTask.bpmn_id == flt.step)
     if flt.epci:
@@ -198,7 +202,7 @@ def inbox(session: Session, actor: Actor, flt: InboxFilter) -> tuple[list[OpenTa
 def counts(session: Session, actor: Actor) -> tuple[int, int]:
     """(tasks assigned to or claimed by the actor, all tasks open to the actor) in one pass per scope."""
     scopes = _scopes(actor)
-    mine = or_(OpenTask.claimed_by == actor.login, OpenTask.assignee == actor.login)
+    mine = _mine(actor)
     own, everything = 0, 0
     for scope in scopes:
         row = session.execute(

@@ -101,7 +101,7 @@ def entries(session: Session, instance_id: int) -> list[JournalEntry]:
     )
 
 
-def entries_after(session: Session, instance_id: int, seq: int) -> list:
+def entries_after(session: Session, instance_id: int, seq: int) -> list[TailEntry]:
     """The entries after ``seq`` (what a load replays onto the stored state), oldest first."""
     return [TailEntry(*row) for row in _TAIL.all(session.connection(), {"instance_id": instance_id, "after": seq})]
 

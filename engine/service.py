@@ -42,6 +42,11 @@ from .roles import PORTEUR, REGIONAL_ROLES
 log = logging.getLogger(__name__)
 
 
+def _system_check(session, instance, state) -> tuple[dict, None]:
+    """The check of a system command (firing timers): nothing to refuse, an empty payload."""
+    return {}, None
+
+
 class WorkflowEngine(EngineReads):
     """Deployments, instances and commands over one database (reads: :class:`EngineReads`)."""
 
@@ -232,7 +237,7 @@ class WorkflowEngine(EngineReads):
                     if not timers.lock_due(session, instance_id, self.clock.now(), not self.db.is_sqlite):
                         continue  # another worker took it
                     done = self._execute(session, SYSTEM, instances.fetch(session, instance_id),
-                                         commands.FIRE_TIMERS, lambda *_: ({}, None), None)
+                                         commands.FIRE_TIMERS, _system_check, None)
             except Conflict:
                 continue  # the instance moved meanwhile: look again
             except EngineError:
@@ -264,7 +269,7 @@ class WorkflowEngine(EngineReads):
                     and instance.next_timer_at <= self.clock.now()
                 )
                 if due:
-                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, lambda *_: ({}, None), None)
+                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
                 else:
                     done = self._execute(session, actor, instance, command, check, expected_version)
             self._remember(*done)

@@ -68,8 +68,9 @@ def _write_statement(columns: list[str]) -> RawStatement:
     )
 
 
+_WRITTEN_AT_CHECKPOINT = [*_WRITTEN, *_CHECKPOINT]
 _WRITE = _write_statement(_WRITTEN)
-_WRITE_CHECKPOINT = _write_statement([*_WRITTEN, *_CHECKPOINT])
+_WRITE_CHECKPOINT = _write_statement(_WRITTEN_AT_CHECKPOINT)
 
 
 def fetch(session: Session, instance_id: int) -> InstanceRecord | None:
@@ -89,8 +90,7 @@ def version_and_status(connection: Connection, instance_id: int) -> tuple[int, s
 def create(session: Session, **values) -> InstanceRecord:
     """Insert a new instance (version 1, empty state) and return its record."""
     values = {"state": "", "state_seq": 0, "claims": {}, "journal_seq": 0, "journal_head": "", "status": "running",
-              "version": 1,
-              "epci": None, "title": None, "outcome": None, "reason": None, "jury_type": None,
+              "version": 1, "epci": None, "title": None, "outcome": None, "reason": None, "jury_type": None,
               "next_timer_at": None, **values}
     result = session.connection().execute(insert(_TABLE).values(values))
     return InstanceRecord(id=result.inserted_primary_key[0], **values)
@@ -102,7 +102,7 @@ def write(session: Session, record: InstanceRecord, checkpoint: bool = False) ->
     The serialized state (and ``state_seq``) is written only with ``checkpoint``: most commands
     leave the stored state as it is and are replayed from the journal on load.
     """
-    columns = [*_WRITTEN, *_CHECKPOINT] if checkpoint else _WRITTEN
+    columns = _WRITTEN_AT_CHECKPOINT if checkpoint else _WRITTEN
     values = {name: getattr(record, name) for name in columns}
     changed = (_WRITE_CHECKPOINT if checkpoint else _WRITE).execute(
         session.connection(), {"id": record.id, "version": record.version, "new_version": record.version + 1,
