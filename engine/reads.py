@@ -57,7 +57,7 @@ class EngineReads:
         """The instance's state for a read, under its stripe: copy what you keep before leaving.
 
         The cached workflow is used when the database still holds its version, checked with a
-        one-row query on three columns; the instance row is loaded only on a cache miss.
+        one-row query on two columns; the instance row is loaded only on a cache miss.
         ``None`` for a closed instance unless ``closed_too``.
         """
         with self._stripes[instance_id % len(self._stripes)]:

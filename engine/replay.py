@@ -89,8 +89,16 @@ def _matches(row, state: LiveState, serializer) -> bool:
     return state_fingerprint(serializer.to_dict(state.wf), state.extra()) == row.state_hash
 
 
+def _stored_fingerprint(text: str, serializer) -> str | None:
+    """The fingerprint of a stored state, or ``None`` when it is not a serialized state at all."""
+    try:
+        return state_fingerprint(serializer.decode(text))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def replay_entries(rows, models: ParsedModels, script_engine, serializer, compare: bool = True,
-                   stored: tuple[int, dict] | None = None) -> tuple[LiveState | None, str | None]:
+                   stored: tuple[int, str] | None = None) -> tuple[LiveState | None, str | None]:
     """Re-apply ``rows``; return (the state reached, first problem or None).
 
     Each entry's journaled fingerprint is checked against the replayed state, and ``stored`` (the
@@ -108,7 +116,7 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer, compar
         if not _matches(row, state, serializer):
             return state, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
         if stored is not None and row.seq == stored[0] and (
-            state_fingerprint(serializer.to_dict(state.wf)) != state_fingerprint(stored[1])
+            state_fingerprint(serializer.to_dict(state.wf)) != _stored_fingerprint(stored[1], serializer)
         ):
             return state, "the stored state is not the state its journal leads to"
     return state, None
@@ -120,12 +128,7 @@ def verify_instance(
     rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
     models = deployments.models(session, instance.deployment_id)
-    stored = None
-    if instance.state_seq:
-        try:
-            stored = (instance.state_seq, serializer.decode(instance.state))
-        except ValueError:
-            stored = (instance.state_seq, {})
+    stored = (instance.state_seq, instance.state) if instance.state_seq else None
     final, replay_problem = replay_entries(rows, models, script_engine, serializer, stored=stored)
     if replay_problem is None:
         if instance.state_seq > len(rows):
