@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -33,6 +34,8 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
 }
+_ODF_TYPES = frozenset(t for t in ALLOWED_TYPES if t.startswith("application/vnd.oasis.opendocument."))
+_MAX_MIMETYPE = 100
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,18 @@ def sniff(content: bytes) -> str | None:
             with zipfile.ZipFile(BytesIO(content)) as archive:
                 names = set(archive.namelist())
                 if "mimetype" in names:
-                    declared = archive.read("mimetype").decode("ascii", "replace").strip()
-                    return declared if declared in ALLOWED_TYPES else None
+                    # An OpenDocument file names its type in its first entry; read a bounded
+                    # prefix (a crafted archive could inflate it), and accept only ODF types.
+                    with archive.open("mimetype") as entry:
+                        raw = entry.read(_MAX_MIMETYPE + 1)
+                    declared = raw.decode("ascii", "replace").strip()
+                    return declared if len(raw) <= _MAX_MIMETYPE and declared in _ODF_TYPES else None
                 if "word/document.xml" in names:
                     return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                 if "xl/workbook.xml" in names:
                     return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        except zipfile.BadZipFile:
-            return None
+        except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error):
+            return None  # unreadable, encrypted or an unknown compression: refused, not a crash
     return None
 
 
@@ -111,7 +118,8 @@ class AttachmentStore:
         sha = hashlib.sha256(content).hexdigest()
         name = PurePath(filename.replace("\\", "/")).name[:255]
         with self.db.sessions.begin() as session:
-            if session.get(Blob, sha) is None:
+            # Only whether the content is already stored: never load it (up to MAX_BYTES) for that.
+            if session.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is None:
                 session.add(Blob(sha256=sha, size=len(content), content=content))
             row = session.scalar(
                 select(Attachment).where(Attachment.instance_id == instance_id, Attachment.sha256 == sha)

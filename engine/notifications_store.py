@@ -23,8 +23,16 @@ from .persistence.models import Notification, OutboxEmail, User
 from .roles import REGIONAL_ROLES
 
 
-def _recipients(session: Session, task, epci: str | None) -> list[User]:
-    users = session.scalars(select(User).where(User.active.is_(True))).all()
+def _mailable(session: Session) -> list:
+    """Active people with an e-mail address (login, full_name, email, roles, epci)."""
+    return session.execute(
+        select(User.login, User.full_name, User.email, User.roles, User.epci).where(
+            User.active.is_(True), User.email != ""
+        )
+    ).all()
+
+
+def _recipients(users: list, task, epci: str | None) -> list:
     if task.assignee is not None:
         return [user for user in users if user.login == task.assignee]
     local = task.role not in REGIONAL_ROLES
@@ -35,6 +43,7 @@ class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens."""
 
     def tasks_opened(self, session: Session, instance, tasks: list, now: datetime) -> None:
+        users = _mailable(session)  # once per command, not once per opened task
         for task in tasks:
             message = f"Nouvelle étape « {task.name} » sur le dossier {instance.ref}"
             if instance.title:
@@ -51,20 +60,19 @@ class StoredNotifier:
                     created_at=now,
                 )
             )
-            for user in _recipients(session, task, instance.epci):
-                if user.email:
-                    session.add(
-                        OutboxEmail(
-                            recipient=user.email,
-                            subject=f"[DSDT] {message}",
-                            body=(
-                                f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
-                                f"Connectez-vous à l'application DSDT pour la traiter "
-                                f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
-                            ),
-                            created_at=now,
-                        )
+            for user in _recipients(users, task, instance.epci):
+                session.add(
+                    OutboxEmail(
+                        recipient=user.email,
+                        subject=f"[DSDT] {message}",
+                        body=(
+                            f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
+                            f"Connectez-vous à l'application DSDT pour la traiter "
+                            f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
+                        ),
+                        created_at=now,
                     )
+                )
 
 
 @dataclass(frozen=True)
@@ -127,22 +135,30 @@ class NotificationCenter:
         if self.smtp is None:
             return 0
         sent = 0
+        failure: Exception | None = None
         with self.db.sessions.begin() as session:
             rows = session.scalars(
                 select(OutboxEmail).where(OutboxEmail.sent_at.is_(None)).order_by(OutboxEmail.id).limit(limit)
             ).all()
             if not rows:
                 return 0
-            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
-                if self.smtp.starttls:
-                    client.starttls()
-                if self.smtp.username:
-                    client.login(self.smtp.username, self.smtp.password or "")
-                for row in rows:
-                    mail = EmailMessage()
-                    mail["From"], mail["To"], mail["Subject"] = self.smtp.sender, row.recipient, row.subject
-                    mail.set_content(row.body)
-                    client.send_message(mail)
-                    row.sent_at = self.clock.now()
-                    sent += 1
+            try:
+                with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
+                    if self.smtp.starttls:
+                        client.starttls()
+                    if self.smtp.username:
+                        client.login(self.smtp.username, self.smtp.password or "")
+                    for row in rows:
+                        mail = EmailMessage()
+                        mail["From"], mail["To"], mail["Subject"] = self.smtp.sender, row.recipient, row.subject
+                        mail.set_content(row.body)
+                        client.send_message(mail)
+                        row.sent_at = self.clock.now()
+                        sent += 1
+            except (smtplib.SMTPException, OSError) as exc:
+                if not sent:
+                    raise
+                failure = exc  # commit what was sent: the next pass must not send it twice
+        if failure is not None:
+            raise failure
         return sent

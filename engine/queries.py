@@ -15,8 +15,15 @@ from sqlalchemy import func, select
 from . import commands
 from .commands import Actor
 from .errors import NotFound
-from .persistence.models import Campaign, Deployment, Instance, JournalEntry, OpenTask
-from .roles import JURY_REGIONAL, PRESIDENT_JURY, REGIONAL_ROLES, role_for_lane
+from .persistence.models import Campaign, Instance, JournalEntry, OpenTask
+from .roles import (
+    JURY_REGIONAL,
+    PRESIDENT_JURY,
+    REGIONAL_ROLES,
+    TECHNICIEN_COMMUNE,
+    TECHNICIEN_EPCI,
+    role_for_lane,
+)
 
 CONFLICT_FIELD = "conflit_interet"
 JURY_STEPS = ("examen_territorial", "examen_regional")
@@ -173,7 +180,10 @@ class Queries:
         query = select(Instance)
         jury_roles = (JURY_REGIONAL, PRESIDENT_JURY)
         if not any(role in REGIONAL_ROLES and role not in jury_roles for role in actor.roles):
-            query = query.where(Instance.epci.in_(sorted(actor.epci)))
+            # Only an EPCI officer's EPCI scope lists dossiers; a territorial jury member's EPCI
+            # is that of their jury, not a right to list its dossiers.
+            officer = actor.roles & {TECHNICIEN_COMMUNE, TECHNICIEN_EPCI}
+            query = query.where(Instance.epci.in_(sorted(actor.epci) if officer else []))
         if epci:
             query = query.where(Instance.epci == epci)
         if campaign:
@@ -254,11 +264,7 @@ class Queries:
 
     def current_deployment_id(self) -> int | None:
         with self.db.sessions() as session:
-            return session.scalar(select(Deployment.id).order_by(Deployment.version.desc()).limit(1))
-
-    def data(self, instance_id: int) -> dict:
-        """A copy of the dossier's current workflow data."""
-        return self.engine.data(instance_id)
+            return self.engine.deployments.current_id(session)
 
     # -- journal -----------------------------------------------------------------------------------
 
@@ -307,10 +313,14 @@ class Queries:
 
     def diagram_marks(self, instance_id: int) -> tuple[list[str], list[str]]:
         """(completed, current) BPMN ids of user tasks, for marking the diagram."""
-        done = {
-            entry.bpmn_id
-            for entry in self.timeline(instance_id)
-            if entry.command == commands.COMPLETE and entry.bpmn_id
-        }
-        current = {step.bpmn_id for step in self.dossier(instance_id).open_steps}
+        with self.db.sessions() as session:
+            if session.get(Instance, instance_id) is None:
+                raise NotFound(f"Le dossier {instance_id} n'existe pas.", instance_id=instance_id)
+            payloads = session.scalars(
+                select(JournalEntry.payload).where(
+                    JournalEntry.instance_id == instance_id, JournalEntry.command == commands.COMPLETE
+                )
+            )
+            done = {bpmn_id for payload in payloads if (bpmn_id := bpmn_id_of((payload or {}).get("task")))}
+            current = set(session.scalars(select(OpenTask.bpmn_id).where(OpenTask.instance_id == instance_id)))
         return sorted(done), sorted(current)

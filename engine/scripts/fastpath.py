@@ -66,15 +66,8 @@ def is_cheap(expression: str) -> bool:
         tree = ast.parse(expression, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False  # the sandbox reports the error properly, with its line number
-    binops = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp):
-            binops += 1
-            if binops > _MAX_BINOPS or not isinstance(node.op, (ast.Add, ast.Sub)):
-                return False
-        elif not _node_allowed(node):
-            return False
-    return True
+    binops = _binops_if_allowed(tree)
+    return binops is not None and binops <= _MAX_BINOPS
 
 
 _MAX_STATEMENTS = 40
@@ -109,14 +102,26 @@ def is_cheap_script(script: str) -> bool:
         else:
             return False
         for expression in expressions:
-            for node in ast.walk(expression):
-                if isinstance(node, ast.BinOp):
-                    binops += 1
-                    if binops > _MAX_BINOPS * 4 or not isinstance(node.op, (ast.Add, ast.Sub)):
-                        return False
-                elif not _node_allowed(node):
-                    return False
+            found = _binops_if_allowed(expression)
+            if found is None:
+                return False
+            binops += found
+            if binops > _MAX_BINOPS * 4:
+                return False
     return True
+
+
+def _binops_if_allowed(tree: ast.AST) -> int | None:
+    """The number of ``+`` / ``-`` in ``tree`` if every node is allowed, else None."""
+    binops = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, (ast.Add, ast.Sub)):
+                return None
+            binops += 1
+        elif not _node_allowed(node):
+            return None
+    return binops
 
 
 def _node_allowed(node: ast.AST) -> bool:
