@@ -55,6 +55,20 @@ class LiveState:
         return {"claims": self.claims}
 
 
+def start_payload(porteur: str, dossier_ref: str, campaign: dict) -> dict:
+    """What ``start`` journals: the initial process data (``campaign``: its snapshot)."""
+    return {
+        "data": {
+            "porteur": porteur,
+            "dossier_ref": dossier_ref,
+            "issue": None,
+            "motif_fin": None,
+            "passage_jury": 1,
+            "campagne": campaign,
+        }
+    }
+
+
 def new_state(models, script_engine, payload: dict) -> LiveState:
     """Apply ``start``: a fresh workflow of the pinned models with the initial data."""
     wf = BpmnWorkflow(models.spec, models.subprocess_specs, script_engine=script_engine)

@@ -138,16 +138,7 @@ class WorkflowEngine(EngineReads):
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
                 created_at=now, updated_at=now)
             instance.ref = f"{campaign.code}-{instance.id:05d}"
-            payload = {
-                "data": {
-                    "porteur": actor.login,
-                    "dossier_ref": instance.ref,
-                    "issue": None,
-                    "motif_fin": None,
-                    "passage_jury": 1,
-                    "campagne": campaigns.snapshot(campaign),
-                }
-            }
+            payload = commands.start_payload(actor.login, instance.ref, campaigns.snapshot(campaign))
             models = self.deployments.models(session, deployment_id)
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)

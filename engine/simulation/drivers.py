@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 from datetime import datetime
 
-from .. import commands, runtime
+from .. import campaigns, commands, runtime
 from ..clock import FixedClock, at
 from ..commands import Actor, LiveState
 from ..deployments import read_model_files
@@ -58,8 +58,7 @@ class MemoryDriver:
         self.models = parse_models(read_model_files(root))
         self.script_engine = script_engine or make_plain_script_engine()
         self.clock = clock
-        code, libelle, data = campaign
-        self.campaign = {"code": code, "libelle": libelle, **data}
+        self.campaign = campaigns.snapshot(campaigns.CampaignRow(*campaign, is_open=True))
         self.states: dict[int, LiveState] = {}
         self.timers: list[tuple[datetime, int]] = []
         self.next_due: dict[int, datetime | None] = {}
@@ -73,16 +72,7 @@ class MemoryDriver:
 
     def start(self, porteur: Actor, campaign_code: str) -> int:
         key = len(self.states) + 1
-        payload = {
-            "data": {
-                "porteur": porteur.login,
-                "dossier_ref": f"{campaign_code}-{key:05d}",
-                "issue": None,
-                "motif_fin": None,
-                "passage_jury": 1,
-                "campagne": self.campaign,
-            }
-        }
+        payload = commands.start_payload(porteur.login, f"{campaign_code}-{key:05d}", self.campaign)
         with at(self.clock.now()):
             self.states[key] = commands.new_state(self.models, self.script_engine, payload)
         self.commands += 1
