@@ -1,8 +1,8 @@
 """The DSDT web application (Flask). The engine is a library it calls.
 
 :func:`create_app` loads the defaults, then the ``DSDT_`` environment variables, then the test
-mapping; it builds one :class:`~engine.WorkflowEngine` (``app.extensions["dsdt_engine"]``) and
-registers one blueprint per user group.
+mapping; it builds one :class:`~engine.WorkflowEngine` and its web-facing services
+(``app.extensions["dsdt"]``, :mod:`.services`) and registers one blueprint per user group.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     services = build(app.config, app.config.get("DSDT_ENGINE"))
     app.extensions["dsdt"] = services
-    app.extensions["dsdt_engine"] = services.engine
 
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")

@@ -1,8 +1,9 @@
 """Who may do what: the login and role decorators and the ONE dossier scope check.
 
-Every view that shows or changes a dossier goes through :func:`load_dossier_or_404`; every view
-of a user group is wrapped in :func:`roles_required`. Templates never decide permissions: they
-receive what these functions decided.
+Every view that shows or changes a dossier goes through :func:`load_dossier_or_404`, every list
+of dossiers through :func:`visible_dossiers`; every view of a user group is wrapped in
+:func:`roles_required`. Templates never decide permissions: they receive what these functions
+decided.
 """
 
 from __future__ import annotations
@@ -46,11 +47,15 @@ def current_actor() -> Actor:
     return account.actor
 
 
+def _to_login():
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_account() is None:
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            return _to_login()
         return view(*args, **kwargs)
 
     return wrapped
@@ -64,7 +69,7 @@ def roles_required(*allowed: str):
         def wrapped(*args, **kwargs):
             account = current_account()
             if account is None:
-                return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+                return _to_login()
             if not set(allowed) & set(account.roles):
                 raise Forbidden("Cette page est réservée à d'autres rôles que les vôtres.")
             return view(*args, **kwargs)
@@ -74,10 +79,18 @@ def roles_required(*allowed: str):
     return decorator
 
 
+def _jurys(campaign_code: str) -> dict:
+    """The jury sessions of a campaign, read once per request (a list checks many dossiers)."""
+    found = g.setdefault("campaign_jurys", {})
+    if campaign_code not in found:
+        found[campaign_code] = services().queries.campaign(campaign_code).data.get("jurys", {})
+    return found[campaign_code]
+
+
 def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
     if not dossier.jury_type:
         return False  # the dossier has not reached the jury yet
-    jurys = services().queries.campaign(dossier.campaign_code).data.get("jurys", {})
+    jurys = _jurys(dossier.campaign_code)
     territorial = jurys.get("territoriaux", {}).get(dossier.epci or "", {})
     regional = jurys.get("regional", {})
 
@@ -98,6 +111,48 @@ def can_see(actor: Actor, dossier: DossierSummary) -> bool:
     if actor.roles & JURY and _jury_member(actor, dossier):
         return not services().queries.declared_conflict(dossier.id, actor.login)
     return False
+
+
+#: lists every dossier, for narrowing down with `can_see` (never to decide what is shown)
+_EVERY_DOSSIER = frozenset({roles.AUDITOR})
+
+
+def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, page: int, per_page: int):
+    """One page of the dossiers `actor` may see and their count, newest activity first.
+
+    Regional staff and techniciens are paged in SQL (the query applies the same EPCI scope as
+    :func:`can_see`). Jury members and porteurs have few dossiers, read whole and kept when
+    :func:`can_see` says so.
+    """
+    queries = services().queries
+    staff = actor.roles & STAFF
+    if actor.roles & SEE_ALL or (staff and staff <= TECHNICIENS):
+        return queries.dossiers_for_staff(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
+    candidates = queries.dossiers_of_porteur(actor.login) if actor.has(roles.PORTEUR) else []
+    if staff & JURY:
+        seen = {d.id for d in candidates}
+        # Only a dossier some jury has reached can be a jury member's (can_see decides which).
+        candidates += [d for d in _every_dossier(actor, epci, campaign) if d.jury_type and d.id not in seen]
+        candidates.sort(key=lambda d: (d.updated_at, d.id), reverse=True)
+    shown = [
+        d
+        for d in candidates
+        if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign) and can_see(actor, d)
+    ]
+    return shown[(page - 1) * per_page : page * per_page], len(shown)
+
+
+def _every_dossier(actor: Actor, epci: str | None, campaign: str | None, chunk: int = 500):
+    reader = Actor(actor.login, _EVERY_DOSSIER)
+    page = 1
+    while True:
+        rows, total = services().queries.dossiers_for_staff(
+            reader, epci=epci, campaign=campaign, page=page, per_page=chunk
+        )
+        yield from rows
+        if page * chunk >= total:
+            return
+        page += 1
 
 
 def load_dossier_or_404(instance_id: int) -> DossierSummary:

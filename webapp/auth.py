@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from engine import AccountLocked, LoginFailed, roles
@@ -16,7 +16,8 @@ from .services import services
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (a ``next`` to go back to), else None."""
     if not target:
         return None
     parts = urlsplit(target)
@@ -61,7 +62,7 @@ def login():
             if lang:
                 session["lang"] = lang
             session.permanent = False
-            return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("index"))
     return render_template("auth/login.html", error=error, login_value=login_value), status
 
 
@@ -78,6 +79,6 @@ def logout():
 @bp.route("/langue", methods=("POST",))
 def language():
     lang = request.form.get("lang")
-    if lang in ("fr", "en"):
+    if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    return redirect(_safe_next(request.form.get("next")) or url_for("index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("index"))

@@ -16,7 +16,6 @@ DEFAULTS = {
     "DSDT_SMTP_STARTTLS": False,
     "DSDT_INBOX_PER_PAGE": 25,
     "DSDT_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # one attachment
-    "DSDT_TIMER_WORKER": False,  # True: an in-process thread fires due timers (the embedded default)
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,  # a whole form with attachments
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

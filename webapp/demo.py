@@ -25,6 +25,10 @@ DEMO_PDF = (
 )
 
 
+def _porteur(login: str) -> Actor:
+    return Actor(login, frozenset({roles.PORTEUR}))
+
+
 def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
     """(login, full name, roles, EPCI scope) of every demo account."""
     users = [
@@ -109,7 +113,7 @@ class DemoDriver:
 
     def actor_for(self, view, dossier_epci: str | None, porteur: str) -> Actor:
         if view.role == roles.PORTEUR:
-            return Actor(porteur, frozenset({roles.PORTEUR}))
+            return _porteur(porteur)
         if view.assignee:
             return self.svc.accounts.get(view.assignee).actor
         local = view.role not in roles.REGIONAL_ROLES
@@ -188,26 +192,20 @@ STAGES = [
 
 def seed_open_campaign(services: Services, campaign_code: str) -> int:
     driver = DemoDriver(services)
-    count = 0
     for n, (stop_at, epci, overrides) in enumerate(STAGES):
         porteur = f"porteur{n % 4 + 1}"
-        instance_id = services.engine.start(Actor(porteur, frozenset({roles.PORTEUR})), campaign_code)
+        instance_id = services.engine.start(_porteur(porteur), campaign_code)
         overrides = {"contact": {"epci": epci}, **overrides}
         driver.advance(instance_id, porteur, stop_at, overrides)
-        count += 1
     # One withdrawn application.
     porteur = "porteur1"
-    instance_id = services.engine.start(Actor(porteur, frozenset({roles.PORTEUR})), campaign_code)
+    instance_id = services.engine.start(_porteur(porteur), campaign_code)
     driver.advance(instance_id, porteur, "dossier", {"contact": {"epci": "CAB"}})
-    services.engine.withdraw(
-        Actor(porteur, frozenset({roles.PORTEUR})),
-        instance_id,
-        "L'association n'a plus les moyens de porter le projet.",
-    )
-    return count + 1
+    services.engine.withdraw(_porteur(porteur), instance_id, "L'association n'a plus les moyens de porter le projet.")
+    return len(STAGES) + 1
 
 
-def simulate_history(database_url: str, root: Path, applications: int = 40) -> dict:
+def simulate_history(database_url: str, applications: int = 40) -> dict:
     """Run the historical campaign to its end on a virtual clock, in the same database."""
     from engine import EngineConfig
     from engine.simulation import DurableDriver, simulate
@@ -236,7 +234,7 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
             login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
         )
     if history:
-        result = simulate_history(engine.db.url, root, history)
+        result = simulate_history(engine.db.url, history)
         log(f"Campagne historique simulée : {result['applications']} candidatures, {result['final_states']}")
         ensure_campaigns(engine, today)  # the 2014-2015 call is closed
     count = seed_open_campaign(services, open_code)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine import Conflict, Forbidden, Invalid, NotFound, roles
 
-from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required
+from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required, visible_dossiers
 from .diagram import diagram_data
 from .schema_forms import parse_form, render_form, render_readonly
 from .services import services
@@ -18,6 +18,7 @@ bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
 #: steps whose data a porteur may read back (their own forms); staff read every step
 PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "signature_porteur"}
+STAFF_PER_PAGE = 50
 
 
 @bp.route("/")
@@ -38,12 +39,15 @@ def staff_list():
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    dossiers, total = services().queries.dossiers_for_staff(
-        actor, epci=request.args.get("epci") or None, campaign=request.args.get("campagne") or None, page=page
+    dossiers, total = visible_dossiers(
+        actor,
+        epci=request.args.get("epci") or None,
+        campaign=request.args.get("campagne") or None,
+        page=page,
+        per_page=STAFF_PER_PAGE,
     )
-    return render_template(
-        "dossiers/staff_list.html", dossiers=dossiers, total=total, page=page, pages=max((total + 49) // 50, 1)
-    )
+    pages = max((total + STAFF_PER_PAGE - 1) // STAFF_PER_PAGE, 1)
+    return render_template("dossiers/staff_list.html", dossiers=dossiers, total=total, page=page, pages=pages)
 
 
 @bp.route("/nouveau", methods=("POST",))
@@ -60,9 +64,21 @@ def start():
     return redirect(url_for("dossiers.show", instance_id=instance_id))
 
 
-def _earlier_steps(dossier, actor, exclude_ref: str | None = None) -> list[dict]:
+def _attachment_context(instance_id: int, documents) -> dict:
+    """How the forms show an attachment reference: its file name, linked to its download."""
+    names = {doc.ref: doc.filename for doc in documents}
+    return {
+        "attachment_url": lambda ref: url_for(
+            "dossiers.document", instance_id=instance_id, sha=ref.removeprefix("sha256:")
+        ),
+        "attachment_name": lambda ref: names.get(ref, ref),
+    }
+
+
+def _earlier_steps(dossier, actor, documents, exclude_ref: str | None = None) -> list[dict]:
     """The data of completed steps, read-only, that this person may read."""
     svc = services()
+    context = _attachment_context(dossier.id, documents)
     steps = svc.queries.steps(dossier.deployment_id)
     forms = svc.queries.forms(dossier.deployment_id)
     porteur_view = not actor.roles & STAFF
@@ -75,7 +91,8 @@ def _earlier_steps(dossier, actor, exclude_ref: str | None = None) -> list[dict]
         step = steps[entry.bpmn_id]
         schema = forms.get(step.form or "", {})
         ui = forms.get(step.ui_form or "", {}) if step.ui_form else {}
-        shown.append({"entry": entry, "name": step.name, "html": render_readonly(schema, ui, entry.data)})
+        html = render_readonly(schema, ui, entry.data, context=context)
+        shown.append({"entry": entry, "name": step.name, "html": html})
     return shown
 
 
@@ -94,13 +111,14 @@ def show(instance_id: int):
     done, current = svc.queries.diagram_marks(instance_id)
     names = {bpmn_id: step.name for bpmn_id, step in svc.queries.steps(dossier.deployment_id).items()}
     done_names = list(dict.fromkeys(names.get(e.bpmn_id, e.bpmn_id) for e in timeline if e.bpmn_id in done))
+    documents = svc.attachments.list(instance_id)
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         steps=steps,
         timeline=timeline,
-        earlier=_earlier_steps(dossier, actor),
-        documents=svc.attachments.list(instance_id),
+        earlier=_earlier_steps(dossier, actor, documents),
+        documents=documents,
         can_withdraw=can_withdraw,
         done_names=done_names,
         current_names=[names.get(bpmn_id, bpmn_id) for bpmn_id in current],
@@ -175,7 +193,6 @@ def task(instance_id: int, task_ref: str):
     errors: dict[str, list[str]] = {}
     version = dossier.version
     message, status = None, 200
-    documents = svc.attachments.list(instance_id)
     if request.method == "POST":
         upload_errors: dict[str, list[str]] = {}
 
@@ -224,14 +241,8 @@ def task(instance_id: int, task_ref: str):
                 return redirect(url_for("dossiers.show", instance_id=instance_id))
         if errors and status == 200:
             message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
-    names = {doc.ref: doc.filename for doc in svc.attachments.list(instance_id)}
-    context = {
-        "variables": view.data,
-        "attachment_url": lambda ref: url_for(
-            "dossiers.document", instance_id=instance_id, sha=ref.removeprefix("sha256:")
-        ),
-        "attachment_name": lambda ref: names.get(ref, ref),
-    }
+    documents = svc.attachments.list(instance_id)  # after the post: with what it uploaded
+    context = {"variables": view.data, **_attachment_context(instance_id, documents)}
     form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
     return render_template(
         "dossiers/task.html",
@@ -241,6 +252,6 @@ def task(instance_id: int, task_ref: str):
         errors=errors,
         message=message,
         version=version,
-        earlier=_earlier_steps(dossier, actor, task_ref),
+        earlier=_earlier_steps(dossier, actor, documents, task_ref),
         documents=documents,
     ), status

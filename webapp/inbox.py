@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -12,10 +12,16 @@ from engine import Actor, Forbidden, InboxFilter, Invalid, roles
 from engine.inbox import counts as inbox_counts
 
 from .access import STAFF, can_do, current_account, current_actor, load_dossier_or_404, login_required, roles_required
+from .auth import safe_next
 from .services import services
 
 bp = Blueprint("inbox", __name__, url_prefix="/taches")
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of ``day`` in Europe/Paris: "due before" a day includes that whole day."""
+    return datetime.combine(day, time(23, 59, 59), PARIS)
 
 
 def _filter_from(args, per_page: int) -> InboxFilter:
@@ -23,7 +29,7 @@ def _filter_from(args, per_page: int) -> InboxFilter:
     raw = args.get("echeance")
     if raw:
         try:
-            due_before = datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(23, 59), PARIS)
+            due_before = end_of_day(datetime.strptime(raw, "%Y-%m-%d").date())
         except ValueError:
             due_before = None
     try:
@@ -113,7 +119,7 @@ def _colleague_finder(actor: Actor):
 
 
 def _back():
-    return redirect(request.form.get("next") or url_for("inbox.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("inbox.index"))
 
 
 @bp.route("/<int:instance_id>/prendre/<path:task_ref>", methods=("POST",))

@@ -63,7 +63,3 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
 
 def services() -> Services:
     return current_app.extensions["dsdt"]
-
-
-def engine() -> WorkflowEngine:
-    return current_app.extensions["dsdt_engine"]

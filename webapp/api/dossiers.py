@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint
 
-from engine import Actor, Invalid, roles
+from engine import Invalid, roles
 
-from ..access import JURY, SEE_ALL, STAFF, TECHNICIENS, can_see, current_actor, roles_required
+from ..access import current_actor, roles_required, visible_dossiers
 from ..services import services
 from . import auth, errors, present
 from .schemas import DossierListArgs, DossierListSchema, DossierSchema, StartArgs, WithdrawArgs
@@ -15,47 +15,6 @@ from .schemas import DossierListArgs, DossierListSchema, DossierSchema, StartArg
 bp = Blueprint("api_dossiers", __name__, url_prefix="/api/dossiers", description="Dossiers de candidature.")
 bp.before_request(auth.authenticate)
 errors.register(bp)
-
-#: lists every dossier, for narrowing down with `can_see` (never to decide what is shown)
-_EVERY_DOSSIER = frozenset({roles.AUDITOR})
-
-
-def visible(actor: Actor, *, epci: str | None, campaign: str | None, page: int, per_page: int):
-    """One page of the dossiers `actor` may see and their count, newest activity first.
-
-    Regional staff and techniciens are paged in SQL (the query applies the same EPCI scope as
-    :func:`~webapp.access.can_see`). Jury members and porteurs have few dossiers, read whole and
-    kept when :func:`~webapp.access.can_see` says so.
-    """
-    queries = services().queries
-    staff = actor.roles & STAFF
-    if actor.roles & SEE_ALL or (staff and staff <= TECHNICIENS):
-        return queries.dossiers_for_staff(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
-    candidates = queries.dossiers_of_porteur(actor.login) if actor.has(roles.PORTEUR) else []
-    if staff & JURY:
-        seen = {d.id for d in candidates}
-        # Only a dossier some jury has reached can be a jury member's (can_see decides which).
-        candidates += [d for d in _every_dossier(actor, epci, campaign) if d.jury_type and d.id not in seen]
-        candidates.sort(key=lambda d: (d.updated_at, d.id), reverse=True)
-    shown = [
-        d
-        for d in candidates
-        if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign) and can_see(actor, d)
-    ]
-    return shown[(page - 1) * per_page : page * per_page], len(shown)
-
-
-def _every_dossier(actor: Actor, epci: str | None, campaign: str | None, chunk: int = 500):
-    reader = Actor(actor.login, _EVERY_DOSSIER)
-    page = 1
-    while True:
-        rows, total = services().queries.dossiers_for_staff(
-            reader, epci=epci, campaign=campaign, page=page, per_page=chunk
-        )
-        yield from rows
-        if page * chunk >= total:
-            return
-        page += 1
 
 
 @bp.route("", methods=["GET"])
@@ -69,7 +28,7 @@ def list_dossiers(page, per_page=None, epci=None, campaign=None):
     """
     actor = current_actor()
     per_page = per_page or 50
-    rows, total = visible(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
+    rows, total = visible_dossiers(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
     return present.page([present.dossier(actor, row) for row in rows], total, page, per_page)
 
 

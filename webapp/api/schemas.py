@@ -1,6 +1,6 @@
 """Request and response schemas of the API (marshmallow), documented in ``/api/openapi.json``.
 
-Response schemas dump plain dicts built by the views (:mod:`.views`), so a schema is exactly
+Response schemas dump plain dicts built by the views (:mod:`.present`), so a schema is exactly
 what goes on the wire. Request bodies refuse unknown fields, so a typo is a 422, not a silent no-op.
 """
 
@@ -38,6 +38,17 @@ class PageSchema(Schema):
     pages = fields.Integer()
 
 
+class OpenStepFields(Schema):
+    """What every description of an open step says: an inbox row, a task, a dossier's step."""
+
+    ref = fields.String(metadata={"description": "Task reference, used as-is in task URLs."})
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    assignee = fields.String(**NULLABLE)
+    claimed_by = fields.String(**NULLABLE)
+
+
 # -- tasks -------------------------------------------------------------------------------------
 
 
@@ -49,18 +60,12 @@ class InboxArgs(PageArgs):
     mine = fields.Boolean(load_default=False, metadata={"description": "Only tasks claimed by or assigned to me."})
 
 
-class InboxTaskSchema(Schema):
+class InboxTaskSchema(OpenStepFields):
     dossier_id = fields.Integer()
     dossier_ref = fields.String()
     title = fields.String(**NULLABLE)
-    ref = fields.String(metadata={"description": "Task reference, used as-is in task URLs."})
-    bpmn_id = fields.String()
-    name = fields.String()
-    role = fields.String()
     epci = fields.String(**NULLABLE)
     campaign = fields.String()
-    assignee = fields.String(**NULLABLE)
-    claimed_by = fields.String(**NULLABLE)
     due_at = fields.DateTime(**NULLABLE)
     created_at = fields.DateTime()
     overdue = fields.Boolean()
@@ -71,15 +76,9 @@ class InboxSchema(PageSchema):
     items = fields.List(fields.Nested(InboxTaskSchema))
 
 
-class TaskSchema(Schema):
+class TaskSchema(OpenStepFields):
     dossier_id = fields.Integer()
     dossier_version = fields.Integer(metadata={"description": "Send it back as expected_version when completing."})
-    ref = fields.String()
-    bpmn_id = fields.String()
-    name = fields.String()
-    role = fields.String()
-    assignee = fields.String(**NULLABLE)
-    claimed_by = fields.String(**NULLABLE)
     instructions = fields.String(**NULLABLE)
     form = fields.String(metadata={"description": "File name of the form's JSON Schema."})
     form_variable = fields.String()
@@ -97,13 +96,7 @@ class CompleteArgs(Schema):
     )
 
 
-class StepSchema(Schema):
-    ref = fields.String()
-    bpmn_id = fields.String()
-    name = fields.String()
-    role = fields.String()
-    assignee = fields.String(**NULLABLE)
-    claimed_by = fields.String(**NULLABLE)
+class StepSchema(OpenStepFields):
     due_at = fields.DateTime(**NULLABLE)
     can_act = fields.Boolean(metadata={"description": "Whether the caller may claim or complete this step."})
 

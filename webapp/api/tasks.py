@@ -9,15 +9,13 @@ A task is addressed as `/api/dossiers/<dossier_id>/tasks/<ref>`, where `ref` is 
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
-
 from flask import current_app
 from flask_smorest import Blueprint
 
 from engine import Conflict, Forbidden, InboxFilter, NotFound
 
 from ..access import STAFF, can_do, current_actor, roles_required
+from ..inbox import end_of_day
 from ..services import services
 from . import auth, errors, present
 from .schemas import CompleteArgs, DossierSchema, InboxArgs, InboxSchema, TaskSchema
@@ -26,7 +24,6 @@ bp = Blueprint("api_tasks", __name__, url_prefix="/api", description="Tâches : 
 bp.before_request(auth.authenticate)
 errors.register(bp)
 
-PARIS = ZoneInfo("Europe/Paris")
 TASK = "/dossiers/<int:dossier_id>/tasks/<taskref:ref>"
 
 
@@ -48,7 +45,7 @@ def inbox(page, mine, per_page=None, step=None, epci=None, campaign=None, due_be
         step=step,
         epci=epci,
         campaign=campaign,
-        due_before=datetime.combine(due_before, time(23, 59, 59), PARIS) if due_before else None,
+        due_before=end_of_day(due_before) if due_before else None,
         mine_only=mine,
         page=page,
         per_page=per_page,

@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-#: widget kinds a leaf can take (the templates switch on these names)
-TEXT_INPUTS = {"text": "text", "email": "email", "date": "date", "url": "url"}
-
 
 def resolve(schema: dict, root: dict) -> dict:
     """Follow a local ``$ref`` (``#/$defs/x``); the referencing schema's own keys win."""
