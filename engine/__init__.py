@@ -8,7 +8,7 @@ from . import roles
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .clock import Clock, FixedClock, SystemClock
-from .commands import SYSTEM, Actor
+from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
 from .deployments import DeploymentInfo, read_model_files
 from .drafts import DraftStore
@@ -60,4 +60,5 @@ __all__ = [
     "campaigns_api",
     "read_model_files",
     "roles",
+    "task_refusal",
 ]

@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from . import runtime
 from .errors import Invalid
+from .roles import REGIONAL_ROLES
 
 START = "start"
 COMPLETE = "complete"
@@ -39,6 +40,28 @@ class Actor:
 
 
 SYSTEM = Actor(SYSTEM_LOGIN)
+
+#: Why someone may not work on an open task (see :func:`task_refusal`).
+NOT_THEIR_ROLE, ASSIGNED_TO_ANOTHER, OUTSIDE_EPCI, CLAIMED_BY_ANOTHER = "role", "assignee", "epci", "claimed"
+
+
+def task_refusal(actor: Actor, role: str, assignee: str | None, claimed_by: str | None,
+                 epci: str | None) -> str | None:
+    """Why ``actor`` may not work on an open task of a dossier of ``epci``, or ``None`` if they may.
+
+    The one rule, checked by the engine on every command and by the web pages that offer a task:
+    the task's role; its assignee, when the process names one; the dossier's EPCI for local roles
+    (regional roles and assigned tasks reach across EPCI); nobody else's claim.
+    """
+    if not actor.has(role):
+        return NOT_THEIR_ROLE
+    if assignee is not None and assignee != actor.login:
+        return ASSIGNED_TO_ANOTHER
+    if role not in REGIONAL_ROLES and assignee is None and epci not in actor.epci:
+        return OUTSIDE_EPCI
+    if claimed_by is not None and claimed_by != actor.login:
+        return CLAIMED_BY_ANOTHER
+    return None
 
 
 @dataclass

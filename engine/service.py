@@ -37,7 +37,7 @@ from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
 from .reads import EngineReads
-from .roles import PORTEUR, REGIONAL_ROLES
+from .roles import PORTEUR
 
 log = logging.getLogger(__name__)
 
@@ -418,15 +418,16 @@ class WorkflowEngine(EngineReads):
         return self._validators[key]
 
     def _authorize_task(self, actor: Actor, instance: InstanceRecord, state: LiveState, human) -> None:
-        if not actor.has(human.role):
+        claimed = state.claims.get(human.ref)
+        refusal = commands.task_refusal(actor, human.role, human.assignee, claimed, instance.epci)
+        if refusal == commands.NOT_THEIR_ROLE:
             raise Forbidden(
                 f"The step {human.name!r} is for the role {human.role}; you do not hold it",
                 bpmn_id=human.bpmn_id,
             )
-        if human.assignee is not None and human.assignee != actor.login:
+        if refusal == commands.ASSIGNED_TO_ANOTHER:
             raise Forbidden(f"The step {human.name!r} is assigned to someone else", bpmn_id=human.bpmn_id)
-        if human.role not in REGIONAL_ROLES and human.assignee is None and instance.epci not in actor.epci:
+        if refusal == commands.OUTSIDE_EPCI:
             raise Forbidden("This dossier belongs to an EPCI outside your scope", bpmn_id=human.bpmn_id)
-        claimed = state.claims.get(human.ref)
-        if claimed is not None and claimed != actor.login:
+        if refusal == commands.CLAIMED_BY_ANOTHER:
             raise Conflict(f"{claimed} has claimed this task", bpmn_id=human.bpmn_id)

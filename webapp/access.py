@@ -12,7 +12,7 @@ import functools
 
 from flask import abort, g, redirect, request, session, url_for
 
-from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles
+from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles, task_refusal
 
 from .services import services
 
@@ -171,11 +171,5 @@ def load_dossier_or_404(instance_id: int) -> DossierSummary:
 
 
 def can_do(actor: Actor, dossier: DossierSummary, role: str, assignee: str | None, claimed_by: str | None) -> bool:
-    """Whether ``actor`` may work on an open step (the engine checks it again on the command)."""
-    if not actor.has(role):
-        return False
-    if assignee is not None and assignee != actor.login:
-        return False
-    if claimed_by is not None and claimed_by != actor.login:
-        return False
-    return role in roles.REGIONAL_ROLES or assignee is not None or dossier.epci in actor.epci
+    """Whether ``actor`` may work on an open step (the engine's rule; it checks it again on the command)."""
+    return task_refusal(actor, role, assignee, claimed_by, dossier.epci) is None
