@@ -16,7 +16,7 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptF
 from .inbox import InboxFilter
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .persistence.db import Database
-from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry
+from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .replay import VerifyReport
 from .service import WorkflowEngine
 
@@ -58,6 +58,7 @@ __all__ = [
     "VerifyReport",
     "WorkflowEngine",
     "campaigns_api",
+    "completed_steps",
     "read_model_files",
     "roles",
     "task_refusal",

@@ -103,6 +103,17 @@ def bpmn_id_of(task_ref: str | None) -> str | None:
     return spec.split("[", 1)[0]
 
 
+def completed_steps(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The last completion of each step of a :meth:`Queries.timeline`, in the order the steps were first done."""
+    latest: dict[str, TimelineEntry] = {}
+    for entry in timeline:
+        if entry.command == commands.COMPLETE and entry.bpmn_id:
+            key = entry.bpmn_id if entry.bpmn_id not in JURY_STEPS else f"{entry.bpmn_id}:{entry.actor}"
+            latest.pop(key, None)
+            latest[key] = entry
+    return list(latest.values())
+
+
 def _summary(row: Instance, steps: list[OpenStep]) -> DossierSummary:
     return DossierSummary(
         row.id,
@@ -300,16 +311,6 @@ class Queries:
                 )
             )
         return found
-
-    def completed_steps(self, instance_id: int) -> list[TimelineEntry]:
-        """The last completion of each step, in the order the steps were first done."""
-        latest: dict[str, TimelineEntry] = {}
-        for entry in self.timeline(instance_id):
-            if entry.command == commands.COMPLETE and entry.bpmn_id:
-                key = entry.bpmn_id if entry.bpmn_id not in JURY_STEPS else f"{entry.bpmn_id}:{entry.actor}"
-                latest.pop(key, None)
-                latest[key] = entry
-        return list(latest.values())
 
     def diagram_marks(self, instance_id: int) -> tuple[list[str], list[str]]:
         """(completed, current) BPMN ids of user tasks, for marking the diagram."""

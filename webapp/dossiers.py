@@ -7,7 +7,7 @@ from io import BytesIO
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, Forbidden, Invalid, NotFound, roles
+from engine import Conflict, Forbidden, Invalid, NotFound, completed_steps, roles
 
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required, visible_dossiers
 from .diagram import diagram_data
@@ -75,15 +75,15 @@ def _attachment_context(instance_id: int, documents) -> dict:
     }
 
 
-def _earlier_steps(dossier, actor, documents, exclude_ref: str | None = None) -> list[dict]:
-    """The data of completed steps, read-only, that this person may read."""
+def _earlier_steps(dossier, actor, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
+    """The data of completed steps (from the dossier's ``timeline``), read-only, that this person may read."""
     svc = services()
     context = _attachment_context(dossier.id, documents)
     steps = svc.queries.steps(dossier.deployment_id)
     forms = svc.queries.forms(dossier.deployment_id)
     porteur_view = not actor.roles & STAFF
     shown = []
-    for entry in svc.queries.completed_steps(dossier.id):
+    for entry in completed_steps(timeline):
         if entry.task_ref == exclude_ref or entry.bpmn_id not in steps or entry.data is None:
             continue
         if porteur_view and entry.bpmn_id not in PORTEUR_STEPS:
@@ -108,20 +108,21 @@ def show(instance_id: int):
         for step in dossier.open_steps
     ]
     can_withdraw = dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
-    done, current = svc.queries.diagram_marks(instance_id)
-    names = {bpmn_id: step.name for bpmn_id, step in svc.queries.steps(dossier.deployment_id).items()}
-    done_names = list(dict.fromkeys(names.get(e.bpmn_id, e.bpmn_id) for e in timeline if e.bpmn_id in done))
+    # The diagram's marks, from what the page has read already (the timeline and the open steps).
+    done = {entry.bpmn_id for entry in completed_steps(timeline)}
+    done_names = list(dict.fromkeys(entry.step_name or entry.bpmn_id for entry in timeline if entry.bpmn_id in done))
+    current = {step.bpmn_id: step.name for step in dossier.open_steps}
     documents = svc.attachments.list(instance_id)
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         steps=steps,
         timeline=timeline,
-        earlier=_earlier_steps(dossier, actor, documents),
+        earlier=_earlier_steps(dossier, actor, documents, timeline),
         documents=documents,
         can_withdraw=can_withdraw,
         done_names=done_names,
-        current_names=[names.get(bpmn_id, bpmn_id) for bpmn_id in current],
+        current_names=[current[bpmn_id] for bpmn_id in sorted(current)],
         now=svc.engine.now(),
     )
 
@@ -252,6 +253,6 @@ def task(instance_id: int, task_ref: str):
         errors=errors,
         message=message,
         version=version,
-        earlier=_earlier_steps(dossier, actor, documents, task_ref),
+        earlier=_earlier_steps(dossier, actor, documents, svc.queries.timeline(instance_id), task_ref),
         documents=documents,
     ), status
