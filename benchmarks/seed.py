@@ -192,6 +192,8 @@ def top_up(url: str, target: int, log=print) -> int:
         originals = conn.execute(
             "SELECT id FROM open_task WHERE campaign_code = (SELECT max(campaign_code) FROM open_task) ORDER BY id"
         ).fetchall()
+        if not originals:
+            raise SystemExit("no open_task row produced by the engine to copy")
         added, round_ = 0, 0
         while added < missing:
             round_ += 1

@@ -468,8 +468,8 @@ def print_report(result: dict, names: list[str]) -> None:
     print(f"{'case':48} {'tasks':>6} {'code':>6} {'n':>4} {'median':>7} {'p95':>7} {'max':>7}  (ms)")
 
     def line(label, listed, name, row):
-        print(f"{label:48} {listed:>6} {name:>6} {row['count']:>4} {row['median_ms']:>7} {row['p95_ms']:>7} "
-              f"{row['max_ms']:>7}")
+        median, p95, top = (row.get(key, "-") for key in ("median_ms", "p95_ms", "max_ms"))  # none when count is 0
+        print(f"{label:48} {listed:>6} {name:>6} {row['count']:>4} {median:>7} {p95:>7} {top:>7}")
 
     for row in result["inbox"]:
         for name in names:

@@ -5,6 +5,7 @@ deployed and the 2014-2015 campaign saved."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from engine import Database, FixedClock, WorkflowEngine, campaigns_api
 from engine.scripts import SandboxedScriptEngine, SandboxPool
+from tests.factories import Walker
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("DSDT_TEST_POSTGRES_URL")
@@ -71,3 +73,16 @@ def engine(bare_engine):
     code, libelle, data = campaigns_api.historical_campaign()
     bare_engine.save_campaign(code, libelle, data)
     return bare_engine
+
+
+@pytest.fixture
+def walker(engine, clock):
+    return Walker(engine, clock)
+
+
+@pytest.fixture
+def models(tmp_path):
+    """A writable copy of processes/ and forms/ in ``tmp_path`` (returned)."""
+    for folder in ("processes", "forms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path

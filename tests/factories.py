@@ -88,6 +88,12 @@ class Walker:
         self.do(iid, "dossier")
         self.do(iid, "recevabilite", decision="recevable", mobilisation_habitants="reelle")
 
+    def to_jury(self, iid: int, epci: str = "CAB") -> None:
+        """Contact, fiche and dossier accepted: the jury examination of ``epci``'s dossier is open."""
+        self.through_contact(iid, epci=epci)
+        self.through_fiche(iid)
+        self.through_dossier(iid)
+
     def favourable_opinion(self, iid: int, amount: float = 20000,
                            motivation: str = "Projet solide et partenarial.") -> None:
         """The jury president confirms a favourable opinion."""

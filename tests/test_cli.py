@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 from click.testing import CliRunner
 
-from tests.conftest import ROOT
 from webapp.cli import main
 
 
@@ -20,12 +18,10 @@ def test_deploy_then_nothing_changed(tmp_path):
     assert second.exit_code == 0 and "stays current" in second.output
 
 
-def test_deploy_refuses_a_broken_file_and_names_it(tmp_path):
-    for folder in ("processes", "forms"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    (tmp_path / "processes" / "phase_jury.bpmn").write_text("<bpmn:definitions")
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    result = CliRunner().invoke(main, ["deploy", "--root", str(tmp_path), "--database", url])
+def test_deploy_refuses_a_broken_file_and_names_it(models):
+    (models / "processes" / "phase_jury.bpmn").write_text("<bpmn:definitions")
+    url = f"sqlite:///{models / 'cli.sqlite'}"
+    result = CliRunner().invoke(main, ["deploy", "--root", str(models), "--database", url])
     assert result.exit_code == 2
     assert "phase_jury.bpmn" in result.output and "unchanged" in result.output
 
@@ -41,13 +37,13 @@ def test_simulate_json_reports_outcomes_juries_and_the_baseline():
     assert report["ratio"] > 0
 
 
-def test_deploy_check_history_refuses_models_that_break_recorded_histories(tmp_path):
+def test_deploy_check_history_refuses_models_that_break_recorded_histories(models):
     from datetime import UTC, datetime
 
     from engine import EngineConfig, FixedClock, WorkflowEngine, campaigns_api
     from tests.factories import Walker
 
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    url = f"sqlite:///{models / 'cli.sqlite'}"
     runner = CliRunner()
     assert runner.invoke(main, ["deploy", "--database", url]).exit_code == 0
     clock = FixedClock(datetime(2014, 10, 1, 8, tzinfo=UTC))
@@ -59,12 +55,10 @@ def test_deploy_check_history_refuses_models_that_break_recorded_histories(tmp_p
         walker.do(walker.start(), "contact", epci="CAB")
     finally:
         engine.close()
-    for folder in ("processes", "forms"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    path = tmp_path / "processes" / "phase_contact.bpmn"
+    path = models / "processes" / "phase_contact.bpmn"
     renamed = path.read_text().replace('"contact"', '"premier_contact"').replace(">contact<", ">premier_contact<")
     path.write_text(renamed)
-    result = runner.invoke(main, ["deploy", "--check-history", "--root", str(tmp_path), "--database", url])
+    result = runner.invoke(main, ["deploy", "--check-history", "--root", str(models), "--database", url])
     assert result.exit_code == 3, result.output
     assert "DSDT-2014-00001" in result.output
     ok = runner.invoke(main, ["deploy", "--check-history", "--database", url])

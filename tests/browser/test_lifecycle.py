@@ -100,6 +100,14 @@ class Walk:
                 self.reach_from_inbox(view, inbox_shot)
             self.complete(view, login, self.data_for(view, login, overrides))
 
+    def to_recevabilite(self, porteur: str, inbox_shot: str | None = None) -> None:
+        """From the contact validated to the dossier filed: commune, EPCI, then the porteur's fiche and dossier."""
+        self.step("avis_commune", "tech.commune.cab", inbox_shot=inbox_shot)
+        self.step("verification_contact", "tech.epci.cab")
+        self.step("fiche", porteur)
+        self.step("adequation_epci", "tech.epci.cab")
+        self.step("dossier", porteur)
+
 
 def show_dossier_with_diagram(visit: Visit, walk: Walk) -> None:
     """The dossier page, once the diagram is drawn (then audited again, with the diagram in it)."""
@@ -130,11 +138,7 @@ def test_application_walked_to_a_signed_convention(visit, live_services, attachm
         visit.screenshot("task-form-validation-errors")
         walk.complete(view, PORTEUR, data)
 
-    walk.step("avis_commune", "tech.commune.cab", inbox_shot="inbox")
-    walk.step("verification_contact", "tech.epci.cab")
-    walk.step("fiche", PORTEUR)
-    walk.step("adequation_epci", "tech.epci.cab")
-    walk.step("dossier", PORTEUR)
+    walk.to_recevabilite(PORTEUR, inbox_shot="inbox")
     walk.step("recevabilite", "instructeur1")
     for member in JURY_CAB["membres"]:
         walk.step("examen_territorial", member)
@@ -184,11 +188,7 @@ def test_application_refused_at_the_participation_rule(visit, open_visit, live_s
         walk.start()
         view = walk.open_step("contact", "porteur2")
         walk.complete(view, "porteur2", walk.data_for(view, "porteur2"))
-    walk.step("avis_commune", "tech.commune.cab")
-    walk.step("verification_contact", "tech.epci.cab")
-    walk.step("fiche", "porteur2")
-    walk.step("adequation_epci", "tech.epci.cab")
-    walk.step("dossier", "porteur2")
+    walk.to_recevabilite("porteur2")
     walk.step(
         "recevabilite",
         "instructeur2",

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Actor, Conflict, Forbidden, Invalid, NotFound
-from tests.factories import INSTRUCTEUR, OTHER_PORTEUR, PORTEUR, Walker, technicien
-
-
-@pytest.fixture
-def walker(engine, clock):
-    return Walker(engine, clock)
+from tests.factories import INSTRUCTEUR, OTHER_PORTEUR, PORTEUR, technicien
 
 
 def _snapshot(engine, iid):
@@ -89,9 +84,7 @@ def test_a_technicien_of_another_epci_is_refused(walker, engine):
 
 def test_a_jury_member_cannot_score_for_another(walker, engine):
     iid = walker.start()
-    walker.through_contact(iid)
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid)
     first, second = engine.task_views(iid)[:2]
     impostor = Actor(second.assignee, frozenset({second.role}))
     with pytest.raises(Forbidden):

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from engine import Invalid, read_model_files
 from tests.conftest import ROOT
 from tests.factories import PORTEUR, Walker
-
-
-@pytest.fixture
-def models(tmp_path):
-    """A writable copy of processes/ and forms/."""
-    for folder in ("processes", "forms"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    return tmp_path
 
 
 def test_deploying_unchanged_files_keeps_the_current_version(bare_engine):

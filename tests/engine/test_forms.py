@@ -52,9 +52,13 @@ def test_the_fast_check_never_accepts_what_the_reference_refuses(form):
     rng = random.Random(form)
     data = generate(schema, rng, date(2014, 10, 1))
     assert validator.reference.is_valid(data)
+    assert validator._fast.is_valid(data)  # a fast check refusing everything would pass the loop below
+    refused = 0
     for mutated in _mutations(data, rng, 150):
         if validator._fast.is_valid(mutated):
             assert validator.reference.is_valid(mutated), mutated
+        refused += not validator.reference.is_valid(mutated)
+    assert refused  # the mutations did put invalid data in front of the fast check
 
 
 def test_errors_are_reported_per_field_with_the_reference_messages():

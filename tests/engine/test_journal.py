@@ -115,6 +115,16 @@ def test_an_edited_stored_state_fails_verify(simulated):
     assert [item["instance"] for item in report.diverged] == [iid]
 
 
+@pytest.mark.parametrize("garbage", ["pas du JSON", '{"tasks": 3}', "[]"])
+def test_a_stored_state_that_is_not_a_workflow_is_reported_not_crashing_verify(simulated, garbage):
+    with simulated.session() as session:
+        iid = session.scalars(select(Instance.id).where(Instance.state_seq > 0).order_by(Instance.id)).first()
+    _sql(simulated, "UPDATE instance SET state = :garbage WHERE id = :iid", garbage=garbage, iid=iid)
+    report = simulated.verify()
+    assert [item["instance"] for item in report.diverged] == [iid]
+    assert "stored state" in report.diverged[0]["problem"]
+
+
 def test_a_payload_emptied_by_hand_is_reported_not_crashing_verify(simulated):
     iid = _an_instance_with(simulated, 3)
     _sql(simulated, "UPDATE journal_entry SET payload = '{}' WHERE instance_id = :iid AND seq = 2", iid=iid)

@@ -91,8 +91,8 @@ def test_moyenne_and_arrondi():
     assert isinstance(moyenne([2, 2]), float)
     with pytest.raises(TypeError):
         moyenne(["a"])
-    assert arrondi(2.345, 2) == 2.35 or arrondi(2.345, 2) == 2.34  # binary floats
-    assert arrondi(2.6) == 3
+    assert arrondi(2.345, 2) == 2.35  # Python's round: 2.345 is stored as 2.34500000000000019984
+    assert arrondi(2.6) == 3 and isinstance(arrondi(2.6), int)
     with pytest.raises(ValueError):
         arrondi(5, -10**9)  # would compute 10**(10**9)
     assert set(HELPERS) == {"fin_de_journee", "moyenne", "arrondi"}
@@ -348,7 +348,9 @@ def test_plain_engine_baseline(task):
 
 
 def test_latency(script_engine, task, pool, capsys):
-    """Measured, not asserted: the numbers depend on the machine."""
+    """Printed for the record (the numbers depend on the machine, so they are not asserted: timed
+    asserts are flaky on shared machines). What is asserted is what each number measures: the
+    sandboxed script made a round trip per run, the in-process ones none."""
     def median_us(call, n=300):
         timings = []
         for _ in range(n):
@@ -359,9 +361,12 @@ def test_latency(script_engine, task, pool, capsys):
 
     looping = "for n in liste:\n    y = n + 1"  # a loop statement: always sandboxed
     script_engine.execute(task, looping)  # warm up the worker and the caches
+    before = pool.calls
     sandboxed = median_us(lambda: script_engine.execute(task, looping))
+    assert pool.calls == before + 300
     cheap = median_us(lambda: script_engine.execute(task, "y = x + 1"))
     fast = median_us(lambda: script_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
+    assert pool.calls == before + 300
     plain_engine = make_plain_script_engine()
     plain = median_us(lambda: plain_engine.evaluate(task, 'decision["decision"] == "inadapte"'))
     with capsys.disabled():

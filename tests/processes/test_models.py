@@ -4,9 +4,10 @@ Static checks: every BPMN/DMN file parses with SpiffWorkflow's spiff parser (and
 validates against the BPMN XSD), every user task points at a valid form, every
 node has diagram interchange, lanes use the known role labels, ids are unique.
 
-Smoke runs: whole lifecycles driven with plain SpiffWorkflow in memory, the
-engine's conventions emulated (form dict stored under ``formDataVariable`` or
-the task id; withdrawal delivered as a ``retrait_porteur`` message).
+Smoke runs: whole lifecycles driven with plain SpiffWorkflow in memory and the
+engine's script helpers, the engine's conventions emulated (form dict stored
+under ``formDataVariable`` or the task id; withdrawal delivered as a
+``retrait_porteur`` message).
 """
 import json
 from pathlib import Path
@@ -22,6 +23,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine.scripts.helpers import HELPERS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -189,20 +192,6 @@ def test_timers_read_deadlines_from_data():
 # --------------------------------------------------------------------------- smoke runs
 
 
-def fin_de_journee(date_str):
-    """Test stand-in for the engine helper (winter offset is enough here)."""
-    return f"{date_str[:10]}T23:59:00+01:00"
-
-
-def moyenne(values):
-    values = list(values)
-    return float(sum(values)) / len(values) if values else 0.0
-
-
-def arrondi(x, n=0):
-    return round(x, n)
-
-
 SPECS = None
 
 
@@ -211,7 +200,7 @@ def new_workflow(campagne):
     if SPECS is None:
         parser = _parser()
         SPECS = parser.get_spec("dsdt_candidature"), parser.get_subprocess_specs("dsdt_candidature")
-    env = TaskDataEnvironment({"fin_de_journee": fin_de_journee, "moyenne": moyenne, "arrondi": arrondi})
+    env = TaskDataEnvironment(dict(HELPERS))
     wf = BpmnWorkflow(SPECS[0], SPECS[1], script_engine=PythonScriptEngine(environment=env))
     start = wf.get_tasks(state=TaskState.READY)[0]
     start.data.update({
@@ -244,11 +233,16 @@ def ready(wf):
     return [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
 
-def complete(wf, bpmn_id, form, user=None):
-    """Submit ``form`` on the first ready task ``bpmn_id`` like the engine does."""
+def ready_task(wf, bpmn_id):
+    """The first ready task ``bpmn_id``."""
     tasks = [t for t in ready(wf) if t.task_spec.bpmn_id == bpmn_id]
     assert tasks, f"{bpmn_id} not ready; ready: {[t.task_spec.bpmn_id for t in ready(wf)]}"
-    task = tasks[0]
+    return tasks[0]
+
+
+def complete(wf, bpmn_id, form, user=None):
+    """Submit ``form`` on the first ready task ``bpmn_id`` like the engine does."""
+    task = ready_task(wf, bpmn_id)
     props = task.task_spec.extensions.get("properties", {})
     if user is not None:
         assert task.data[props["assigneeVariable"]] == user
@@ -301,24 +295,49 @@ RECEVABLE = {"decision": "recevable", "mobilisation_habitants": "reelle"}
 NOTE = {"conflit_interet": False, "qualite_inventivite": 4, "partenariat": 4, "mise_en_reseau": 3,
         "gouvernance_evaluation": 4, "commentaire": "Projet solide."}
 CONFLIT = {"conflit_interet": True}
+JURY_CAB = ("elu.cab1", "elu.cab2", "elu.cab3")
 
 
-def through_dossier(wf):
+def through_contact(wf):
     complete(wf, "contact", CONTACT, user="asso.quartiers")
     complete(wf, "avis_commune", {"avis": "favorable"})
     complete(wf, "verification_contact", {"decision": "adapte"})
+
+
+def through_fiche(wf):
     complete(wf, "fiche", FICHE, user="asso.quartiers")
     complete(wf, "adequation_epci", {"decision": "adequate"})
+
+
+def through_dossier(wf):
+    through_contact(wf)
+    through_fiche(wf)
     complete(wf, "dossier", DOSSIER, user="asso.quartiers")
 
 
-def after_jury(wf):
+def territorial_jury(wf):
+    """Every member of the CAB jury scores the dossier (NOTE)."""
+    for membre in JURY_CAB:
+        complete(wf, "examen_territorial", NOTE, user=membre)
+
+
+def favourable_opinion(wf, motivation, montant=12000, user=None):
+    complete(wf, "confirmation_president", {"avis_final": "favorable", "motivation": motivation,
+                                            "montant_propose": montant}, user=user)
+
+
+def to_signature(wf):
+    """The commission grants the amount and the convention is drafted: the porteur's signature is open."""
     complete(wf, "commission_permanente", {"decision": "accorde", "date_commission": "2015-04-10",
                                            "numero_deliberation": "20150410-12", "montant_vote": 12000})
     complete(wf, "redaction_convention", {
         "objet": "Financement des jardins partagés", "duree_mois": 12, "montant": 12000,
         "echeancier": [{"date": "2015-05-01", "montant": 8000}, {"date": "2015-12-01", "montant": 4000}],
         "obligations": "Rapport final.", "indicateurs": "Nombre de participants."})
+
+
+def after_jury(wf):
+    to_signature(wf)
     complete(wf, "signature_porteur", {"accepte": True, "signataire": "Paul Durand", "date_signature": "2015-05-02"},
              user="asso.quartiers")
     complete(wf, "signature_region", {"signataire": "Le Président du Conseil régional", "date_signature": "2015-05-10"})
@@ -342,13 +361,11 @@ def test_happy_path_territorial_jury_with_rework():
                                   "date_limite_reponse": "2099-02-15"})
     complete(wf, "complements", {"reponse": "Voici le RIB.", "pieces": ["att:9"]}, user="asso.quartiers")
     complete(wf, "recevabilite", RECEVABLE)
-    for membre in ("elu.cab1", "elu.cab2", "elu.cab3"):
-        complete(wf, "examen_territorial", NOTE, user=membre)
-    president = [t for t in ready(wf) if t.task_spec.bpmn_id == "confirmation_president"][0]
+    territorial_jury(wf)
+    president = ready_task(wf, "confirmation_president")
     assert president.data["avis_calcule"] == "favorable"
     assert president.data["note_moyenne"] == 3.75 and president.data["note_min"] == 3.0
-    complete(wf, "confirmation_president", {"avis_final": "favorable", "motivation": "Projet exemplaire.",
-                                            "montant_propose": 12000}, user="pres.cab")
+    favourable_opinion(wf, "Projet exemplaire.", user="pres.cab")
     after_jury(wf)
     data = final(wf)
     assert data["issue"] == "conventionne"
@@ -367,15 +384,12 @@ def test_regional_fallback_when_quorum_lost_then_adjourned():
     # 2 of 3 left < quorum 3: the regional jury examines the dossier
     complete(wf, "examen_regional", {**NOTE, "mise_en_reseau": 1}, user="elu.reg1")
     complete(wf, "examen_regional", {**NOTE, "mise_en_reseau": 1}, user="elu.reg2")
-    president = [t for t in ready(wf) if t.task_spec.bpmn_id == "confirmation_president"][0]
-    assert president.data["avis_calcule"] == "ajourne"  # weak criterion, first passage
+    assert ready_task(wf, "confirmation_president").data["avis_calcule"] == "ajourne"  # weak criterion, first passage
     complete(wf, "confirmation_president", {"avis_final": "ajourne", "motivation": "Mise en réseau à renforcer."},
              user="pres.region")
     # second passage: the territorial jury sits again
-    for membre in ("elu.cab1", "elu.cab2", "elu.cab3"):
-        complete(wf, "examen_territorial", NOTE, user=membre)
-    complete(wf, "confirmation_president", {"avis_final": "favorable", "motivation": "Projet retravaillé.",
-                                            "montant_propose": 10000}, user="pres.cab")
+    territorial_jury(wf)
+    favourable_opinion(wf, "Projet retravaillé.", montant=10000, user="pres.cab")
     after_jury(wf)
     data = final(wf)
     assert data["issue"] == "conventionne" and data["passage_jury"] == 2
@@ -389,8 +403,7 @@ def test_regional_jury_when_epci_has_no_territorial_jury():
                                      "gouvernance_evaluation": 1}, user="elu.reg1")
     complete(wf, "examen_regional", {**NOTE, "qualite_inventivite": 1, "partenariat": 2, "mise_en_reseau": 1,
                                      "gouvernance_evaluation": 1}, user="elu.reg2")
-    president = [t for t in ready(wf) if t.task_spec.bpmn_id == "confirmation_president"][0]
-    assert president.data["avis_calcule"] == "defavorable"
+    assert ready_task(wf, "confirmation_president").data["avis_calcule"] == "defavorable"
     complete(wf, "confirmation_president", {"avis_final": "defavorable", "motivation": "Projet trop peu construit."},
              user="pres.region")
     data = final(wf)
@@ -400,9 +413,7 @@ def test_regional_jury_when_epci_has_no_territorial_jury():
 
 def test_fiche_hors_delai_by_timer():
     wf = new_workflow(campagne(fiche="2014-12-01T23:59:00+01:00"))
-    complete(wf, "contact", CONTACT, user="asso.quartiers")
-    complete(wf, "avis_commune", {"avis": "favorable"})
-    complete(wf, "verification_contact", {"decision": "adapte"})
+    through_contact(wf)
     wf.refresh_timers()
     wf.do_engine_steps()
     data = final(wf)
@@ -435,25 +446,15 @@ def test_recevabilite_outcomes(form, issue):
 def test_withdrawal_by_message(step):
     wf = new_workflow(campagne())
     if step != "contact":
-        complete(wf, "contact", CONTACT)
-        complete(wf, "avis_commune", {"avis": "favorable"})
-        complete(wf, "verification_contact", {"decision": "adapte"})
+        through_contact(wf)
     if step in ("dossier", "signature_porteur"):
-        complete(wf, "fiche", FICHE)
-        complete(wf, "adequation_epci", {"decision": "adequate"})
+        through_fiche(wf)
     if step == "signature_porteur":
         complete(wf, "dossier", DOSSIER)
         complete(wf, "recevabilite", RECEVABLE)
-        for membre in ("elu.cab1", "elu.cab2", "elu.cab3"):
-            complete(wf, "examen_territorial", NOTE, user=membre)
-        complete(wf, "confirmation_president", {"avis_final": "favorable", "motivation": "Projet exemplaire.",
-                                                "montant_propose": 12000})
-        complete(wf, "commission_permanente", {"decision": "accorde", "date_commission": "2015-04-10",
-                                               "numero_deliberation": "12", "montant_vote": 12000})
-        complete(wf, "redaction_convention", {
-            "objet": "Financement des jardins", "duree_mois": 12, "montant": 12000,
-            "echeancier": [{"date": "2015-05-01", "montant": 12000}], "obligations": "Rapport.",
-            "indicateurs": "Participants."})
+        territorial_jury(wf)
+        favourable_opinion(wf, "Projet exemplaire.")
+        to_signature(wf)
     assert [t.task_spec.bpmn_id for t in ready(wf)] == [step]
     wf.catch(BpmnEvent(MessageEventDefinition("retrait_porteur"), payload={"motif": "Projet reporté"}))
     wf.do_engine_steps()
@@ -480,10 +481,8 @@ def test_refusals_after_the_jury():
     wf = new_workflow(campagne())
     through_dossier(wf)
     complete(wf, "recevabilite", RECEVABLE)
-    for membre in ("elu.cab1", "elu.cab2", "elu.cab3"):
-        complete(wf, "examen_territorial", NOTE, user=membre)
-    complete(wf, "confirmation_president", {"avis_final": "favorable", "motivation": "Bon projet.",
-                                            "montant_propose": 12000})
+    territorial_jury(wf)
+    favourable_opinion(wf, "Bon projet.")
     complete(wf, "commission_permanente", {"decision": "refuse", "date_commission": "2015-04-10",
                                            "numero_deliberation": "12", "motif": "Enveloppe épuisée."})
     data = final(wf)

@@ -9,12 +9,7 @@ import pytest
 
 from engine import Conflict
 from engine.timers import Worker
-from tests.factories import INSTRUCTEUR, PORTEUR, Walker
-
-
-@pytest.fixture
-def walker(engine, clock):
-    return Walker(engine, clock)
+from tests.factories import INSTRUCTEUR, PORTEUR
 
 
 def test_territorial_jury_path_ends_conventionne(walker):
@@ -35,9 +30,7 @@ def test_territorial_jury_path_ends_conventionne(walker):
 
 def test_regional_fallback_when_no_territorial_jury_ends_conventionne(walker):
     iid = walker.start()
-    walker.through_contact(iid, epci="CAAC")  # Artois-Comm has no territorial jury
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid, epci="CAAC")  # Artois-Comm has no territorial jury
     assert walker.steps(iid) == ["examen_regional"] * 3
     walker.jury(iid, score=4)
     walker.favourable_opinion(iid, amount=15000)
@@ -47,9 +40,7 @@ def test_regional_fallback_when_no_territorial_jury_ends_conventionne(walker):
 
 def test_conflicts_below_quorum_send_the_dossier_to_the_regional_jury(walker):
     iid = walker.start()
-    walker.through_contact(iid, epci="CAB")
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid, epci="CAB")
     walker.jury(iid, score=4, conflicts=2)  # 4 members, quorum 3: 2 remain
     assert set(walker.steps(iid)) == {"examen_regional"}
     walker.jury(iid, score=4)
@@ -59,9 +50,7 @@ def test_conflicts_below_quorum_send_the_dossier_to_the_regional_jury(walker):
 
 def test_adjourned_dossier_goes_to_a_later_jury_session(walker):
     iid = walker.start()
-    walker.through_contact(iid)
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid)
     walker.jury(iid, score=2)  # mean 2: neither favourable nor unfavourable on a first passage
     assert walker.view(iid, "confirmation_president").data["avis_calcule"] == "ajourne"
     walker.do(iid, "confirmation_president", avis_final="ajourne", motivation="Revoir la gouvernance du projet.")
@@ -95,9 +84,7 @@ def test_refusals_end_with_their_outcome_and_a_reason(walker, decisions, outcome
 
 def test_unfavourable_jury_ends_defavorable_with_the_presidents_motivation(walker):
     iid = walker.start()
-    walker.through_contact(iid, epci="CAVM")
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid, epci="CAVM")
     walker.jury(iid, score=1)
     walker.do(iid, "confirmation_president", avis_final="defavorable", motivation="Projet trop peu partenarial.")
     row = walker.engine.instance(iid)
@@ -106,9 +93,7 @@ def test_unfavourable_jury_ends_defavorable_with_the_presidents_motivation(walke
 
 def test_commission_refusal_ends_defavorable(walker):
     iid = walker.start()
-    walker.through_contact(iid)
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid)
     walker.jury(iid)
     walker.favourable_opinion(iid, amount=20000)
     walker.do(iid, "commission_permanente", decision="refuse", motif="Crédits épuisés")
@@ -188,9 +173,7 @@ def test_withdrawal_at_three_phases(walker, engine, phase):
 
 def test_porteur_refusing_to_sign_abandons(walker):
     iid = walker.start()
-    walker.through_contact(iid)
-    walker.through_fiche(iid)
-    walker.through_dossier(iid)
+    walker.to_jury(iid)
     walker.jury(iid)
     walker.favourable_opinion(iid, amount=20000)
     walker.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)

@@ -34,8 +34,18 @@ def engine(tmp_path_factory, clock):
 
 
 @pytest.fixture
-def app(engine):
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "DSDT_ENGINE": engine})
+def make_app(engine):
+    """``make_app(**config)``: an app on the session engine, with extra configuration."""
+
+    def make(**config):
+        return create_app({"TESTING": True, "SECRET_KEY": "test", "DSDT_ENGINE": engine, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -96,8 +106,6 @@ def auth(client):
 
 def dossier_at(services, bpmn_id: str, epci: str | None = None):
     """The first demo dossier whose open step is ``bpmn_id``."""
-    from engine import InboxFilter  # noqa: F401 - keeps the import surface obvious
-
     for login in [f"porteur{n}" for n in range(1, 5)]:
         for dossier in services.queries.dossiers_of_porteur(login):
             if any(step.bpmn_id == bpmn_id for step in dossier.open_steps) and (epci is None or dossier.epci == epci):

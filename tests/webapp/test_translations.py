@@ -20,8 +20,6 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from webapp import create_app
-
 from .conftest import ROOT, AuthActions
 
 WEBAPP = ROOT / "webapp"
@@ -94,15 +92,8 @@ def compiled_translations(tmp_path):
     return tmp_path
 
 
-def test_login_page_in_english_after_switching_language(engine, compiled_translations):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DSDT_ENGINE": engine,
-            "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations),
-        }
-    )
+def test_login_page_in_english_after_switching_language(make_app, compiled_translations):
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(compiled_translations))
     client = app.test_client()
     french = client.get("/connexion").get_data(as_text=True)
     assert 'lang="fr"' in french and "Mot de passe" in french and "Se connecter" in french
