@@ -72,6 +72,19 @@ class LiveState:
     claims: dict[str, str] = field(default_factory=dict)
     #: what the inbox and timer rows of this version hold, when known (saves reading them back)
     projections: dict | None = None
+    #: what the workflow shows now (:func:`runtime.visible`), once computed; a change clears it
+    seen: runtime.Visible | None = None
+
+    def visible(self) -> runtime.Visible:
+        """What the workflow shows now, computed once per change (the journal, projections and
+        readers all need it)."""
+        if self.seen is None:
+            self.seen = runtime.visible(self.wf)
+        return self.seen
+
+    def ready(self) -> list[runtime.HumanTask]:
+        """The open human tasks (from :meth:`visible` when it is known)."""
+        return self.seen.ready if self.seen is not None else runtime.ready_human_tasks(self.wf)
 
     def extra(self) -> dict:
         """What the fingerprint covers besides the workflow."""
@@ -107,18 +120,22 @@ def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTas
     """
     wf = state.wf
     if command == COMPLETE:
-        runtime.complete(wf, human or runtime.find_ready_task(wf, payload["task"]), payload["data"])
+        human = human or runtime.find_ready_task(wf, payload["task"], state.ready())
+        state.seen = None
+        runtime.complete(wf, human, payload["data"])
     elif command == CLAIM or command == DELEGATE:
-        runtime.find_ready_task(wf, payload["task"])
+        runtime.find_ready_task(wf, payload["task"], state.ready())
         state.claims[payload["task"]] = payload["login"]
     elif command == UNCLAIM:
         state.claims.pop(payload["task"], None)
     elif command == WITHDRAW:
+        state.seen = None
         runtime.deliver_message(wf, runtime.WITHDRAW_MESSAGE, {"motif": payload["motif"]})
     elif command == FIRE_TIMERS:
+        state.seen = None
         runtime.fire_timers(wf)
     else:
         raise Invalid(f"Unknown command {command!r}: expected one of {', '.join(COMMANDS)}")
     if command in (COMPLETE, WITHDRAW, FIRE_TIMERS) and state.claims:
-        open_refs = {human.ref for human in runtime.ready_human_tasks(wf)}
+        open_refs = {human.ref for human in state.visible().ready}
         state.claims = {ref: login for ref, login in state.claims.items() if ref in open_refs}

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from . import inbox, runtime
+from . import inbox
 from .bpmn.parser import parse_models
 from .commands import Actor, LiveState
 from .errors import NotFound
@@ -45,12 +45,12 @@ class EngineReads:
         with self._reading(instance_id) as state:
             if state is None:
                 return []
-            return [TaskView.of(human, state.claims.get(human.ref)) for human in runtime.ready_human_tasks(state.wf)]
+            return [TaskView.of(human, state.claims.get(human.ref)) for human in state.visible().ready]
 
     def data(self, instance_id: int) -> dict:
         """A copy of the dossier's current workflow data (from the cache when it is current)."""
         with self._reading(instance_id, closed_too=True) as state:
-            return copy.deepcopy(runtime.current_data(state.wf))
+            return copy.deepcopy(state.visible().data)
 
     @contextlib.contextmanager
     def _reading(self, instance_id: int, closed_too: bool = False):

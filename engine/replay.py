@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import commands, journal, runtime
+from . import commands, journal
 from .bpmn.parser import ParsedModels
 from .clock import at
 from .commands import LiveState
@@ -83,7 +83,7 @@ def rebuild(state: LiveState | None, rows, models: ParsedModels, script_engine) 
 
 
 def _matches(row, state: LiveState, serializer) -> bool:
-    if visible_fingerprint(runtime.visible(state.wf), state.claims) == row.state_hash:
+    if visible_fingerprint(state.visible(), state.claims) == row.state_hash:
         return True
     # Entries written before checkpoints (migration 0004) journaled the whole state's fingerprint.
     return state_fingerprint(serializer.to_dict(state.wf), state.extra()) == row.state_hash

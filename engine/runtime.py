@@ -98,8 +98,8 @@ def human_task(ref: str, task) -> HumanTask:
     )
 
 
-def ready_human_tasks(wf: BpmnWorkflow) -> list[HumanTask]:
-    refs = None
+def ready_human_tasks(wf: BpmnWorkflow, refs: dict | None = None) -> list[HumanTask]:
+    """The ready user tasks (``refs``: :func:`task_refs` of ``wf``, when the caller has it)."""
     found = []
     for task in all_tasks(wf):
         if task.state == TaskState.READY and isinstance(task.task_spec, UserTask):
@@ -108,8 +108,9 @@ def ready_human_tasks(wf: BpmnWorkflow) -> list[HumanTask]:
     return found
 
 
-def find_ready_task(wf: BpmnWorkflow, ref: str) -> HumanTask:
-    for human in ready_human_tasks(wf):
+def find_ready_task(wf: BpmnWorkflow, ref: str, ready: list[HumanTask] | None = None) -> HumanTask:
+    """The ready task ``ref`` names (``ready``: the workflow's ready tasks, when known)."""
+    for human in ready_human_tasks(wf) if ready is None else ready:
         if human.ref == ref:
             return human
     if ref in task_refs(wf).values():
@@ -187,10 +188,9 @@ def fire_timers(wf: BpmnWorkflow) -> None:
     run_engine_steps(wf)
 
 
-def pending_timers(wf: BpmnWorkflow) -> list[tuple[str, datetime]]:
+def pending_timers(wf: BpmnWorkflow, refs: dict | None = None) -> list[tuple[str, datetime]]:
     """(task ref, due instant) of every waiting timer event whose date is known."""
     found = []
-    refs = None
     for task in all_tasks(wf):
         spec = task.task_spec
         if (
@@ -230,5 +230,8 @@ class Visible:
 
 def visible(wf: BpmnWorkflow) -> Visible:
     finished = is_finished(wf)
-    ready = [] if finished else ready_human_tasks(wf)
-    return Visible(finished, ready, current_data(wf, ready), pending_timers(wf))
+    if finished:
+        return Visible(True, [], current_data(wf, []), pending_timers(wf))
+    refs = task_refs(wf)  # one walk for both the open tasks and the deadlines
+    ready = ready_human_tasks(wf, refs)
+    return Visible(False, ready, current_data(wf, ready), pending_timers(wf, refs))

@@ -153,7 +153,7 @@ class WorkflowEngine(EngineReads):
         """Complete an open task with form data validated against its schema."""
 
         def check(session, instance, state):
-            human = runtime.find_ready_task(state.wf, task_ref)
+            human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             validate_form(
                 self._validator(session, instance.deployment_id, human.form),
@@ -167,7 +167,7 @@ class WorkflowEngine(EngineReads):
 
     def claim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
         def check(session, instance, state):
-            human = runtime.find_ready_task(state.wf, task_ref)
+            human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             return {"task": task_ref, "login": actor.login}, None
 
@@ -185,7 +185,7 @@ class WorkflowEngine(EngineReads):
         """Hand an open task to a colleague who holds the task's role and scope."""
 
         def check(session, instance, state):
-            human = runtime.find_ready_task(state.wf, task_ref)
+            human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             if human.assignee is not None:
                 raise Conflict("This task is assigned by the process to one person and cannot be delegated")
@@ -324,7 +324,7 @@ class WorkflowEngine(EngineReads):
         stored state rebuild it exactly (:meth:`_deserialize`), so a load replays at most
         ``checkpoint_every - 1`` commands, closed dossiers included.
         """
-        seen = runtime.visible(state.wf)
+        seen = state.visible()
         ready, data, pending = seen.ready, seen.data, seen.timers
         journal.append(session, instance, command, actor.login, now, payload, visible_fingerprint(seen, state.claims))
         checkpoint = instance.journal_seq - instance.state_seq >= self.checkpoint_every

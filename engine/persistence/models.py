@@ -169,8 +169,12 @@ class OpenTask(Base):
             "ix_open_task_inbox_local",
             "role", "epci", text("(due_at IS NULL)"), "due_at", "id", "assignee", "claimed_by", "bpmn_id",
         ),
-        Index("ix_open_task_assignee_due", "assignee", "due_at"),
-        Index("ix_open_task_claimed_due", "claimed_by", "due_at"),
+        # Partial (migration 0005): most open tasks are neither assigned nor claimed, and a row
+        # outside an index costs its writes nothing; ``assignee = :login`` implies the condition.
+        Index("ix_open_task_assignee_due", "assignee", "due_at",
+              sqlite_where=text("assignee IS NOT NULL"), postgresql_where=text("assignee IS NOT NULL")),
+        Index("ix_open_task_claimed_due", "claimed_by", "due_at",
+              sqlite_where=text("claimed_by IS NOT NULL"), postgresql_where=text("claimed_by IS NOT NULL")),
     )
 
 
