@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from .errors import Invalid, NotFound
@@ -120,9 +121,9 @@ _GET = RawStatement("SELECT code, libelle, data, is_open FROM campaign WHERE cod
                     {"code": _TABLE.c.code}, [_TABLE.c.code, _TABLE.c.libelle, _TABLE.c.data, _TABLE.c.is_open])
 
 
-def get(session: Session, code: str) -> CampaignRow:
+def get(connection: Connection, code: str) -> CampaignRow:
     """The campaign's row (a raw read: every application's start reads it)."""
-    row = _GET.first(session.connection(), {"code": code})
+    row = _GET.first(connection, {"code": code})
     if row is None:
         raise NotFound(f"Campaign {code} does not exist")
     return CampaignRow(*row)

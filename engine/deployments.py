@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .bpmn.parser import ParsedModels, parse_models
@@ -73,9 +73,9 @@ class DeploymentStore:
     def current(self, session: Session) -> Deployment | None:
         return session.scalars(select(Deployment).order_by(Deployment.version.desc()).limit(1)).first()
 
-    def current_id(self, session: Session) -> int | None:
+    def current_id(self, connection: Connection) -> int | None:
         """The current deployment's id (a raw read: every application's start needs it)."""
-        row = _CURRENT_ID.first(session.connection(), {})
+        row = _CURRENT_ID.first(connection, {})
         return None if row is None else row[0]
 
     def deploy(
@@ -103,7 +103,7 @@ class DeploymentStore:
             session.add(DeploymentFile(deployment_id=row.id, path=path, sha256=sha))
         return _info(row, created=True)
 
-    def files(self, session: Session, deployment_id: int) -> dict[str, bytes]:
+    def files(self, session: Session | Connection, deployment_id: int) -> dict[str, bytes]:
         rows = session.execute(
             select(DeploymentFile.path, Blob.content)
             .join(Blob, Blob.sha256 == DeploymentFile.sha256)
@@ -113,13 +113,15 @@ class DeploymentStore:
             raise NotFound(f"Deployment {deployment_id} does not exist")
         return dict(rows)
 
-    def models(self, session: Session, deployment_id: int) -> ParsedModels:
+    def models(self, session: Session | Connection, deployment_id: int) -> ParsedModels:
+        """The parsed models of a deployment (``session``: an ORM session or a Core connection)."""
         digest = self._hash_of.get(deployment_id)
         if digest is None:
-            row = session.get(Deployment, deployment_id)
-            if row is None:
+            digest = session.execute(
+                select(Deployment.content_hash).where(Deployment.id == deployment_id)).scalar()
+            if digest is None:
                 raise NotFound(f"Deployment {deployment_id} does not exist")
-            digest = self._hash_of[deployment_id] = row.content_hash
+            self._hash_of[deployment_id] = digest
         parsed = self._parsed_by_hash.get(digest)
         if parsed is None:
             parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id))

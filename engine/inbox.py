@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import Connection, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .commands import Actor
@@ -40,14 +40,14 @@ _UPDATE = RawStatement(
 )
 
 
-def current(session: Session, instance_id: int) -> dict[str, tuple]:
+def current(connection: Connection, instance_id: int) -> dict[str, tuple]:
     """What the instance's ``open_task`` rows hold, in the shape :func:`refresh` returns."""
-    rows = _CURRENT.all(session.connection(), {"instance_id": instance_id})
+    rows = _CURRENT.all(connection, {"instance_id": instance_id})
     return {ref: tuple(values) for ref, *values in rows}
 
 
 def refresh(
-    session: Session,
+    connection: Connection,
     instance: Instance,
     ready: list[HumanTask],
     claims: dict[str, str],
@@ -60,9 +60,8 @@ def refresh(
     ``previous`` is what the last refresh returned, when the caller still has it for the current
     version of the instance: the rows are then known and need not be read back.
     """
-    connection = session.connection()
     if previous is None:
-        previous = current(session, instance.id)
+        previous = current(connection, instance.id)
     wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
     gone = [{"instance_id": instance.id, "task_ref": ref} for ref in previous if ref not in wanted]
     if gone:

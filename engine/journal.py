@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .persistence.models import Instance, JournalEntry
@@ -71,7 +71,7 @@ def _legacy_entry_hash(*fields) -> str:
 
 
 def append(
-    session: Session,
+    connection: Connection,
     instance: Instance,
     command: str,
     actor: str,
@@ -83,7 +83,7 @@ def append(
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    _INSERT.execute(session.connection(), {
+    _INSERT.execute(connection, {
         "instance_id": instance.id, "seq": seq, "command": command, "actor": actor, "at": at,
         "payload": payload, "state_hash": state_hash, "prev_hash": prev, "entry_hash": digest})
     instance.journal_seq = seq
@@ -101,9 +101,9 @@ def entries(session: Session, instance_id: int) -> list[JournalEntry]:
     )
 
 
-def entries_after(session: Session, instance_id: int, seq: int) -> list[TailEntry]:
+def entries_after(connection: Connection, instance_id: int, seq: int) -> list[TailEntry]:
     """The entries after ``seq`` (what a load replays onto the stored state), oldest first."""
-    return [TailEntry(*row) for row in _TAIL.all(session.connection(), {"instance_id": instance_id, "after": seq})]
+    return [TailEntry(*row) for row in _TAIL.all(connection, {"instance_id": instance_id, "after": seq})]
 
 
 @dataclass(frozen=True)

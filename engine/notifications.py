@@ -9,20 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 
 class Notifier(Protocol):
-    def tasks_opened(self, session: Session, instance, tasks: list, now: datetime) -> None:
+    def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
         """Record notifications for ``tasks`` (``engine.runtime.HumanTask``) that just opened on ``instance``.
 
-        Runs inside the command's transaction: write rows with ``session``, never commit, never
-        send anything that cannot be rolled back (queue e-mails in an outbox instead).
+        Runs inside the command's transaction: write rows with ``connection`` (a Core connection),
+        never commit, never send anything that cannot be rolled back (queue e-mails in an outbox
+        instead).
         """
 
 
 class NullNotifier:
     """Tells no one."""
 
-    def tasks_opened(self, session: Session, instance, tasks: list, now: datetime) -> None:
+    def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
         return None

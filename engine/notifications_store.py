@@ -15,17 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from .commands import Actor
 from .persistence.models import Notification, OutboxEmail, User
 from .roles import REGIONAL_ROLES
 
 
-def _mailable(session: Session) -> list:
+def _mailable(connection: Connection) -> list:
     """Active people with an e-mail address (login, full_name, email, roles, epci)."""
-    return session.execute(
+    return connection.execute(
         select(User.login, User.full_name, User.email, User.roles, User.epci).where(
             User.active.is_(True), User.email != ""
         )
@@ -42,37 +41,40 @@ def _recipients(users: list, task, epci: str | None) -> list:
 class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens."""
 
-    def tasks_opened(self, session: Session, instance, tasks: list, now: datetime) -> None:
-        users = _mailable(session)  # once per command, not once per opened task
+    def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
+        users = _mailable(connection)  # once per command, not once per opened task
+        notifications, emails = [], []
         for task in tasks:
             message = f"Nouvelle étape « {task.name} » sur le dossier {instance.ref}"
             if instance.title:
                 message += f" ({instance.title})"
             local = task.role not in REGIONAL_ROLES
-            session.add(
-                Notification(
-                    login=task.assignee,
-                    role=None if task.assignee else task.role,
-                    epci=instance.epci if local and not task.assignee else None,
-                    instance_id=instance.id,
-                    task_ref=task.ref,
-                    message=message,
-                    created_at=now,
-                )
-            )
-            for user in _recipients(users, task, instance.epci):
-                session.add(
-                    OutboxEmail(
-                        recipient=user.email,
-                        subject=f"[DSDT] {message}",
-                        body=(
-                            f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
-                            f"Connectez-vous à l'application DSDT pour la traiter "
-                            f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
-                        ),
-                        created_at=now,
-                    )
-                )
+            notifications.append({
+                "login": task.assignee,
+                "role": None if task.assignee else task.role,
+                "epci": instance.epci if local and not task.assignee else None,
+                "instance_id": instance.id,
+                "task_ref": task.ref,
+                "message": message,
+                "created_at": now,
+            })
+            emails += [
+                {
+                    "recipient": user.email,
+                    "subject": f"[DSDT] {message}",
+                    "body": (
+                        f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
+                        f"Connectez-vous à l'application DSDT pour la traiter "
+                        f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
+                    ),
+                    "created_at": now,
+                }
+                for user in _recipients(users, task, instance.epci)
+            ]
+        if notifications:
+            connection.execute(insert(Notification), notifications)
+        if emails:
+            connection.execute(insert(OutboxEmail), emails)
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,7 @@ class Queries:
 
     def current_deployment_id(self) -> int | None:
         with self.db.sessions() as session:
-            return self.engine.deployments.current_id(session)
+            return self.engine.deployments.current_id(session.connection())
 
     # -- journal -----------------------------------------------------------------------------------
 

@@ -74,19 +74,19 @@ class EngineReads:
             if cached is not None and cached[0] == version:
                 yield cached[2]
                 return
-            with self.db.sessions() as session:
-                instance = instances.fetch(session, instance_id)
-                state = self._load(session, instance)
+            with self.db.engine.connect() as connection:
+                instance = instances.fetch(connection, instance_id)
+                state = self._load(connection, instance)
             self._remember(instance, state)
             yield state
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow freshly restored from the database (for reads: never mutate it)."""
-        with self.db.sessions() as session:
-            instance = instances.fetch(session, instance_id)
+        with self.db.engine.connect() as connection:
+            instance = instances.fetch(connection, instance_id)
             if instance is None:
                 raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
-            return self._deserialize(session, instance)
+            return self._deserialize(connection, instance)
 
     def current_forms(self) -> dict[str, dict]:
         """The form documents of the current deployment, keyed by file name."""

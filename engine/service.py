@@ -20,8 +20,8 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from . import campaigns, commands, inbox, journal, replay, runtime, timers
 from .bpmn.serializer import StateSerializer
@@ -42,7 +42,7 @@ from .roles import PORTEUR
 log = logging.getLogger(__name__)
 
 
-def _system_check(session, instance, state) -> tuple[dict, None]:
+def _system_check(connection, instance, state) -> tuple[dict, None]:
     """The check of a system command (firing timers): nothing to refuse, an empty payload."""
     return {}, None
 
@@ -125,25 +125,25 @@ class WorkflowEngine(EngineReads):
         """Start an application for the porteur ``actor``; returns the instance id."""
         if not actor.has(PORTEUR):
             raise Forbidden("Only a porteur de projet can start an application")
-        with self._write_lock, self.db.sessions.begin() as session:
+        with self._write_lock, self.db.engine.begin() as connection:
             now = self.clock.now()
-            campaign = campaigns.get(session, campaign_code)
+            campaign = campaigns.get(connection, campaign_code)
             if not campaign.is_open:
                 raise Conflict(f"Campaign {campaign_code} is closed to new applications")
-            deployment_id = self.deployments.current_id(session)
+            deployment_id = self.deployments.current_id(connection)
             if deployment_id is None:
                 raise NotFound("No deployment yet: run `dsdt deploy` first")
             instance = instances.create(
-                session, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment_id,
+                connection, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment_id,
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
                 created_at=now, updated_at=now)
             instance.ref = f"{campaign.code}-{instance.id:05d}"
             payload = commands.start_payload(actor.login, instance.ref, campaigns.snapshot(campaign))
-            models = self.deployments.models(session, deployment_id)
+            models = self.deployments.models(connection, deployment_id)
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
-            checkpoint = self._record(session, instance, state, commands.START, actor, now, payload)
-            instances.write(session, instance, checkpoint)
+            checkpoint = self._record(connection, instance, state, commands.START, actor, now, payload)
+            instances.write(connection, instance, checkpoint)
         self._remember(instance, state)
         return instance.id
 
@@ -152,11 +152,11 @@ class WorkflowEngine(EngineReads):
     ) -> None:
         """Complete an open task with form data validated against its schema."""
 
-        def check(session, instance, state):
+        def check(connection, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             validate_form(
-                self._validator(session, instance.deployment_id, human.form),
+                self._validator(connection, instance.deployment_id, human.form),
                 data,
                 form_name=human.form,
                 bpmn_id=human.bpmn_id,
@@ -166,7 +166,7 @@ class WorkflowEngine(EngineReads):
         self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
 
     def claim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
-        def check(session, instance, state):
+        def check(connection, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             return {"task": task_ref, "login": actor.login}, None
@@ -174,7 +174,7 @@ class WorkflowEngine(EngineReads):
         self._run(actor, instance_id, commands.CLAIM, check)
 
     def unclaim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
-        def check(session, instance, state):
+        def check(connection, instance, state):
             if state.claims.get(task_ref) != actor.login:
                 raise Conflict("You have not claimed this task")
             return {"task": task_ref}, None
@@ -184,7 +184,7 @@ class WorkflowEngine(EngineReads):
     def delegate(self, actor: Actor, instance_id: int, task_ref: str, colleague: Actor) -> None:
         """Hand an open task to a colleague who holds the task's role and scope."""
 
-        def check(session, instance, state):
+        def check(connection, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             if human.assignee is not None:
@@ -197,7 +197,7 @@ class WorkflowEngine(EngineReads):
     def withdraw(self, actor: Actor, instance_id: int, motif: str) -> None:
         """The porteur withdraws the application (any time before the convention)."""
 
-        def check(session, instance, state):
+        def check(connection, instance, state):
             if instance.porteur != actor.login:
                 raise Forbidden("Only the porteur of this application can withdraw it")
             if not motif or not motif.strip():
@@ -224,10 +224,10 @@ class WorkflowEngine(EngineReads):
             if instance_id is None:
                 break
             try:
-                with self._guard(instance_id), self.db.sessions.begin() as session:
-                    if not timers.lock_due(session, instance_id, self.clock.now(), not self.db.is_sqlite):
+                with self._guard(instance_id), self.db.engine.begin() as connection:
+                    if not timers.lock_due(connection, instance_id, self.clock.now(), not self.db.is_sqlite):
                         continue  # another worker took it
-                    done = self._execute(session, SYSTEM, instances.fetch(session, instance_id),
+                    done = self._execute(connection, SYSTEM, instances.fetch(connection, instance_id),
                                          commands.FIRE_TIMERS, _system_check, None)
             except Conflict:
                 continue  # the instance moved meanwhile: look again
@@ -249,8 +249,8 @@ class WorkflowEngine(EngineReads):
         most, so a model whose timer never settles cannot hold a command forever.
         """
         for round_ in range(3):
-            with self._guard(instance_id), self.db.sessions.begin() as session:
-                instance = instances.fetch(session, instance_id)
+            with self._guard(instance_id), self.db.engine.begin() as connection:
+                instance = instances.fetch(connection, instance_id)
                 due = (
                     round_ < 2
                     and instance is not None
@@ -260,9 +260,9 @@ class WorkflowEngine(EngineReads):
                     and instance.next_timer_at <= self.clock.now()
                 )
                 if due:
-                    done = self._execute(session, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
+                    done = self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
                 else:
-                    done = self._execute(session, actor, instance, command, check, expected_version)
+                    done = self._execute(connection, actor, instance, command, check, expected_version)
             self._remember(*done)
             if not due:
                 return
@@ -275,16 +275,16 @@ class WorkflowEngine(EngineReads):
 
     def _execute(
         self,
-        session: Session,
+        connection: Connection,
         actor: Actor,
         instance: InstanceRecord | None,
         command: str,
         check,
         expected_version: int | None,
     ) -> tuple[InstanceRecord, LiveState]:
-        """Apply one command inside ``session``'s transaction; the caller commits, then caches.
+        """Apply one command inside ``connection``'s transaction; the caller commits, then caches.
 
-        ``check(session, instance, state)`` raises if the actor may not run the command, else
+        ``check(connection, instance, state)`` raises if the actor may not run the command, else
         returns its journaled payload and the open task it found (or ``None``).
         """
         if instance is None:
@@ -296,14 +296,14 @@ class WorkflowEngine(EngineReads):
             )
         if instance.status != "running":
             raise Conflict("This dossier is closed", instance_id=instance_id)
-        state = self._load(session, instance)
+        state = self._load(connection, instance)
         try:
-            payload, human = check(session, instance, state)
+            payload, human = check(connection, instance, state)
             now = self.clock.now()
             with at(now):
                 commands.apply(state, command, payload, human)
-            checkpoint = self._record(session, instance, state, command, actor, now, payload)
-            if not instances.write(session, instance, checkpoint):
+            checkpoint = self._record(connection, instance, state, command, actor, now, payload)
+            if not instances.write(connection, instance, checkpoint):
                 raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
                                instance_id=instance_id)
         except IntegrityError as err:  # the journal's (instance, seq) key: a concurrent command won
@@ -316,7 +316,7 @@ class WorkflowEngine(EngineReads):
             raise
         return instance, state
 
-    def _record(self, session, instance, state: LiveState, command, actor, now, payload) -> bool:
+    def _record(self, connection, instance, state: LiveState, command, actor, now, payload) -> bool:
         """Journal the command and refresh the instance row and projections; True for a checkpoint.
 
         The serialized state is stored only every ``checkpoint_every`` entries: serializing a
@@ -326,7 +326,8 @@ class WorkflowEngine(EngineReads):
         """
         seen = state.visible()
         ready, data, pending = seen.ready, seen.data, seen.timers
-        journal.append(session, instance, command, actor.login, now, payload, visible_fingerprint(seen, state.claims))
+        journal.append(connection, instance, command, actor.login, now, payload,
+                       visible_fingerprint(seen, state.claims))
         checkpoint = instance.journal_seq - instance.state_seq >= self.checkpoint_every
         if checkpoint:
             instance.state = self.serializer.dumps(state.wf)
@@ -345,11 +346,11 @@ class WorkflowEngine(EngineReads):
         known = state.projections or {}
         previous_tasks = known.get("tasks")
         if previous_tasks is None and command != commands.START:
-            previous_tasks = inbox.current(session, instance.id)
+            previous_tasks = inbox.current(connection, instance.id)
         state.projections = {
-            "timers": timers.refresh(session, instance.id, pending, known.get("timers")),
+            "timers": timers.refresh(connection, instance.id, pending, known.get("timers")),
             "tasks": inbox.refresh(
-                session,
+                connection,
                 instance,
                 ready,
                 state.claims,
@@ -360,10 +361,10 @@ class WorkflowEngine(EngineReads):
         }
         new_tasks = inbox.opened(previous_tasks, ready)
         if new_tasks:
-            self.notifier.tasks_opened(session, instance, new_tasks, now)
+            self.notifier.tasks_opened(connection, instance, new_tasks, now)
         return checkpoint
 
-    def _load(self, session: Session, instance: InstanceRecord) -> LiveState:
+    def _load(self, connection: Connection, instance: InstanceRecord) -> LiveState:
         """The instance's live state: cached, caught up from the journal, or restored."""
         with self._cache_lock:
             cached = self._cache.pop(instance.id, None)
@@ -375,27 +376,27 @@ class WorkflowEngine(EngineReads):
                 # Another process moved the dossier on: re-apply what it journaled to our copy,
                 # usually one or two commands instead of a restore and a longer replay.
                 try:
-                    models = self.deployments.models(session, instance.deployment_id)
-                    state = replay.rebuild(state, journal.entries_after(session, instance.id, seq), models,
+                    models = self.deployments.models(connection, instance.deployment_id)
+                    state = replay.rebuild(state, journal.entries_after(connection, instance.id, seq), models,
                                            self.script_engine)
                 except EngineError:
                     log.warning("instance %s: catching up from the journal failed; restoring it", instance.id)
                 else:
                     return LiveState(state.wf, dict(instance.claims or {}))
-        return self._deserialize(session, instance)
+        return self._deserialize(connection, instance)
 
-    def _deserialize(self, session: Session, instance: InstanceRecord) -> LiveState:
+    def _deserialize(self, connection: Connection, instance: InstanceRecord) -> LiveState:
         """The stored state restored onto the pinned specs, then the journal entries after it replayed.
 
         The script engine is set again (it is not serialized); the claims are the instance row's.
         """
-        models = self.deployments.models(session, instance.deployment_id)
+        models = self.deployments.models(connection, instance.deployment_id)
         state = None
         if instance.state_seq:
-            text = instance.state if instance.state is not None else instances.fetch_state(session, instance)
+            text = instance.state if instance.state is not None else instances.fetch_state(connection, instance)
             # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
             state = LiveState(self.serializer.loads(text, models.spec, models.subprocess_specs, self.script_engine))
-        state = replay.rebuild(state, journal.entries_after(session, instance.id, instance.state_seq), models,
+        state = replay.rebuild(state, journal.entries_after(connection, instance.id, instance.state_seq), models,
                                self.script_engine)
         state.claims = dict(instance.claims or {})
         return state
@@ -410,10 +411,10 @@ class WorkflowEngine(EngineReads):
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _validator(self, session, deployment_id: int, form: str):
+    def _validator(self, connection, deployment_id: int, form: str):
         key = (deployment_id, form)
         if key not in self._validators:
-            models = self.deployments.models(session, deployment_id)
+            models = self.deployments.models(connection, deployment_id)
             self._validators[key] = make_validator(models.forms[form])
         return self._validators[key]
 

@@ -12,7 +12,6 @@ import threading
 from datetime import datetime
 
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from .persistence.models import Timer
 from .persistence.raw import RawStatement
@@ -32,13 +31,12 @@ _NEXT_DUE = RawStatement("SELECT instance_id FROM timer WHERE due_at <= :now ORD
 
 
 def refresh(
-    session: Session,
+    connection: Connection,
     instance_id: int,
     pending: list[tuple[str, datetime]],
     previous: list[tuple[str, datetime]] | None,
 ) -> list[tuple[str, datetime]]:
     """Make the instance's timer rows match ``pending`` (``previous``: the rows, if known)."""
-    connection = session.connection()
     if previous is None:
         previous = _OF_INSTANCE.all(connection, {"instance_id": instance_id})
     if set(previous) != set(pending):
@@ -58,12 +56,12 @@ def next_due_instance(connection: Connection, now: datetime, exclude: set[int] =
     return connection.execute(query.order_by(Timer.due_at, Timer.id).limit(1)).scalar()
 
 
-def lock_due(session: Session, instance_id: int, now: datetime, skip_locked: bool) -> bool:
+def lock_due(connection: Connection, instance_id: int, now: datetime, skip_locked: bool) -> bool:
     """Lock the instance's due timer rows for this transaction; False if none (or another worker has them)."""
     query = select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
-    return bool(session.scalars(query).all())
+    return bool(connection.scalars(query).all())
 
 
 class Worker:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Connection, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from .models import Instance
 from .raw import RawStatement
@@ -56,6 +55,11 @@ _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "vers
 _FETCH = RawStatement(f"SELECT {', '.join(_READ)} FROM instance WHERE id = :id",
                       {"id": _TABLE.c.id}, [_TABLE.c[name] for name in _READ])
 _FETCH_STATE = RawStatement("SELECT state FROM instance WHERE id = :id", {"id": _TABLE.c.id}, [_TABLE.c.state])
+_CREATED = [f.name for f in fields(InstanceRecord) if f.name != "id"]
+# RETURNING: SQLite 3.35+ and PostgreSQL.
+_CREATE = RawStatement(
+    f"INSERT INTO instance ({', '.join(_CREATED)}) VALUES ({', '.join(':' + name for name in _CREATED)}) RETURNING id",
+    {name: _TABLE.c[name] for name in _CREATED}, [_TABLE.c.id])
 _VERSION = RawStatement("SELECT version, status FROM instance WHERE id = :id", {"id": _TABLE.c.id})
 
 
@@ -73,13 +77,13 @@ _WRITE = _write_statement(_WRITTEN)
 _WRITE_CHECKPOINT = _write_statement(_WRITTEN_AT_CHECKPOINT)
 
 
-def fetch(session: Session, instance_id: int) -> InstanceRecord | None:
-    row = _FETCH.first(session.connection(), {"id": instance_id})
+def fetch(connection: Connection, instance_id: int) -> InstanceRecord | None:
+    row = _FETCH.first(connection, {"id": instance_id})
     return None if row is None else InstanceRecord(*row)
 
 
-def fetch_state(session: Session, record: InstanceRecord) -> str:
-    return _FETCH_STATE.first(session.connection(), {"id": record.id})[0]
+def fetch_state(connection: Connection, record: InstanceRecord) -> str:
+    return _FETCH_STATE.first(connection, {"id": record.id})[0]
 
 
 def version_and_status(connection: Connection, instance_id: int) -> tuple[int, str] | None:
@@ -87,16 +91,16 @@ def version_and_status(connection: Connection, instance_id: int) -> tuple[int, s
     return _VERSION.first(connection, {"id": instance_id})
 
 
-def create(session: Session, **values) -> InstanceRecord:
+def create(connection: Connection, **values) -> InstanceRecord:
     """Insert a new instance (version 1, empty state) and return its record."""
     values = {"state": "", "state_seq": 0, "claims": {}, "journal_seq": 0, "journal_head": "", "status": "running",
               "version": 1, "epci": None, "title": None, "outcome": None, "reason": None, "jury_type": None,
               "next_timer_at": None, **values}
-    result = session.connection().execute(insert(_TABLE).values(values))
-    return InstanceRecord(id=result.inserted_primary_key[0], **values)
+    (instance_id,) = _CREATE.first(connection, values)
+    return InstanceRecord(id=instance_id, **values)
 
 
-def write(session: Session, record: InstanceRecord, checkpoint: bool = False) -> bool:
+def write(connection: Connection, record: InstanceRecord, checkpoint: bool = False) -> bool:
     """Store the record if the row still has its version (then bump it); False if it changed.
 
     The serialized state (and ``state_seq``) is written only with ``checkpoint``: most commands
@@ -105,7 +109,7 @@ def write(session: Session, record: InstanceRecord, checkpoint: bool = False) ->
     columns = _WRITTEN_AT_CHECKPOINT if checkpoint else _WRITTEN
     values = {name: getattr(record, name) for name in columns}
     changed = (_WRITE_CHECKPOINT if checkpoint else _WRITE).execute(
-        session.connection(), {"id": record.id, "version": record.version, "new_version": record.version + 1,
+        connection, {"id": record.id, "version": record.version, "new_version": record.version + 1,
                                **values})
     if changed != 1:
         return False
