@@ -143,7 +143,7 @@ class WorkflowEngine(EngineReads):
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
             checkpoint = self._record(connection, instance, state, commands.START, actor, now, payload)
-            instances.write(connection, instance, checkpoint)
+            instances.write(connection, instance, checkpoint, created=True)
         self._remember(instance, state)
         return instance.id
 

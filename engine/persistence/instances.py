@@ -7,6 +7,7 @@ A command touches one instance row twice (read, then a versioned update); going 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -47,14 +48,29 @@ class InstanceRecord:
 
 
 _CHECKPOINT = ("state", "state_seq", "serializer_version")
+#: columns set only when the dossier closes, and its reference only once, at the start: they are
+#: indexed, and SQLite rewrites an index entry for every column an UPDATE sets, changed or not.
+_CLOSING = ("status", "outcome", "reason")
 _READ = [f.name for f in fields(InstanceRecord) if f.name != "state"]
 _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id",
                                                                       "campaign_code", "porteur", "created_at",
-                                                                      *_CHECKPOINT)]
+                                                                      "ref", *_CLOSING, *_CHECKPOINT)]
 
 _FETCH = RawStatement(f"SELECT {', '.join(_READ)} FROM instance WHERE id = :id",
                       {"id": _TABLE.c.id}, [_TABLE.c[name] for name in _READ])
 _FETCH_STATE = RawStatement("SELECT state FROM instance WHERE id = :id", {"id": _TABLE.c.id}, [_TABLE.c.state])
+
+
+@functools.cache
+def _write_statement(columns: tuple[str, ...]) -> RawStatement:
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    return RawStatement(
+        f"UPDATE instance SET version = :new_version, {assignments} WHERE id = :id AND version = :version",
+        {"new_version": _TABLE.c.version, "id": _TABLE.c.id, "version": _TABLE.c.version,
+         **{name: _TABLE.c[name] for name in columns}},
+    )
+
+
 _CREATED = [f.name for f in fields(InstanceRecord) if f.name != "id"]
 # RETURNING: SQLite 3.35+ and PostgreSQL.
 _CREATE = RawStatement(
@@ -100,17 +116,18 @@ def create(connection: Connection, **values) -> InstanceRecord:
     return InstanceRecord(id=instance_id, **values)
 
 
-def write(connection: Connection, record: InstanceRecord, checkpoint: bool = False) -> bool:
+def write(connection: Connection, record: InstanceRecord, checkpoint: bool = False, created: bool = False) -> bool:
     """Store the record if the row still has its version (then bump it); False if it changed.
 
     The serialized state (and ``state_seq``) is written only with ``checkpoint``: most commands
-    leave the stored state as it is and are replayed from the journal on load.
+    leave the stored state as it is and are replayed from the journal on load. ``created``: the
+    first write after :func:`create`, which sets the reference.
     """
-    columns = _WRITTEN_AT_CHECKPOINT if checkpoint else _WRITTEN
+    columns = (*_WRITTEN, *(_CLOSING if record.status != "running" else ()), *(_CHECKPOINT if checkpoint else ()),
+               *(("ref",) if created else ()))
     values = {name: getattr(record, name) for name in columns}
-    changed = (_WRITE_CHECKPOINT if checkpoint else _WRITE).execute(
-        connection, {"id": record.id, "version": record.version, "new_version": record.version + 1,
-                               **values})
+    changed = _write_statement(columns).execute(
+        connection, {"id": record.id, "version": record.version, "new_version": record.version + 1, **values})
     if changed != 1:
         return False
     record.version += 1
