@@ -64,7 +64,7 @@ def task_refusal(actor: Actor, role: str, assignee: str | None, claimed_by: str 
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class LiveState:
     """A running instance in memory: the workflow and who has claimed which open task."""
 

@@ -34,7 +34,7 @@ _TAIL = RawStatement(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TailEntry:
     """What replaying an entry needs (see :func:`engine.replay.rebuild`)."""
 

@@ -26,7 +26,7 @@ from .roles import role_for_lane
 WITHDRAW_MESSAGE = "retrait_porteur"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HumanTask:
     """A ready user task, as the engine shows it."""
 
@@ -218,7 +218,7 @@ def current_data(wf: BpmnWorkflow, ready: list[HumanTask] | None = None) -> dict
     return wf.last_task.data if wf.last_task else wf.task_tree.data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Visible:
     """What a workflow shows people after a command: what the projections and the journal hold."""
 

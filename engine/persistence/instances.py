@@ -19,7 +19,7 @@ from .raw import RawStatement
 _TABLE = Instance.__table__
 
 
-@dataclass
+@dataclass(slots=True)
 class InstanceRecord:
     """The columns a command reads and writes (the large ``state`` only when needed)."""
 
@@ -77,20 +77,6 @@ _CREATE = RawStatement(
     f"INSERT INTO instance ({', '.join(_CREATED)}) VALUES ({', '.join(':' + name for name in _CREATED)}) RETURNING id",
     {name: _TABLE.c[name] for name in _CREATED}, [_TABLE.c.id])
 _VERSION = RawStatement("SELECT version, status FROM instance WHERE id = :id", {"id": _TABLE.c.id})
-
-
-def _write_statement(columns: list[str]) -> RawStatement:
-    assignments = ", ".join(f"{name} = :{name}" for name in columns)
-    return RawStatement(
-        f"UPDATE instance SET version = :new_version, {assignments} WHERE id = :id AND version = :version",
-        {"new_version": _TABLE.c.version, "id": _TABLE.c.id, "version": _TABLE.c.version,
-         **{name: _TABLE.c[name] for name in columns}},
-    )
-
-
-_WRITTEN_AT_CHECKPOINT = [*_WRITTEN, *_CHECKPOINT]
-_WRITE = _write_statement(_WRITTEN)
-_WRITE_CHECKPOINT = _write_statement(_WRITTEN_AT_CHECKPOINT)
 
 
 def fetch(connection: Connection, instance_id: int) -> InstanceRecord | None:
