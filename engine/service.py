@@ -402,10 +402,12 @@ class WorkflowEngine(EngineReads):
         return state
 
     def _remember(self, instance: InstanceRecord, state: LiveState) -> None:
+        """Cache the state at the instance's version: least recently used first out.
+
+        Closed dossiers stay too (their pages are read: decisions, timelines, audits); one nobody
+        reads ages out before the running ones people work on.
+        """
         with self._cache_lock:
-            if instance.status != "running":  # a closed dossier takes no more commands
-                self._cache.pop(instance.id, None)
-                return
             self._cache[instance.id] = (instance.version, instance.journal_seq, state)
             self._cache.move_to_end(instance.id)
             while len(self._cache) > self._cache_size:

@@ -19,11 +19,14 @@ def _sqlite_pragmas(dbapi_connection, _record):
     # WAL lets the web app read while the worker writes; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A checkpoint (WAL pages copied back into the database, with two fsyncs) every 10,000 pages
+    # (about 40 MB of WAL) instead of SQLite's 1,000: every command rewrites the same few hot
+    # pages, so a longer interval copies each of them once for many commits, and the fsyncs,
+    # whose latency the disk decides, come ten times less often. Readers find pages through the
+    # WAL's hash index, so a longer WAL costs them little.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    import os
-    for extra in filter(None, os.environ.get("XPRAGMA", "").split(";")):
-        cursor.execute("PRAGMA " + extra)
     cursor.close()
 
 
