@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles, task_refusal
 
@@ -71,7 +72,7 @@ def roles_required(*allowed: str):
             if account is None:
                 return _to_login()
             if not set(allowed) & set(account.roles):
-                raise Forbidden("Cette page est réservée à d'autres rôles que les vôtres.")
+                raise Forbidden(_("Cette page est réservée à d'autres rôles que les vôtres."))
             return view(*args, **kwargs)
 
         return wrapped
@@ -167,7 +168,9 @@ def load_dossier_or_404(instance_id: int) -> DossierSummary:
         return dossier
     if not actor.roles & STAFF:
         abort(404)
-    raise Forbidden("Ce dossier est hors de votre périmètre (EPCI, session de jury ou conflit d'intérêts déclaré).")
+    raise Forbidden(
+        _("Ce dossier est hors de votre périmètre (EPCI, session de jury ou conflit d'intérêts déclaré).")
+    )
 
 
 def can_do(actor: Actor, dossier: DossierSummary, role: str, assignee: str | None, claimed_by: str | None) -> bool:

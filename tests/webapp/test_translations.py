@@ -20,7 +20,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from .conftest import ROOT, AuthActions
+from .conftest import ROOT, AuthActions, dossier_at
 
 WEBAPP = ROOT / "webapp"
 TRANSLATIONS = WEBAPP / "translations"
@@ -112,3 +112,17 @@ def test_login_page_in_english_after_switching_language(make_app, compiled_trans
         "/connexion", data={"login": "nobody", "password": "wrong", "csrf_token": AuthActions(client).token()}
     )
     assert "Incorrect login or password." in response.get_data(as_text=True)
+
+
+def test_scope_refusals_speak_the_users_language(make_app, compiled_translations):
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(compiled_translations))
+    client = app.test_client()
+    auth = AuthActions(client)
+    outside = dossier_at(app.extensions["dsdt"], "adequation_epci", "CAVM")
+    auth.login("tech.epci.cab")
+    french = client.get(f"/dossiers/{outside.id}")
+    assert french.status_code == 403 and "hors de votre périmètre" in french.get_data(as_text=True)
+    auth.post("/langue", {"lang": "en"})
+    english = client.get(f"/dossiers/{outside.id}").get_data(as_text=True)
+    assert "outside your scope" in english and "hors de votre périmètre" not in english
+    assert "reserved for other roles" in client.get("/admin/utilisateurs").get_data(as_text=True)
