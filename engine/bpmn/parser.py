@@ -16,8 +16,12 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
     SpiffIntermediateCatchEventParser,
@@ -164,3 +168,22 @@ def _check_tasks(models: ParsedModels) -> None:
                     file=file,
                     bpmn_id=task_spec.bpmn_id,
                 )
+
+
+def model_code(models: ParsedModels):
+    """``(file, BPMN id, mode, source)`` of the code process owners wrote in the diagrams.
+
+    Script tasks (``"exec"``), gateway conditions and timer expressions (``"eval"``); DMN cells
+    are assembled by SpiffWorkflow's DMN engine when the decision runs, so they are not listed.
+    """
+    for process, task_spec in _all_task_specs(models):
+        file = getattr(process, "file", None)
+        if isinstance(task_spec, ScriptTask) and task_spec.script:
+            yield file, task_spec.bpmn_id, "exec", task_spec.script
+        if isinstance(task_spec, MultiChoice):
+            for condition, _target in task_spec.cond_task_specs:
+                if condition is not None and condition.args and isinstance(condition.args[0], str):
+                    yield file, task_spec.bpmn_id, "eval", condition.args[0]
+        if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
+            yield file, task_spec.bpmn_id, "eval", task_spec.event_definition.expression
+

@@ -31,6 +31,15 @@ BROKEN = {
                      'value="absent.schema.json"', "phase_decision.bpmn"),
     "bad schema": ("forms/fiche.schema.json", '"type": "object"', '"type": "objet"', "fiche.schema.json"),
     "bad JSON": ("forms/fiche.uischema.json", "{", "{{", "fiche.uischema.json"),
+    # Code the sandbox cannot run is refused at deploy, not when a dossier reaches it.
+    "script syntax": ("processes/phase_contact.bpmn", 'epci = contact["epci"]', 'epci = contact["epci"',
+                      "phase_contact.bpmn"),
+    "forbidden script": ("processes/phase_contact.bpmn", 'epci = contact["epci"]', "epci = contact.__class__",
+                         "phase_contact.bpmn"),
+    "bad condition": ("processes/phase_fiche.bpmn", 'adequation_epci["decision"] == "a_completer"',
+                      'adequation_epci["decision"] === "a_completer"', "phase_fiche.bpmn"),
+    "bad timer": ("processes/phase_fiche.bpmn", 'campagne["date_limite_fiche"]', 'campagne[_secret]',
+                  "phase_fiche.bpmn"),
 }
 
 
@@ -53,6 +62,15 @@ def test_the_error_names_the_element(bare_engine, models):
         bare_engine.deploy_directory(models, author="tests")
     assert caught.value.bpmn_id == "commission_permanente"
     assert "absent.schema.json" in caught.value.message
+
+
+def test_a_script_the_sandbox_refuses_names_its_element_and_line(bare_engine, models):
+    _replace(models / "processes/phase_contact.bpmn", 'titre_projet = contact["titre_projet"]',
+             "titre_projet = ().__class__")
+    with pytest.raises(Invalid) as caught:
+        bare_engine.deploy_directory(models, author="tests")
+    assert caught.value.bpmn_id == "contact_portee"
+    assert caught.value.line == 2 and "__class__" in caught.value.message
 
 
 def test_instances_stay_pinned_to_the_version_they_started_on(engine, clock, models):
