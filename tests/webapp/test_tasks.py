@@ -141,12 +141,39 @@ def test_inbox_lists_claims_and_delegates(client, auth, services, make_dossier):
     assert client.get(f"/dossiers/{instance_id}/etape/{ref}").status_code == 409
 
 
-def test_inbox_filters_and_overdue(client, auth, services):
+#: an inbox row: dossier reference, step name, EPCI
+_INBOX_ROW = re.compile(
+    r'<tr class="[^"]*">\s*<td>.*?</td>\s*<td><a [^>]*>([^<]+)</a>.*?</td>\s*<td><a [^>]*>([^<]+)</a></td>\s*'
+    r"<td>([^<]*)</td>",
+    re.S,
+)
+
+
+def test_inbox_filters(client, auth, services, make_dossier):
+    refs = {}
+    for step, epci in (("verification_contact", "CAB"), ("adequation_epci", "CAB"), ("adequation_epci", "CAVM")):
+        refs[step, epci] = services.queries.dossier(make_dossier(step, epci)).ref
     auth.login("tech.epci.cab")
-    body = client.get("/taches/").get_data(as_text=True)
-    assert "Mes tâches" in body
-    assert client.get("/taches/?epci=CAB&echeance=2031-01-01&page=2").status_code == 200
-    assert client.get("/taches/?echeance=pas-une-date&page=x").status_code == 200
+
+    def listed(query: str = "") -> dict[str, tuple[str, str]]:
+        response = client.get(f"/taches/{query}")
+        assert response.status_code == 200
+        return {ref: (step, epci) for ref, step, epci in _INBOX_ROW.findall(response.get_data(as_text=True))}
+
+    everything = listed()
+    assert {refs["verification_contact", "CAB"], refs["adequation_epci", "CAB"]} <= set(everything)
+    assert refs["adequation_epci", "CAVM"] not in everything  # another EPCI's dossier
+    assert set(everything.values()) <= {("Vérifier l’adéquation au projet de territoire", "CAB"),
+                                        ("Vérifier l’adéquation de l’action", "CAB")}
+    one_step = listed("?etape=adequation_epci")
+    assert refs["adequation_epci", "CAB"] in one_step and refs["verification_contact", "CAB"] not in one_step
+    adequation = "Vérifier l’adéquation de l’action"
+    assert set(one_step) == {ref for ref, (step, _) in everything.items() if step == adequation}
+    # These steps have no deadline: a due-date filter leaves them out.
+    undated = {refs["verification_contact", "CAB"], refs["adequation_epci", "CAB"]}
+    assert not undated & set(listed("?echeance=2031-01-01"))
+    # A malformed date or page is ignored, not an error.
+    assert listed("?echeance=pas-une-date&page=x") == everything
 
 
 def test_uploads_are_checked(make_app, make_dossier):
