@@ -38,6 +38,21 @@ def _recipients(users: list, task, epci: str | None) -> list:
     return [user for user in users if task.role in (user.roles or ()) and (not local or epci in (user.epci or ()))]
 
 
+#: attempts before a message the server keeps refusing (with 4xx answers) is set aside
+MAX_ATTEMPTS = 5
+#: refusals of one message, not of the connection: the next messages can still be sent
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def _permanent(refusal: smtplib.SMTPException) -> bool:
+    """A 5xx answer: sending the same message again would be refused again."""
+    if isinstance(refusal, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in refusal.recipients.values()]
+    else:
+        codes = [getattr(refusal, "smtp_code", 0)]
+    return bool(codes) and all(code >= 500 for code in codes)
+
+
 class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens."""
 
@@ -94,6 +109,9 @@ class EmailRow:
     body: str
     created_at: datetime
     sent_at: datetime | None
+    attempts: int = 0
+    last_error: str | None = None
+    failed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -130,17 +148,25 @@ class NotificationCenter:
     def outbox(self, limit: int = 100) -> list[EmailRow]:
         with self.db.sessions() as session:
             rows = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit))
-            return [EmailRow(r.id, r.recipient, r.subject, r.body, r.created_at, r.sent_at) for r in rows]
+            return [EmailRow(r.id, r.recipient, r.subject, r.body, r.created_at, r.sent_at, r.attempts, r.last_error,
+                             r.failed_at) for r in rows]
 
     def send_pending(self, limit: int = 100) -> int:
-        """Send queued e-mails by SMTP (no-op without settings); returns how many were sent."""
+        """Send queued e-mails by SMTP (no-op without settings); returns how many were sent.
+
+        A message the server refuses (its recipient, sender or content) records the attempt and
+        the answer, and is set aside for good on a permanent (5xx) refusal or after
+        ``MAX_ATTEMPTS``: the messages after it are still sent. A connection that fails stops
+        the pass; what was sent is committed, and the next pass goes on from there.
+        """
         if self.smtp is None:
             return 0
-        sent = 0
+        sent = refused = 0
         failure: Exception | None = None
         with self.db.sessions.begin() as session:
             rows = session.scalars(
-                select(OutboxEmail).where(OutboxEmail.sent_at.is_(None)).order_by(OutboxEmail.id).limit(limit)
+                select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
+                .order_by(OutboxEmail.id).limit(limit)
             ).all()
             if not rows:
                 return 0
@@ -154,13 +180,24 @@ class NotificationCenter:
                         mail = EmailMessage()
                         mail["From"], mail["To"], mail["Subject"] = self.smtp.sender, row.recipient, row.subject
                         mail.set_content(row.body)
-                        client.send_message(mail)
+                        try:
+                            client.send_message(mail)
+                        except _REFUSED as refusal:
+                            self._refused(row, refusal)
+                            refused += 1
+                            continue
                         row.sent_at = self.clock.now()
                         sent += 1
             except (smtplib.SMTPException, OSError) as exc:
-                if not sent:
+                if not sent and not refused:
                     raise
-                failure = exc  # commit what was sent: the next pass must not send it twice
+                failure = exc  # commit what was sent (never twice) and the refusals recorded
         if failure is not None:
             raise failure
         return sent
+
+    def _refused(self, row: OutboxEmail, refusal: smtplib.SMTPException) -> None:
+        row.attempts += 1
+        row.last_error = str(refusal)[:1000]
+        if _permanent(refusal) or row.attempts >= MAX_ATTEMPTS:
+            row.failed_at = self.clock.now()

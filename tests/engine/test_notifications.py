@@ -8,6 +8,8 @@ import threading
 import pytest
 
 from engine import AccountService, NotificationCenter, SmtpSettings, StoredNotifier
+from engine.notifications_store import MAX_ATTEMPTS
+from engine.persistence.models import OutboxEmail
 from engine.timers import Worker
 from tests.factories import Walker
 
@@ -31,6 +33,8 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
             elif command == "QUIT":
                 self.wfile.write(b"221 bye\r\n")
                 return
+            elif command.startswith("RCPT TO") and (answer := self.server.refused.get(command[9:].strip("<> "))):
+                self.wfile.write(answer.encode() + b"\r\n")
             else:  # MAIL FROM, RCPT TO, RSET, NOOP
                 self.wfile.write(b"250 ok\r\n")
 
@@ -40,6 +44,7 @@ def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
     server.daemon_threads = True
     server.messages = []
+    server.refused = {}  # address (upper case, as the handler sees it) -> the server's answer
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -97,3 +102,29 @@ def test_a_failing_job_does_not_stop_the_worker(engine):
         worker.stop()
         thread.join()
     assert len(calls) >= 3
+
+
+def test_a_refused_recipient_does_not_hold_up_the_messages_after_it(engine, clock, smtp_server):
+    smtp_server.refused = {"NOBODY@CAB.EXAMPLE.ORG": "550 5.1.1 no such user",
+                           "FULL@CAVM.EXAMPLE.ORG": "452 4.2.2 mailbox full"}
+    recipients = ["a@cab.example.org", "nobody@cab.example.org", "full@cavm.example.org", "b@cab.example.org"]
+    with engine.db.sessions.begin() as session:
+        session.add_all(OutboxEmail(recipient=to, subject=f"[DSDT] {to}", body="Bonjour", created_at=clock.now())
+                        for to in recipients)
+    center = NotificationCenter(engine.db, clock, SmtpSettings("127.0.0.1", smtp_server.server_address[1]))
+
+    assert center.send_pending() == 2  # the two good addresses, on either side of the refused ones
+    assert len(smtp_server.messages) == 2
+    mails = {mail.recipient: mail for mail in center.outbox()}
+    assert mails["a@cab.example.org"].sent_at and mails["b@cab.example.org"].sent_at
+    permanent, temporary = mails["nobody@cab.example.org"], mails["full@cavm.example.org"]
+    assert permanent.failed_at is not None and permanent.attempts == 1 and "no such user" in permanent.last_error
+    assert temporary.failed_at is None and temporary.attempts == 1 and "mailbox full" in temporary.last_error
+
+    for _ in range(MAX_ATTEMPTS):  # a 4xx refusal is tried again, up to MAX_ATTEMPTS, then set aside
+        assert center.send_pending() == 0
+    mails = {mail.recipient: mail for mail in center.outbox()}
+    assert mails["full@cavm.example.org"].attempts == MAX_ATTEMPTS
+    assert mails["full@cavm.example.org"].failed_at is not None
+    assert mails["nobody@cab.example.org"].attempts == 1  # never tried again
+    assert len(smtp_server.messages) == 2
