@@ -210,19 +210,31 @@ class Queries:
 
     def declared_conflict(self, instance_id: int, login: str) -> bool:
         """Whether ``login`` declared a conflict of interest on this dossier (from the journal)."""
+        return instance_id in self.declared_conflicts([instance_id], login)
+
+    def declared_conflicts(self, instance_ids, login: str, chunk: int = 500) -> set[int]:
+        """The dossiers among ``instance_ids`` on which ``login`` declared a conflict of interest.
+
+        One indexed query per ``chunk`` dossiers (the journal's ``(instance_id, seq)`` index),
+        for a jury member's dossier list, rather than one per dossier.
+        """
+        ids = sorted(set(instance_ids))
+        found: set[int] = set()
         with self.db.sessions() as session:
-            entries = session.scalars(
-                select(JournalEntry).where(
-                    JournalEntry.instance_id == instance_id,
-                    JournalEntry.actor == login,
-                    JournalEntry.command == commands.COMPLETE,
+            for start in range(0, len(ids), chunk):
+                rows = session.execute(
+                    select(JournalEntry.instance_id, JournalEntry.payload).where(
+                        JournalEntry.instance_id.in_(ids[start:start + chunk]),
+                        JournalEntry.actor == login,
+                        JournalEntry.command == commands.COMPLETE,
+                    )
                 )
-            )
-            return any(
-                bpmn_id_of(entry.payload.get("task")) in JURY_STEPS
-                and (entry.payload.get("data") or {}).get(CONFLICT_FIELD) is True
-                for entry in entries
-            )
+                found.update(
+                    instance_id for instance_id, payload in rows
+                    if bpmn_id_of(payload.get("task")) in JURY_STEPS
+                    and (payload.get("data") or {}).get(CONFLICT_FIELD) is True
+                )
+        return found
 
     # -- campaigns ---------------------------------------------------------------------------------
 

@@ -101,8 +101,12 @@ def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
     return member(territorial) or (dossier.jury_type == "regional" and member(regional))
 
 
-def can_see(actor: Actor, dossier: DossierSummary) -> bool:
-    """The scope rule, stated once."""
+def can_see(actor: Actor, dossier: DossierSummary, conflicts: set[int] | None = None) -> bool:
+    """The scope rule, stated once.
+
+    ``conflicts``: the dossiers on which the actor declared a conflict of interest, when the
+    caller has read them for a whole list (else this dossier's journal is read).
+    """
     if actor.has(roles.PORTEUR) and dossier.porteur == actor.login:
         return True
     if actor.roles & SEE_ALL:
@@ -110,6 +114,8 @@ def can_see(actor: Actor, dossier: DossierSummary) -> bool:
     if actor.roles & TECHNICIENS and dossier.epci in actor.epci:
         return True
     if actor.roles & JURY and _jury_member(actor, dossier):
+        if conflicts is not None:
+            return dossier.id not in conflicts
         return not services().queries.declared_conflict(dossier.id, actor.login)
     return False
 
@@ -135,11 +141,11 @@ def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, pa
         # Only a dossier some jury has reached can be a jury member's (can_see decides which).
         candidates += [d for d in _every_dossier(actor, epci, campaign) if d.jury_type and d.id not in seen]
         candidates.sort(key=lambda d: (d.updated_at, d.id), reverse=True)
-    shown = [
-        d
-        for d in candidates
-        if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign) and can_see(actor, d)
-    ]
+    candidates = [d for d in candidates
+                  if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign)]
+    # One read of the conflicts the jury member declared, for the whole list.
+    conflicts = services().queries.declared_conflicts([d.id for d in candidates], actor.login) if staff & JURY else None
+    shown = [d for d in candidates if can_see(actor, d, conflicts)]
     return shown[(page - 1) * per_page : page * per_page], len(shown)
 
 

@@ -100,12 +100,15 @@ def test_jury_member_loses_access_after_declaring_conflict(client, auth, service
     dossier = services.queries.dossier(instance_id)
     step = next(s for s in dossier.open_steps if s.assignee == "jury.cab.elu2")
     auth.login("jury.cab.elu2")
+    assert dossier.ref in client.get("/dossiers/tous").get_data(as_text=True)
     url = f"/dossiers/{instance_id}/etape/{step.task_ref}"
     page = client.get(url).get_data(as_text=True)
     name = field_name(page, "conflit_interet")
     response = auth.post(url, {name: choice_value(page, name, "true"), "version": dossier.version, "action": "valider"})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert client.get(f"/dossiers/{instance_id}").status_code == 403
+    assert dossier.ref not in client.get("/dossiers/tous").get_data(as_text=True)  # nor in their list
+    assert services.queries.declared_conflicts([instance_id, instance_id + 1], "jury.cab.elu2") == {instance_id}
 
 
 def test_task_page_refused_to_wrong_role(client, auth, services):
