@@ -186,4 +186,3 @@ def model_code(models: ParsedModels):
                     yield file, task_spec.bpmn_id, "eval", condition.args[0]
         if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
             yield file, task_spec.bpmn_id, "eval", task_spec.event_definition.expression
-

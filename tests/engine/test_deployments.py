@@ -55,22 +55,24 @@ def test_a_broken_file_is_refused_naming_it_and_the_current_deployment_stays(bar
         assert bare_engine.deployments.current(session).version == current.version
 
 
-def test_the_error_names_the_element(bare_engine, models):
-    _replace(models / "processes/phase_decision.bpmn", 'value="commission_permanente.schema.json"',
-             'value="absent.schema.json"')
+@pytest.mark.parametrize(
+    ("path", "old", "new", "bpmn_id", "line", "quoted"),
+    [
+        ("processes/phase_decision.bpmn", 'value="commission_permanente.schema.json"', 'value="absent.schema.json"',
+         "commission_permanente", None, "absent.schema.json"),
+        # A script the sandbox refuses: its element and the line within the script.
+        ("processes/phase_contact.bpmn", 'titre_projet = contact["titre_projet"]', "titre_projet = ().__class__",
+         "contact_portee", 2, "__class__"),
+    ],
+    ids=["missing form", "forbidden script"],
+)
+def test_the_error_names_the_element(bare_engine, models, path, old, new, bpmn_id, line, quoted):
+    _replace(models / path, old, new)
     with pytest.raises(Invalid) as caught:
         bare_engine.deploy_directory(models, author="tests")
-    assert caught.value.bpmn_id == "commission_permanente"
-    assert "absent.schema.json" in caught.value.message
-
-
-def test_a_script_the_sandbox_refuses_names_its_element_and_line(bare_engine, models):
-    _replace(models / "processes/phase_contact.bpmn", 'titre_projet = contact["titre_projet"]',
-             "titre_projet = ().__class__")
-    with pytest.raises(Invalid) as caught:
-        bare_engine.deploy_directory(models, author="tests")
-    assert caught.value.bpmn_id == "contact_portee"
-    assert caught.value.line == 2 and "__class__" in caught.value.message
+    assert caught.value.bpmn_id == bpmn_id
+    assert caught.value.line == line
+    assert quoted in caught.value.message
 
 
 def test_instances_stay_pinned_to_the_version_they_started_on(engine, clock, models):
