@@ -1,0 +1,24 @@
+"""incidents (placeholder: filled in by the work on issue 8)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-04 17:40:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import engine.persistence.models
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
