@@ -13,6 +13,7 @@ To fix a failure, from the repository root::
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -126,3 +127,16 @@ def test_scope_refusals_speak_the_users_language(make_app, compiled_translations
     english = client.get(f"/dossiers/{outside.id}").get_data(as_text=True)
     assert "outside your scope" in english and "hors de votre périmètre" not in english
     assert "reserved for other roles" in client.get("/admin/utilisateurs").get_data(as_text=True)
+
+
+def test_language_switch_in_the_app_bin_run_serves(make_app):
+    """``bin/setup`` compiles the catalogues the served app reads (no copy): a failing compile fails here."""
+    setup = subprocess.run([str(ROOT / "bin" / "setup")], capture_output=True, text=True, timeout=600)
+    assert setup.returncode == 0, setup.stderr
+    for lang in ("en", "fr"):
+        folder = TRANSLATIONS / lang / "LC_MESSAGES"
+        assert (folder / "messages.mo").stat().st_mtime >= (folder / "messages.po").stat().st_mtime
+    client = make_app().test_client()  # the default translation directory, as `dsdt run` serves it
+    AuthActions(client).post("/langue", {"lang": "en"})
+    page = client.get("/connexion").get_data(as_text=True)
+    assert 'lang="en"' in page and "Password" in page and "Mot de passe" not in page
