@@ -69,4 +69,15 @@ class Invalid(EngineError):
 
 
 class ScriptFailed(EngineError):
-    """A script, condition, timer expression or decision table written in a model failed."""
+    """A script, condition, timer expression or decision table written in a model failed.
+
+    Whatever model code raises (SpiffWorkflow's errors, a ``TypeError`` from a result the journal
+    cannot encode...) becomes this error, with the cause chained. ``data``: the task data at the
+    point of failure, when known; ``incident_id``: the incident recorded for it (see
+    :mod:`engine.incidents`), so a person can quote it.
+    """
+
+    def __init__(self, message: str, *, data: dict | None = None, **context):
+        super().__init__(message, **context)
+        self.data = data
+        self.incident_id: int | None = None

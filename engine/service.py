@@ -23,13 +23,13 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import campaigns, commands, inbox, journal, replay, runtime, timers
+from . import campaigns, commands, inbox, incidents, journal, replay, runtime, timers
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
 from .config import EngineConfig
 from .deployments import DeploymentInfo, DeploymentStore, read_model_files
-from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
 from .fingerprint import visible_fingerprint
 from .forms import make_validator, validate_form
 from .notifications import Notifier, NullNotifier
@@ -40,6 +40,11 @@ from .reads import EngineReads
 from .roles import PORTEUR
 
 log = logging.getLogger(__name__)
+
+
+#: commands that run model code, and the kind of incident their success resolves
+_INCIDENT_KIND = {commands.FIRE_TIMERS: incidents.TIMER, commands.COMPLETE: incidents.COMMAND,
+                  commands.WITHDRAW: incidents.COMMAND}
 
 
 def _system_check(connection, instance, state) -> tuple[dict, None]:
@@ -82,6 +87,8 @@ class WorkflowEngine(EngineReads):
         # workflow a command of this process is changing.
         self._stripes = [threading.RLock() for _ in range(64)]
         self._validators: dict[tuple[int, str], object] = {}
+        #: failures of model code per dossier: listed for process owners, retried (engine.incidents)
+        self.incidents = incidents.IncidentCenter(db, self.clock, self.fire_timers_of)
 
     @classmethod
     def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True,
@@ -108,9 +115,12 @@ class WorkflowEngine(EngineReads):
     def deploy(self, files: dict[str, bytes], *, author: str, comment: str = "") -> DeploymentInfo:
         """Deploy model files as a new version (or keep the current one if nothing changed)."""
         with self.db.sessions.begin() as session:
-            return self.deployments.deploy(
+            info = self.deployments.deploy(
                 session, files, author=author, comment=comment, now=self.clock.now()
             )
+            if info.created:  # a fix may have been deployed: dossiers set aside get another try
+                incidents.retry_all(session, self.clock.now())
+            return info
 
     def deploy_directory(self, root: Path, *, author: str, comment: str = "") -> DeploymentInfo:
         return self.deploy(read_model_files(root), author=author, comment=comment)
@@ -213,8 +223,9 @@ class WorkflowEngine(EngineReads):
 
         A candidate is read without locks, then its instance's due timer rows are locked inside the
         command's transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so concurrent workers
-        never fire one timer twice. An instance whose timer cannot fire (a broken script, say) is
-        logged and skipped for the rest of the pass: one bad dossier never holds up the others.
+        never fire one timer twice. An instance whose timers cannot fire, for whatever reason, gets
+        an incident (:mod:`engine.incidents`) and is skipped for the rest of the pass, then waits
+        for its back-off: one bad dossier never holds up the others.
         """
         fired, attempts, skipped = 0, 0, set()
         while attempts < limit:
@@ -223,21 +234,36 @@ class WorkflowEngine(EngineReads):
                 instance_id = timers.next_due_instance(connection, self.clock.now(), exclude=skipped)
             if instance_id is None:
                 break
-            try:
-                with self._guard(instance_id), self.db.engine.begin() as connection:
-                    if not timers.lock_due(connection, instance_id, self.clock.now(), not self.db.is_sqlite):
-                        continue  # another worker took it
-                    done = self._execute(connection, SYSTEM, instances.fetch(connection, instance_id),
-                                         commands.FIRE_TIMERS, _system_check, None)
-            except Conflict:
-                continue  # the instance moved meanwhile: look again
-            except EngineError:
-                log.exception("firing the timers of instance %s failed", instance_id)
+            moved = self.fire_timers_of(instance_id)
+            if moved is None:
                 skipped.add(instance_id)
-                continue
-            self._remember(*done)
-            fired += 1
+            elif moved:
+                fired += 1
         return fired
+
+    def fire_timers_of(self, instance_id: int) -> bool | None:
+        """Fire one instance's due timers: True if it moved, False if nothing was due (or another
+        worker has them, or it changed meanwhile), None if it failed (an incident is recorded)."""
+        try:
+            with self._guard(instance_id), self.db.engine.begin() as connection:
+                if not timers.lock_due(connection, instance_id, self.clock.now(), not self.db.is_sqlite):
+                    return False  # another worker took it
+                done = self._execute(connection, SYSTEM, instances.fetch(connection, instance_id),
+                                     commands.FIRE_TIMERS, _system_check, None)
+        except Conflict:
+            return False  # the instance moved meanwhile: the next pass looks again
+        except incidents.INFRASTRUCTURE:
+            raise  # the database failed, not the dossier: the worker runs the pass again later
+        except Exception as err:
+            # Any failure of this dossier (its model's code, its stored state...) is its incident.
+            # Not BaseException: KeyboardInterrupt and SystemExit are the worker being stopped (a
+            # script's own reach it as a WorkflowTaskException from the sandbox).
+            log.exception("firing the timers of instance %s failed", instance_id)
+            with self._write_lock:
+                incidents.record_apart(self.db, instance_id, incidents.TIMER, err, self.clock.now())
+            return None
+        self._remember(*done)
+        return True
 
     # -- machinery ---------------------------------------------------------------------------------
 
@@ -249,20 +275,28 @@ class WorkflowEngine(EngineReads):
         most, so a model whose timer never settles cannot hold a command forever.
         """
         for round_ in range(3):
-            with self._guard(instance_id), self.db.engine.begin() as connection:
-                instance = instances.fetch(connection, instance_id)
-                due = (
-                    round_ < 2
-                    and instance is not None
-                    and command != commands.FIRE_TIMERS
-                    and instance.status == "running"
-                    and instance.next_timer_at is not None
-                    and instance.next_timer_at <= self.clock.now()
-                )
-                if due:
-                    done = self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
-                else:
-                    done = self._execute(connection, actor, instance, command, check, expected_version)
+            due = False
+            try:
+                with self._guard(instance_id), self.db.engine.begin() as connection:
+                    instance = instances.fetch(connection, instance_id)
+                    due = (
+                        round_ < 2
+                        and instance is not None
+                        and command != commands.FIRE_TIMERS
+                        and instance.status == "running"
+                        and instance.next_timer_at is not None
+                        and instance.next_timer_at <= self.clock.now()
+                    )
+                    if due:
+                        done = self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check,
+                                             None)
+                    else:
+                        done = self._execute(connection, actor, instance, command, check, expected_version)
+            except ScriptFailed as err:  # rolled back; the process owners are told (its own transaction)
+                kind = incidents.TIMER if due else incidents.COMMAND
+                with self._write_lock:
+                    incidents.record_apart(self.db, instance_id, kind, err, self.clock.now())
+                raise
             self._remember(*done)
             if not due:
                 return
@@ -300,12 +334,21 @@ class WorkflowEngine(EngineReads):
         try:
             payload, human = check(connection, instance, state)
             now = self.clock.now()
-            with at(now):
-                commands.apply(state, command, payload, human)
-            checkpoint = self._record(connection, instance, state, command, actor, now, payload)
+            try:
+                with at(now):
+                    commands.apply(state, command, payload, human)
+                checkpoint = self._record(connection, instance, state, command, actor, now, payload)
+            except (EngineError, IntegrityError, *incidents.INFRASTRUCTURE):
+                raise
+            except Exception as err:
+                # Model code raised something of its own (a timer expression's value SpiffWorkflow
+                # cannot use, a script result the journal cannot encode): the model's failure.
+                raise incidents.model_failure(err, state.wf, instance_id) from err
             if not instances.write(connection, instance, checkpoint):
                 raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
                                instance_id=instance_id)
+            if command in _INCIDENT_KIND:
+                incidents.resolve(connection, instance_id, _INCIDENT_KIND[command], now)
         except IntegrityError as err:  # the journal's (instance, seq) key: a concurrent command won
             raise Conflict(
                 "Someone else changed this dossier at the same time: reload it and try again",
@@ -313,6 +356,8 @@ class WorkflowEngine(EngineReads):
             ) from err
         except EngineError as err:
             err.instance_id = err.instance_id or instance_id
+            if isinstance(err, ScriptFailed):
+                incidents.complete_failure(err, state.wf)
             raise
         return instance, state
 

@@ -11,9 +11,9 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
-from .persistence.models import Timer
+from .persistence.models import Incident, Timer
 from .persistence.raw import RawStatement
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,20 @@ _OF_INSTANCE = RawStatement("SELECT task_ref, due_at FROM timer WHERE instance_i
 _DELETE = RawStatement("DELETE FROM timer WHERE instance_id = :instance_id", {"instance_id": _TABLE.c.instance_id})
 _INSERT = RawStatement("INSERT INTO timer (instance_id, task_ref, due_at) VALUES (:instance_id, :task_ref, :due_at)",
                        {name: _TABLE.c[name] for name in ("instance_id", "task_ref", "due_at")})
-_NEXT_DUE = RawStatement("SELECT instance_id FROM timer WHERE due_at <= :now ORDER BY due_at, id LIMIT 1",
-                         {"now": _TABLE.c.due_at})
+# A dossier whose last timer pass failed waits for its back-off, or for a person, when set aside
+# (see engine.incidents); the NOT EXISTS reads the small index of open incidents.
+_NEXT_DUE = RawStatement(
+    "SELECT instance_id FROM timer WHERE due_at <= :now AND NOT EXISTS (SELECT 1 FROM incident"
+    " WHERE incident.instance_id = timer.instance_id AND incident.kind = 'timer' AND incident.resolved_at IS NULL"
+    " AND (incident.set_aside_at IS NOT NULL OR incident.next_attempt_at > :now)) ORDER BY due_at, id LIMIT 1",
+    {"now": _TABLE.c.due_at})
+
+
+def _waiting(now: datetime):
+    """The condition of :data:`_NEXT_DUE`'s NOT EXISTS, for the query built with exclusions."""
+    return select(Incident.id).where(
+        Incident.instance_id == Timer.instance_id, Incident.kind == "timer", Incident.resolved_at.is_(None),
+        or_(Incident.set_aside_at.is_not(None), Incident.next_attempt_at > now)).exists()
 
 
 def refresh(
@@ -48,11 +60,13 @@ def refresh(
 
 
 def next_due_instance(connection: Connection, now: datetime, exclude: set[int] = frozenset()) -> int | None:
-    """The instance whose timer is the most overdue (a plain read: candidates, not claims)."""
+    """The instance whose timer is the most overdue (a plain read: candidates, not claims), leaving
+    out dossiers whose last pass failed until their back-off has passed."""
     if not exclude:
         row = _NEXT_DUE.first(connection, {"now": now})
         return None if row is None else row[0]
-    query = select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(sorted(exclude)))
+    query = select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(sorted(exclude)),
+                                            ~_waiting(now))
     return connection.execute(query.order_by(Timer.due_at, Timer.id).limit(1)).scalar()
 
 

@@ -284,3 +284,36 @@ class OutboxEmail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: not sent before this instant: back-off after a temporary refusal, or a sender's lease (0007)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Incident(Base):
+    """A failure of model code on one dossier, kept outside the failed command's transaction.
+
+    ``kind``: ``timer`` (the worker's pass: retried with back-off, set aside after a few
+    attempts) or ``command`` (a person's command: the person tries again). At most one open
+    (unresolved) incident per dossier and kind; see :mod:`engine.incidents`.
+    """
+
+    __tablename__ = "incident"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    bpmn_id: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str] = mapped_column(Text)
+    #: the task data at the point of failure, as JSON text, cut to a bounded size
+    data: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # One open incident per dossier and kind; the timer worker's back-off check reads it.
+        Index("ux_incident_open", "instance_id", "kind", unique=True,
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+        Index("ix_incident_seen", "last_seen_at"),
+    )
