@@ -32,6 +32,7 @@ from .deployments import DeploymentInfo, DeploymentStore, read_model_files
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
 from .fingerprint import visible_fingerprint
 from .forms import make_validator, validate_form
+from .limits import check_text
 from .notifications import Notifier, NullNotifier
 from .persistence import instances
 from .persistence.db import Database
@@ -206,6 +207,7 @@ class WorkflowEngine(EngineReads):
 
     def withdraw(self, actor: Actor, instance_id: int, motif: str) -> None:
         """The porteur withdraws the application (any time before the convention)."""
+        check_text("motif", motif)  # journaled and shown on every dossier list: bounded
 
         def check(connection, instance, state):
             if instance.porteur != actor.login:

@@ -24,7 +24,7 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import access, admin, api, auth, config, dossiers, errors, filters, inbox
+    from . import access, admin, api, auth, bounds, config, dossiers, errors, filters, inbox
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     services = build(app.config, app.config.get("DSDT_ENGINE"))
     app.extensions["dsdt"] = services
+    bounds.register(app)  # first: the int converter must be in place before any route is added
 
     csrf.init_app(app)
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")

@@ -2,13 +2,24 @@
 
 Response schemas dump plain dicts built by the views (:mod:`.present`), so a schema is exactly
 what goes on the wire. Request bodies refuse unknown fields, so a typo is a 422, not a silent no-op.
+Every argument is bounded (:mod:`engine.limits`), and the document says so (maxLength, maximum…).
 """
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from engine import limits
 
 NULLABLE = {"allow_none": True}
+SHORT = validate.Length(max=limits.MAX_SHORT_TEXT)
+#: Top-level fields of a form's data: our largest form has about twenty.
+MAX_FORM_FIELDS = 100
+
+
+def _few_fields(data: dict) -> None:
+    if len(data) > MAX_FORM_FIELDS:
+        raise ValidationError(f"Au plus {MAX_FORM_FIELDS} champs.")
 
 
 class ErrorSchema(Schema):
@@ -24,7 +35,7 @@ class ErrorSchema(Schema):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=limits.MAX_PAGE))
     per_page = fields.Integer(
         validate=validate.Range(min=1, max=100),
         metadata={"description": "Default: 25 tasks (the inbox page's setting) or 50 dossiers."},
@@ -53,9 +64,9 @@ class OpenStepFields(Schema):
 
 
 class InboxArgs(PageArgs):
-    step = fields.String(metadata={"description": "BPMN id of the step (e.g. recevabilite)."})
-    epci = fields.String()
-    campaign = fields.String()
+    step = fields.String(validate=SHORT, metadata={"description": "BPMN id of the step (e.g. recevabilite)."})
+    epci = fields.String(validate=SHORT)
+    campaign = fields.String(validate=SHORT)
     due_before = fields.Date(metadata={"description": "Due on or before this day (end of day, Europe/Paris)."})
     mine = fields.Boolean(load_default=False, metadata={"description": "Only tasks claimed by or assigned to me."})
 
@@ -88,10 +99,22 @@ class TaskSchema(OpenStepFields):
 
 
 class CompleteArgs(Schema):
-    data = fields.Dict(required=True, metadata={"description": "The form data, as the JSON Schema describes it."})
+    data = fields.Dict(
+        required=True,
+        keys=fields.String(validate=SHORT),
+        validate=_few_fields,
+        metadata={
+            "description": (
+                "The form data, as the task's JSON Schema describes it (lengths and bounds are there); "
+                f"at most {limits.MAX_JSON_BYTES // 1024} KiB for the whole request."
+            ),
+            "maxProperties": MAX_FORM_FIELDS,
+        },
+    )
     expected_version = fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=validate.Range(min=0, max=limits.MAX_SAFE_INTEGER),
         metadata={"description": "Dossier version read before; 409 if the dossier changed since."},
     )
 
@@ -122,8 +145,8 @@ class DossierSchema(Schema):
 
 
 class DossierListArgs(PageArgs):
-    epci = fields.String()
-    campaign = fields.String()
+    epci = fields.String(validate=SHORT)
+    campaign = fields.String(validate=SHORT)
 
 
 class DossierListSchema(PageSchema):
@@ -131,12 +154,15 @@ class DossierListSchema(PageSchema):
 
 
 class StartArgs(Schema):
-    campaign = fields.String(required=True, metadata={"description": "Code of an open campaign."})
+    campaign = fields.String(required=True, validate=SHORT, metadata={"description": "Code of an open campaign."})
 
 
 class WithdrawArgs(Schema):
     motif = fields.String(
         required=True,
-        validate=validate.Regexp(r"\S", error="Indiquez le motif du retrait."),
+        validate=[
+            validate.Length(max=limits.MAX_TEXT, error="Au plus {max} caractères."),
+            validate.Regexp(r"\S", error="Indiquez le motif du retrait."),
+        ],
         metadata={"description": "Why the application is withdrawn (shown on the dossier)."},
     )
