@@ -7,7 +7,8 @@ The tree::
     ├── Conflict        the state changed meanwhile (lost race, task already done, deadline passed)
     ├── Forbidden       the actor's role or scope does not allow the command
     ├── Invalid         the input is wrong: form data, a BPMN/DMN file, a command payload
-    └── ScriptFailed    a process owner's script, condition or decision failed
+    ├── ScriptFailed    a process owner's script, condition or decision failed
+    └── MailFailed      an e-mail could not be sent (the message's own fault, or the mail server's)
 
 Every error carries what is known of where it happened (instance, BPMN id, file, line) and a
 message that says what to do. The web layer maps each class to one HTTP status, once.
@@ -81,3 +82,8 @@ class ScriptFailed(EngineError):
         super().__init__(message, **context)
         self.data = data
         self.incident_id: int | None = None
+
+
+class MailFailed(EngineError):
+    """An e-mail of the outbox could not be sent: recorded on the message (one message), or the
+    mail server could not be reached (the pass stops; the next one goes on from there)."""

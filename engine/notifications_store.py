@@ -10,16 +10,21 @@ the outbox stays readable in the app (the embedded default).
 
 from __future__ import annotations
 
+import logging
 import smtplib
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from .commands import Actor
+from .errors import MailFailed
 from .persistence.models import Notification, OutboxEmail, User
 from .roles import REGIONAL_ROLES
+
+log = logging.getLogger(__name__)
 
 
 def _mailable(connection: Connection) -> list:
@@ -40,8 +45,32 @@ def _recipients(users: list, task, epci: str | None) -> list:
 
 #: attempts before a message the server keeps refusing (with 4xx answers) is set aside
 MAX_ATTEMPTS = 5
+#: the wait after a message's first failed attempt, doubled after each one
+FIRST_DELAY = timedelta(minutes=5)
+#: how long a sender holds a message it is sending (another worker leaves it alone meanwhile)
+LEASE = timedelta(minutes=10)
+#: line separators besides the control characters: ``str.splitlines`` and the e-mail parser split on them
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
 #: refusals of one message, not of the connection: the next messages can still be sent
 _REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def header_problem(recipient: str, subject: str) -> str | None:
+    """Why a message's headers cannot be sent as they are, or None.
+
+    A line break in a header would let its text add headers of its own (``Bcc:``...): refused
+    when the message is queued and again when it is sent, never repaired silently.
+    """
+    for name, value in (("address", recipient), ("subject", subject)):
+        if any(unicodedata.category(char) == "Cc" or char in _LINE_SEPARATORS for char in value):
+            return f"The {name} contains a line break or control character: {value!r:.200}. Correct it; it is not sent."
+    return None
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and control characters turned into spaces (for a subject)."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" or c in _LINE_SEPARATORS else c
+                            for c in text).split())
 
 
 def _permanent(refusal: smtplib.SMTPException) -> bool:
@@ -63,6 +92,8 @@ class StoredNotifier:
             message = f"Nouvelle étape « {task.name} » sur le dossier {instance.ref}"
             if instance.title:
                 message += f" ({instance.title})"
+            # The title is what the porteur typed: one line, so it cannot add e-mail headers.
+            subject = one_line(f"[DSDT] {message}")
             local = task.role not in REGIONAL_ROLES
             notifications.append({
                 "login": task.assignee,
@@ -73,19 +104,24 @@ class StoredNotifier:
                 "message": message,
                 "created_at": now,
             })
-            emails += [
-                {
+            for user in _recipients(users, task, instance.epci):
+                email = {
                     "recipient": user.email,
-                    "subject": f"[DSDT] {message}",
+                    "subject": subject,
                     "body": (
                         f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
                         f"Connectez-vous à l'application DSDT pour la traiter "
                         f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
                     ),
                     "created_at": now,
+                    "attempts": 0,
+                    "last_error": None,
+                    "failed_at": None,
                 }
-                for user in _recipients(users, task, instance.epci)
-            ]
+                problem = header_problem(user.email, subject)
+                if problem:  # queued set aside, so the outbox page shows whose address to correct
+                    email.update(last_error=problem, failed_at=now)
+                emails.append(email)
         if notifications:
             connection.execute(insert(Notification), notifications)
         if emails:
@@ -112,6 +148,7 @@ class EmailRow:
     attempts: int = 0
     last_error: str | None = None
     failed_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -149,55 +186,102 @@ class NotificationCenter:
         with self.db.sessions() as session:
             rows = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit))
             return [EmailRow(r.id, r.recipient, r.subject, r.body, r.created_at, r.sent_at, r.attempts, r.last_error,
-                             r.failed_at) for r in rows]
+                             r.failed_at, r.next_attempt_at) for r in rows]
 
     def send_pending(self, limit: int = 100) -> int:
         """Send queued e-mails by SMTP (no-op without settings); returns how many were sent.
 
-        A message the server refuses (its recipient, sender or content) records the attempt and
-        the answer, and is set aside for good on a permanent (5xx) refusal or after
-        ``MAX_ATTEMPTS``: the messages after it are still sent. A connection that fails stops
-        the pass; what was sent is committed, and the next pass goes on from there.
+        Each message is taken (a short lease), sent and marked in transactions of its own, so a
+        failure never rolls back, re-sends or blocks another. A message that cannot be sent (its
+        headers, its address, a refusal by the server, anything it raises) records the attempt
+        and the error and waits for a back-off; it is set aside for good at once when nothing can
+        change (a line break in a header, a 5xx answer), else after ``MAX_ATTEMPTS``. A connection
+        that fails stops the pass (:class:`~engine.errors.MailFailed`); what was sent stays sent.
         """
         if self.smtp is None:
             return 0
-        sent = refused = 0
-        failure: Exception | None = None
-        with self.db.sessions.begin() as session:
-            rows = session.scalars(
-                select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
-                .order_by(OutboxEmail.id).limit(limit)
+        now = self.clock.now()
+        with self.db.engine.connect() as connection:
+            rows = connection.execute(
+                select(OutboxEmail.id, OutboxEmail.recipient, OutboxEmail.subject, OutboxEmail.body)
+                .where(*_due(now)).order_by(OutboxEmail.id).limit(limit)
             ).all()
-            if not rows:
-                return 0
-            try:
-                with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
-                    if self.smtp.starttls:
-                        client.starttls()
-                    if self.smtp.username:
-                        client.login(self.smtp.username, self.smtp.password or "")
-                    for row in rows:
-                        mail = EmailMessage()
-                        mail["From"], mail["To"], mail["Subject"] = self.smtp.sender, row.recipient, row.subject
-                        mail.set_content(row.body)
-                        try:
-                            client.send_message(mail)
-                        except _REFUSED as refusal:
-                            self._refused(row, refusal)
-                            refused += 1
-                            continue
-                        row.sent_at = self.clock.now()
-                        sent += 1
-            except (smtplib.SMTPException, OSError) as exc:
-                if not sent and not refused:
-                    raise
-                failure = exc  # commit what was sent (never twice) and the refusals recorded
-        if failure is not None:
-            raise failure
+        if not rows:
+            return 0
+        sent = 0
+        try:
+            with smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=30) as client:
+                if self.smtp.starttls:
+                    client.starttls()
+                if self.smtp.username:
+                    client.login(self.smtp.username, self.smtp.password or "")
+                for row in rows:
+                    sent += self._send_one(client, row)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, smtplib.SMTPHeloError,
+                smtplib.SMTPAuthenticationError, OSError) as exc:
+            raise MailFailed(f"The mail server {self.smtp.host}:{self.smtp.port} failed ({exc}); {sent} "
+                             "message(s) sent, the others are sent on the next pass") from exc
         return sent
 
-    def _refused(self, row: OutboxEmail, refusal: smtplib.SMTPException) -> None:
-        row.attempts += 1
-        row.last_error = str(refusal)[:1000]
-        if _permanent(refusal) or row.attempts >= MAX_ATTEMPTS:
-            row.failed_at = self.clock.now()
+    def _send_one(self, client: smtplib.SMTP, row) -> int:
+        """Send one message (1) or record why it was not (0); a lost connection propagates."""
+        problem = header_problem(row.recipient, row.subject)
+        if problem:
+            self._failed(row.id, problem, permanent=True)
+            return 0
+        if not self._lease(row.id):
+            return 0  # another worker is sending it
+        try:
+            mail = EmailMessage()
+            mail["From"], mail["To"], mail["Subject"] = self.smtp.sender, row.recipient, row.subject
+            mail.set_content(row.body)
+            client.send_message(mail)
+        except _REFUSED as refusal:
+            self._failed(row.id, str(refusal), permanent=_permanent(refusal))
+            return 0
+        except smtplib.SMTPServerDisconnected:
+            self._release(row.id)  # the connection, not the message: sent again on the next pass
+            raise
+        except smtplib.SMTPException as exc:  # (an OSError too) an answer about this message only
+            self._failed(row.id, f"{type(exc).__name__}: {exc}", permanent=False)
+            return 0
+        except OSError:  # the socket: timeout, reset
+            self._release(row.id)
+            raise
+        except Exception as exc:  # this message only (its encoding, say): recorded, the pass goes on
+            self._failed(row.id, f"{type(exc).__name__}: {exc}", permanent=False)
+            return 0
+        with self.db.engine.begin() as connection:
+            connection.execute(update(OutboxEmail).where(OutboxEmail.id == row.id)
+                               .values(sent_at=self.clock.now(), next_attempt_at=None))
+        return 1
+
+    def _lease(self, email_id: int) -> bool:
+        """Take the message for :data:`LEASE` if it is still due; False if someone else has it."""
+        now = self.clock.now()
+        with self.db.engine.begin() as connection:
+            return connection.execute(update(OutboxEmail).where(OutboxEmail.id == email_id, *_due(now))
+                                      .values(next_attempt_at=now + LEASE)).rowcount == 1
+
+    def _release(self, email_id: int) -> None:
+        with self.db.engine.begin() as connection:
+            connection.execute(update(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None))
+                               .values(next_attempt_at=None))
+
+    def _failed(self, email_id: int, error: str, permanent: bool) -> None:
+        """Record a failed attempt on the message, in its own transaction: back-off, or set aside."""
+        now = self.clock.now()
+        log.warning("e-mail %s not sent: %s", email_id, error)
+        with self.db.engine.begin() as connection:
+            attempts = connection.execute(select(OutboxEmail.attempts).where(OutboxEmail.id == email_id)).scalar_one()
+            attempts += 1
+            set_aside = permanent or attempts >= MAX_ATTEMPTS
+            connection.execute(update(OutboxEmail).where(OutboxEmail.id == email_id).values(
+                attempts=attempts, last_error=error[:1000], failed_at=now if set_aside else None,
+                next_attempt_at=None if set_aside else now + FIRST_DELAY * 2 ** (attempts - 1)))
+
+
+def _due(now: datetime) -> tuple:
+    """Conditions of a message to send now: not sent, not set aside, not waiting (back-off, lease)."""
+    return (OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None),
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now))

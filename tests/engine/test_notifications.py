@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socketserver
 import threading
+from types import SimpleNamespace
 
 import pytest
 
 from engine import AccountService, NotificationCenter, SmtpSettings, StoredNotifier
 from engine.notifications_store import MAX_ATTEMPTS
-from engine.persistence.models import OutboxEmail
+from engine.persistence.models import OutboxEmail, User
 from engine.timers import Worker
 from tests.factories import Walker
 
@@ -121,10 +122,82 @@ def test_a_refused_recipient_does_not_hold_up_the_messages_after_it(engine, cloc
     assert permanent.failed_at is not None and permanent.attempts == 1 and "no such user" in permanent.last_error
     assert temporary.failed_at is None and temporary.attempts == 1 and "mailbox full" in temporary.last_error
 
+    assert center.send_pending() == 0  # the 4xx one waits for its back-off
+    assert {mail.recipient: mail for mail in center.outbox()}["full@cavm.example.org"].attempts == 1
     for _ in range(MAX_ATTEMPTS):  # a 4xx refusal is tried again, up to MAX_ATTEMPTS, then set aside
+        clock.advance(days=1)
         assert center.send_pending() == 0
     mails = {mail.recipient: mail for mail in center.outbox()}
     assert mails["full@cavm.example.org"].attempts == MAX_ATTEMPTS
     assert mails["full@cavm.example.org"].failed_at is not None
     assert mails["nobody@cab.example.org"].attempts == 1  # never tried again
     assert len(smtp_server.messages) == 2
+
+
+def test_a_line_break_in_a_header_never_holds_up_the_messages_around_it(engine, clock, smtp_server):
+    """Header injection is refused on the message; the ones before it are sent once, the ones after it too."""
+    queued = [("a@cab.example.org", "[DSDT] premier"),
+              ("b@cab.example.org", "[DSDT] sujet\r\nBcc: tous@example.org"),
+              ("c@cab.example.org\nBcc: tous@example.org", "[DSDT] adresse"),
+              ("d@cab.example.org", "[DSDT] sujet\u2028second"),
+              ("e@cab.example.org", "[DSDT] dernier")]
+    with engine.db.sessions.begin() as session:
+        session.add_all(OutboxEmail(recipient=to, subject=subject, body="Bonjour", created_at=clock.now())
+                        for to, subject in queued)
+    center = NotificationCenter(engine.db, clock, SmtpSettings("127.0.0.1", smtp_server.server_address[1]))
+
+    assert center.send_pending() == 2
+    clock.advance(days=1)
+    assert center.send_pending() == 0  # nothing sent twice, nothing refused tried again
+
+    assert len(smtp_server.messages) == 2
+    assert not any("tous@example.org" in message for message in smtp_server.messages)
+    mails = {mail.subject: mail for mail in center.outbox()}
+    assert mails["[DSDT] premier"].sent_at and mails["[DSDT] dernier"].sent_at
+    for subject in ("[DSDT] sujet\r\nBcc: tous@example.org", "[DSDT] adresse", "[DSDT] sujet\u2028second"):
+        refused = mails[subject]
+        assert refused.sent_at is None and refused.failed_at is not None and refused.attempts == 1
+        assert "line break or control character" in refused.last_error
+
+
+def test_a_message_that_cannot_be_encoded_is_set_aside_after_its_attempts(engine, clock, smtp_server):
+    """Anything else one message raises is recorded on it: the pass goes on."""
+    with engine.db.sessions.begin() as session:
+        session.add_all([OutboxEmail(recipient="déjà@cab.example.org", subject="[DSDT] accent", body="Bonjour",
+                                     created_at=clock.now()),
+                         OutboxEmail(recipient="b@cab.example.org", subject="[DSDT] bon", body="Bonjour",
+                                     created_at=clock.now())])
+    center = NotificationCenter(engine.db, clock, SmtpSettings("127.0.0.1", smtp_server.server_address[1]))
+    for _ in range(MAX_ATTEMPTS):
+        center.send_pending()
+        clock.advance(days=1)
+    mails = {mail.subject: mail for mail in center.outbox()}
+    assert mails["[DSDT] bon"].sent_at is not None and len(smtp_server.messages) == 1
+    accent = mails["[DSDT] accent"]
+    assert accent.attempts == MAX_ATTEMPTS and accent.failed_at is not None and accent.last_error
+
+
+def test_a_queued_message_never_carries_a_line_break_into_its_headers(engine, clock):
+    accounts = AccountService(engine.db, clock)
+    accounts.create("tech.commune.cab", "motdepasse-long-1", roles=["technicien_commune"], epci=["CAB"],
+                    email="technicien@cab.example.org")
+    with engine.db.engine.begin() as connection:  # an address stored before addresses were checked
+        connection.execute(
+            User.__table__.insert().values(
+                login="ancien", full_name="", email="ancien@cab.example.org\r\nBcc: tous@example.org",
+                password_hash="x", roles=["technicien_commune"], epci=["CAB"], active=True, failed_logins=0,
+                created_at=clock.now()))
+    instance = SimpleNamespace(id=None, ref="DSDT-00001", title="Jardins\r\nBcc: tous@example.org", epci="CAB")
+    task = SimpleNamespace(name="Donner l'avis", assignee=None, role="technicien_commune", ref="t.0",
+                           bpmn_id="avis_commune")
+    iid = Walker(engine, clock).start()
+    instance.id = iid
+    with engine.db.engine.begin() as connection:
+        StoredNotifier().tasks_opened(connection, instance, [task], clock.now())
+
+    mails = {mail.recipient: mail for mail in NotificationCenter(engine.db, clock).outbox()}
+    good = mails["technicien@cab.example.org"]
+    assert "\r" not in good.subject and "\n" not in good.subject and "Jardins Bcc" in good.subject
+    assert good.failed_at is None
+    refused = mails["ancien@cab.example.org\r\nBcc: tous@example.org"]
+    assert refused.failed_at is not None and "line break or control character" in refused.last_error
