@@ -12,6 +12,11 @@ The tree::
 
 Every error carries what is known of where it happened (instance, BPMN id, file, line) and a
 message that says what to do. The web layer maps each class to one HTTP status, once.
+
+The message is English and meant for logs and the command line. What a person reads comes from
+``code`` (stable, dotted: ``dossier.changed``) and ``params`` (the values the message names):
+the web layer looks the code up in its translated catalogue, so a French page never shows the
+engine's English. An error raised without a code gets its class's ``default_code``.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from __future__ import annotations
 class EngineError(Exception):
     """Root of every error the engine raises on purpose."""
 
+    default_code = "engine_error"
+
     def __init__(
         self,
         message: str,
         *,
+        code: str | None = None,
+        params: dict | None = None,
         instance_id: int | None = None,
         bpmn_id: str | None = None,
         file: str | None = None,
@@ -31,6 +40,8 @@ class EngineError(Exception):
     ):
         super().__init__(message)
         self.message = message
+        self.code = code or self.default_code
+        self.params = dict(params or {})
         self.instance_id = instance_id
         self.bpmn_id = bpmn_id
         self.file = file
@@ -52,17 +63,25 @@ class EngineError(Exception):
 class NotFound(EngineError):
     """The thing named does not exist (or is not visible to the actor)."""
 
+    default_code = "not_found"
+
 
 class Conflict(EngineError):
     """The state changed since it was read: reload and try again, or the step is already done."""
+
+    default_code = "conflict"
 
 
 class Forbidden(EngineError):
     """The actor's roles or EPCI scope do not allow this command."""
 
+    default_code = "forbidden"
+
 
 class Invalid(EngineError):
     """The input is wrong. ``errors`` maps a field path (``a.b.0``) to a list of messages."""
+
+    default_code = "invalid"
 
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, **context):
         super().__init__(message, **context)
@@ -78,6 +97,8 @@ class ScriptFailed(EngineError):
     :mod:`engine.incidents`), so a person can quote it.
     """
 
+    default_code = "script_failed"
+
     def __init__(self, message: str, *, data: dict | None = None, **context):
         super().__init__(message, **context)
         self.data = data
@@ -87,3 +108,5 @@ class ScriptFailed(EngineError):
 class MailFailed(EngineError):
     """An e-mail of the outbox could not be sent: recorded on the message (one message), or the
     mail server could not be reached (the pass stops; the next one goes on from there)."""
+
+    default_code = "mail_failed"
