@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .bpmn.parser import ParsedModels, model_code, parse_models
 from .errors import Invalid, NotFound
+from .forms import check_bounds
 from .persistence.models import Blob, Deployment, DeploymentFile
 from .persistence.raw import RawStatement
 from .scripts.restricted import compile_script
@@ -103,6 +104,7 @@ class DeploymentStore:
     ) -> DeploymentInfo:
         parsed = parse_models(files)  # raises Invalid before anything is written
         compile_model_code(parsed, strict=True)
+        check_bounds(parsed.forms)  # at deploy only: versions already deployed keep running as they are
         digest = content_hash(files)
         current = self.current(session)
         self._parsed_by_hash[digest] = parsed

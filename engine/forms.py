@@ -6,6 +6,7 @@ import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 
+from . import limits
 from .errors import Invalid
 
 MAX_FORM_BYTES = 512 * 1024
@@ -77,3 +78,63 @@ def validate_form(
             file=form_name,
             bpmn_id=bpmn_id,
         )
+
+
+# -- bounds a form schema must declare (checked at deploy) ---------------------------------------
+
+
+def _is_choice(node: dict) -> bool:
+    return "enum" in node or "const" in node or (
+        "oneOf" in node and all(isinstance(o, dict) and "const" in o for o in node["oneOf"])
+    )
+
+
+def _bound_problems(node: dict, path: str) -> list[str]:
+    """What ``node`` leaves unbounded, as ``"path: what to add"``.
+
+    Conditional branches (``allOf``, ``if``/``then``…) are not walked: they can only narrow what
+    the node itself declares, since an object must be closed (``additionalProperties: false``).
+    """
+    name = path or "(form)"
+    if not isinstance(node, dict):
+        return [f"{name}: a field is a JSON object"]
+    if _is_choice(node):
+        return []
+    kinds = node.get("type")
+    kinds = set(kinds) if isinstance(kinds, list) else {kinds} if kinds else set()
+    if not kinds:
+        return [f"{name}: declare a type (a field without one accepts anything)"]
+    problems: list[str] = []
+    if "string" in kinds and not isinstance(node.get("maxLength"), int):
+        problems.append(f"{name}: add maxLength (about 200 for a line, 5000 for a text area)")
+    if kinds & {"integer", "number"}:
+        for low, high in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            bound = node.get(low, node.get(high))
+            if not isinstance(bound, int | float) or abs(bound) > limits.MAX_SAFE_INTEGER:
+                problems.append(f"{name}: add a {low} within ±{limits.MAX_SAFE_INTEGER}")
+    if "array" in kinds:
+        if not isinstance(node.get("maxItems"), int):
+            problems.append(f"{name}: add maxItems")
+        problems += _bound_problems(node.get("items", {}), f"{path}[]")
+    if "object" in kinds:
+        if node.get("additionalProperties", True) is not False:
+            problems.append(f'{name}: add "additionalProperties": false')
+        for key, sub in node.get("properties", {}).items():
+            problems += _bound_problems(sub, f"{path}.{key}" if path else key)
+    return problems
+
+
+def check_bounds(forms: dict[str, dict]) -> None:
+    """Refuse (:class:`Invalid`, naming the file and its fields) a form schema that leaves a string
+    without ``maxLength``, a number without ``minimum``/``maximum`` within ±2^53, an array without
+    ``maxItems``, an object open to any property or a field without a type: whatever a form
+    accepts ends up in the journal and on every page that shows the dossier."""
+    for name in sorted(forms):
+        if name.endswith(".schema.json"):
+            problems = _bound_problems(forms[name], "")
+            if problems:
+                raise Invalid(
+                    f"Unbounded form fields: {'; '.join(problems)}",
+                    errors={problem.split(": ", 1)[0]: [problem.split(": ", 1)[1]] for problem in problems},
+                    file=name,
+                )

@@ -81,7 +81,8 @@ def generate(schema: dict, rng: random.Random, today: date) -> object:
         return rng.random() < 0.5
     if kind in ("integer", "number"):
         low = schema.get("minimum", 0)
-        high = schema.get("maximum", max(low, 0) + 50_000)
+        # Plausible values, not the form's ceiling (the same draws whether or not a maximum is declared).
+        high = min(schema.get("maximum", float("inf")), max(low, 0) + 50_000)
         value = rng.randint(int(low), int(high))
         return value if kind == "integer" else float(value)
     fmt = schema.get("format")
