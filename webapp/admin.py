@@ -1,4 +1,4 @@
-"""Administration: users, their roles and EPCI scope; the e-mail outbox."""
+"""Administration: users, their roles and EPCI scope; the e-mail outbox; incidents of the models."""
 
 from __future__ import annotations
 
@@ -99,3 +99,28 @@ def edit_user(login: str):
 @roles_required(roles.ADMIN)
 def outbox():
     return render_template("admin/outbox.html", emails=services().notifications.outbox())
+
+
+@bp.route("/incidents")
+@roles_required(roles.ADMIN, roles.PROCESS_OWNER)
+def incidents():
+    """Failures of model code per dossier: what failed, where, with which data; retry or close."""
+    return render_template("admin/incidents.html", incidents=services().engine.incidents.list())
+
+
+@bp.route("/incidents/<int:incident_id>/relancer", methods=("POST",))
+@roles_required(roles.ADMIN, roles.PROCESS_OWNER)
+def retry_incident(incident_id: int):
+    if services().engine.incidents.retry(incident_id):
+        flash(_("Le dossier a repris : l'incident est résolu."), "success")
+    else:
+        flash(_("Nouvel échec : l'incident reste ouvert avec l'erreur du nouvel essai."), "error")
+    return redirect(url_for("admin.incidents"))
+
+
+@bp.route("/incidents/<int:incident_id>/clore", methods=("POST",))
+@roles_required(roles.ADMIN, roles.PROCESS_OWNER)
+def close_incident(incident_id: int):
+    services().engine.incidents.close(incident_id)
+    flash(_("Incident clos."), "success")
+    return redirect(url_for("admin.incidents"))

@@ -36,7 +36,11 @@ ENGINE_ERRORS = {
     ScriptFailed: (
         500,
         _l("Erreur du modèle de processus"),
-        _l("Une règle du processus a échoué. Le responsable du processus a été informé."),
+        # Said only when no incident was recorded (see engine_error): ask the person to report it.
+        _l(
+            "Une règle du processus a échoué. "
+            "Signalez-le au responsable du processus en indiquant ce que vous faisiez."
+        ),
     ),
 }
 
@@ -63,6 +67,10 @@ def engine_error(err: EngineError):
     for cls in type(err).__mro__:
         if cls in ENGINE_ERRORS:
             status, title, message = ENGINE_ERRORS[cls]
+            if isinstance(err, ScriptFailed) and err.incident_id is not None:
+                # The engine recorded the failure where process owners see it: give its number.
+                message = _l("Une règle du processus a échoué. Le responsable du processus en est informé "
+                             "(incident n° %(n)s) ; réessayez une fois le modèle corrigé.", n=err.incident_id)
             return _page(status, title, message, err.message if status != 500 else None)
     return _page(500, *HTTP_TITLES[500])
 

@@ -68,6 +68,8 @@ def navigation(account) -> list[tuple[str, object]]:
     if roles.ADMIN in held:
         items.append(("admin.users", _l("Utilisateurs")))
         items.append(("admin.outbox", _l("Courriels envoyés")))
+    if held & {roles.ADMIN, roles.PROCESS_OWNER}:
+        items.append(("admin.incidents", _l("Incidents")))
     return items
 
 
