@@ -9,7 +9,7 @@ Typical use::
 """
 
 from .engine import SandboxedEnvironment, SandboxedScriptEngine, make_plain_script_engine
-from .errors import ScriptDataError, ScriptError, ScriptLimitExceeded, ScriptMemoryError, ScriptTimeout
+from .errors import ScriptBusy, ScriptDataError, ScriptError, ScriptLimitExceeded, ScriptMemoryError, ScriptTimeout
 from .helpers import HELPERS
 from .sandbox import SandboxPool
 
@@ -18,6 +18,7 @@ __all__ = [
     "SandboxPool",
     "SandboxedEnvironment",
     "SandboxedScriptEngine",
+    "ScriptBusy",
     "ScriptDataError",
     "ScriptError",
     "ScriptLimitExceeded",

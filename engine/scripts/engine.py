@@ -7,8 +7,10 @@ SpiffWorkflow calls it two ways, and both are covered:
 * ``script_engine.environment.evaluate`` directly (process completion conditions, message
   correlations), hence ``SandboxedEnvironment``.
 
-Cheap expressions (``fastpath.is_cheap``) run in-process with RestrictedPython's guards;
-everything else runs in a ``SandboxPool`` worker. Scripts see JSON-like data and ``HELPERS``,
+Cheap expressions (``fastpath.is_cheap``: a proof bounds their time and the size of what they
+build, see ``bounds``) run in-process with RestrictedPython's guards, and their results are
+checked (JSON-like, within the size budget); everything else runs in a ``SandboxPool`` worker,
+under time and memory limits enforced from outside. Scripts see JSON-like data and ``HELPERS``,
 never a task, workflow, engine or module. The engine is not serialized with a workflow: set it
 again after every load (``workflow.script_engine = engine``).
 """
@@ -65,11 +67,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         if is_cheap_script(script):
             try:
                 result = restricted.run("exec", script, context, external_context)
+                assigned = {key: value for key, value in result.items() if context.get(key) is not value}
+                # Checked before the copy: a value over the size budget is refused, not copied.
+                restricted.check_json(assigned, "the script's data")
                 # Values the script assigned are copied: no aliasing between task variables, as
                 # after the sandbox's JSON round trip.
-                assigned = {key: copy.deepcopy(value) for key, value in result.items() if context.get(key) is not value}
-                restricted.check_json(assigned, "the script's data")
-                result.update(assigned)
+                result.update(copy.deepcopy(assigned))
             except Exception as exc:
                 exc.line_number = restricted.error_line_number(exc)  # type: ignore[attr-defined]
                 raise

@@ -6,7 +6,8 @@ The tree::
     ├── ScriptDataError         data crossing the sandbox boundary is not JSON-like
     └── ScriptLimitExceeded     a resource limit stopped the script
         ├── ScriptTimeout       it ran longer than the wall-clock limit
-        └── ScriptMemoryError   it needed more memory than allowed
+        ├── ScriptMemoryError   it needed more memory than allowed
+        └── ScriptBusy          no sandbox worker became free in time: it did not run
 
 ``SandboxedScriptEngine`` wraps all of them in SpiffWorkflow's ``WorkflowTaskException`` (with
 the task, line number and offending line), which the engine then reports as ``ScriptFailed``.
@@ -14,7 +15,7 @@ the task, line number and offending line), which the engine then reports as ``Sc
 
 from __future__ import annotations
 
-__all__ = ["ScriptDataError", "ScriptError", "ScriptLimitExceeded", "ScriptMemoryError", "ScriptTimeout"]
+__all__ = ["ScriptBusy", "ScriptDataError", "ScriptError", "ScriptLimitExceeded", "ScriptMemoryError", "ScriptTimeout"]
 
 
 class ScriptError(Exception):
@@ -42,3 +43,8 @@ class ScriptTimeout(ScriptLimitExceeded):
 
 class ScriptMemoryError(ScriptLimitExceeded):
     """The script tried to use more memory than the sandbox allows."""
+
+
+class ScriptBusy(ScriptLimitExceeded):
+    """Every sandbox worker stayed busy longer than the pool's wait limit; the script did not run
+    (the command can be tried again)."""

@@ -16,7 +16,9 @@ node runs in time and memory linear in the size of the (already loaded) task dat
   element is visited once and nothing else is, so the cost stays linear in the data.
 
 No loop statement, nested comprehension, lambda or other call can appear, so the expression
-ends quickly.
+ends quickly. Linear operations are not enough, since a line can double what the one before
+built (``b = a + a``): :mod:`.bounds` bounds the size of every value the code builds as a small
+multiple of its input's size plus a constant, and code over that budget goes to the sandbox.
 
 A *script* takes the fast path (:func:`is_cheap_script`) when it is a short sequence of
 assignments to plain names of such expressions, possibly under ``if``/``elif``/``else`` with such
@@ -31,6 +33,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from .bounds import INPUT, Bound, join, size_bound
 from .helpers import HELPERS
 
 __all__ = ["MAX_FAST_LENGTH", "is_cheap", "is_cheap_script"]
@@ -67,7 +70,7 @@ def is_cheap(expression: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False  # the sandbox reports the error properly, with its line number
     binops = _binops_if_allowed(tree)
-    return binops is not None and binops <= _MAX_BINOPS
+    return binops is not None and binops <= _MAX_BINOPS and size_bound(tree, {}) is not None
 
 
 _MAX_STATEMENTS = 40
@@ -82,33 +85,57 @@ def is_cheap_script(script: str) -> bool:
         tree = ast.parse(script, mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    statements = 0
-    binops = 0
-    pending = list(tree.body)
-    while pending:
-        statement = pending.pop()
-        statements += 1
-        if statements > _MAX_STATEMENTS:
-            return False
+    return _cheap_statements(tree.body, {}, _Budget()) is not None
+
+
+class _Budget:
+    """What a script may still spend: statements and ``+`` / ``-`` operators."""
+
+    def __init__(self):
+        self.statements = _MAX_STATEMENTS
+        self.binops = _MAX_BINOPS * 4
+
+
+def _cheap_statements(statements: list[ast.stmt], env: dict[str, Bound], budget: _Budget
+                      ) -> dict[str, Bound] | None:
+    """The size bounds of the names assigned after ``statements`` (in order), or None if they
+    are not provably cheap. ``env`` holds the bounds of names assigned before them."""
+    for statement in statements:
+        budget.statements -= 1
+        if budget.statements < 0:
+            return None
         if isinstance(statement, ast.Pass):
             continue
         if isinstance(statement, ast.If):
-            expressions = [statement.test]
-            pending.extend(statement.body + statement.orelse)
+            if not _cheap_expression(statement.test, env, budget):
+                return None
+            taken = _cheap_statements(statement.body, dict(env), budget)
+            skipped = _cheap_statements(statement.orelse, dict(env), budget)
+            if taken is None or skipped is None:
+                return None
+            # Only one branch runs: each name keeps the larger of its two bounds.
+            env = {name: join(taken.get(name, env.get(name, INPUT)), skipped.get(name, env.get(name, INPUT)))
+                   for name in taken.keys() | skipped.keys()}
         elif isinstance(statement, ast.Assign) and all(
             isinstance(target, ast.Name) and not target.id.startswith("_") for target in statement.targets
         ):
-            expressions = [statement.value]
+            bound = _cheap_expression(statement.value, env, budget)
+            if bound is None:
+                return None
+            env = {**env, **{target.id: bound for target in statement.targets}}
         else:
-            return False
-        for expression in expressions:
-            found = _binops_if_allowed(expression)
-            if found is None:
-                return False
-            binops += found
-            if binops > _MAX_BINOPS * 4:
-                return False
-    return True
+            return None
+    return env
+
+
+def _cheap_expression(expression: ast.expr, env: dict[str, Bound], budget: _Budget) -> Bound | None:
+    found = _binops_if_allowed(expression)
+    if found is None:
+        return None
+    budget.binops -= found
+    if budget.binops < 0:
+        return None
+    return size_bound(expression, env)
 
 
 def _binops_if_allowed(tree: ast.AST) -> int | None:

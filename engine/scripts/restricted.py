@@ -28,7 +28,8 @@ from RestrictedPython.PrintCollector import PrintCollector
 from .errors import ScriptDataError
 from .helpers import HELPERS
 
-__all__ = ["FILENAME", "MAX_SOURCE_LENGTH", "check_json", "compile_script", "error_line_number", "run"]
+__all__ = ["FILENAME", "MAX_DATA_SIZE", "MAX_JSON_INT", "MAX_SOURCE_LENGTH", "check_json", "compile_script",
+           "error_line_number", "run"]
 
 FILENAME = "<script>"
 """Code-object filename of compiled scripts: how tracebacks find the script's own frames."""
@@ -188,34 +189,92 @@ def run(mode: str, source: str, data: dict, external_context: dict | None = None
     }
 
 
-def check_json(value: Any, where: str = "value", _depth: int = 0) -> None:
-    """Raise ``ScriptDataError`` unless ``value`` is JSON-like data.
+MAX_JSON_INT = 2**53
+"""Integers beyond ±2^53 are refused: JSON readers (JavaScript, orjson) lose their precision."""
 
-    Accepted: dict with str keys, list, tuple (becomes a list), str, int, finite float,
-    bool, None, nested at most 100 levels.
+MAX_DATA_SIZE = 4_000_000
+"""Largest JSON-like value crossing the boundary, counted once expanded: one per value plus the
+characters of its strings and keys (a part shared twice counts twice, as JSON will write it)."""
+
+
+def check_json(value: Any, where: str = "value", max_size: int = MAX_DATA_SIZE) -> int:
+    """Raise ``ScriptDataError`` unless ``value`` is JSON-like data; return its expanded size.
+
+    Accepted: dict with str keys, list, tuple (becomes a list), str, int within ±2^53, finite
+    float, bool, None, nested at most 100 levels, at most ``max_size`` once expanded. A part
+    shared several times (``b = [a, a]``) is walked once and counted each time, so a value that
+    expands exponentially is refused at once; a value that contains itself is refused too.
     """
-    kind = type(value)
-    if value is None or kind in (str, int, bool):
-        return
-    if kind is float:
-        if not math.isfinite(value):
-            raise ScriptDataError(f"{where} is {value!r}, which is not valid JSON data")
-        return
-    if _depth >= _MAX_DEPTH:
-        raise ScriptDataError(f"{where} is nested more than {_MAX_DEPTH} levels deep")
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise ScriptDataError(f"{where} has a key {key!r:.40} that is not a string; use string keys")
-            check_json(item, f"{where}[{key!r:.40}]", _depth + 1)
-        return
-    if kind in (list, tuple):
-        for index, item in enumerate(value):
-            check_json(item, f"{where}[{index}]", _depth + 1)
-        return
-    raise ScriptDataError(
-        f"{where} is a {kind.__name__}, which is not JSON data: "
-        "use only dicts, lists, strings, numbers, booleans and None")
+    check = _JsonCheck(max_size)
+    check.walk(value, where, 0)
+    return check.size
+
+
+class _JsonCheck:
+    __slots__ = ("max_size", "open", "size", "sizes")
+
+    def __init__(self, max_size: int):
+        self.max_size = max_size
+        self.size = 0
+        self.sizes: dict[int, int] = {}  # id of a container already walked -> its expanded size
+        self.open: set[int] = set()  # ids of the containers being walked (a cycle comes back to one)
+
+    def walk(self, value: Any, where: str, depth: int) -> None:
+        kind = type(value)
+        if kind is str:
+            self.size += len(value) + 1
+            self._within(where)
+            return
+        if value is None or kind is bool:
+            self.size += 1
+            return
+        if kind is int:
+            if not -MAX_JSON_INT <= value <= MAX_JSON_INT:
+                shown = value if value.bit_length() < 200 else f"an integer of {value.bit_length()} bits"
+                raise ScriptDataError(f"{where} is {shown}, beyond ±2^53 ({MAX_JSON_INT}), which JSON cannot "
+                                      "carry exactly: store it as a string")
+            self.size += 1
+            return
+        if kind is float:
+            if not math.isfinite(value):
+                raise ScriptDataError(f"{where} is {value!r}, which is not valid JSON data")
+            self.size += 1
+            return
+        if kind not in (dict, list, tuple):
+            raise ScriptDataError(
+                f"{where} is a {kind.__name__}, which is not JSON data: "
+                "use only dicts, lists, strings, numbers, booleans and None")
+        key = id(value)
+        known = self.sizes.get(key)
+        if known is not None:
+            self.size += known
+            self._within(where)
+            return
+        if key in self.open:
+            raise ScriptDataError(f"{where} contains itself, which JSON cannot represent")
+        if depth >= _MAX_DEPTH:
+            raise ScriptDataError(f"{where} is nested more than {_MAX_DEPTH} levels deep")
+        self.open.add(key)
+        start = self.size
+        self.size += 1
+        if kind is dict:
+            for name, item in value.items():
+                if type(name) is not str:
+                    raise ScriptDataError(f"{where} has a key {name!r:.40} that is not a string; use string keys")
+                self.size += len(name) + 1
+                self.walk(item, f"{where}[{name!r:.40}]", depth + 1)
+        else:
+            for index, item in enumerate(value):
+                self.walk(item, f"{where}[{index}]", depth + 1)
+        self._within(where)
+        self.open.discard(key)
+        self.sizes[key] = self.size - start
+
+    def _within(self, where: str) -> None:
+        if self.size > self.max_size:
+            raise ScriptDataError(
+                f"{where} is too large: the data would exceed {self.max_size:,} values and characters "
+                "once written out (a part used several times counts each time); keep less in the workflow")
 
 
 def error_line_number(exc: BaseException) -> int | None:

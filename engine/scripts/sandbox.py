@@ -27,12 +27,13 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from multiprocessing.connection import Connection
 from typing import Any
 
 from . import restricted, worker
-from .errors import ScriptDataError, ScriptError, ScriptLimitExceeded, ScriptMemoryError, ScriptTimeout
+from .errors import ScriptBusy, ScriptDataError, ScriptError, ScriptLimitExceeded, ScriptMemoryError, ScriptTimeout
 
 __all__ = ["SandboxPool", "rebuild_error"]
 
@@ -56,16 +57,19 @@ class SandboxPool:
     :param time_limit: default wall-clock seconds per call; the worker is killed after it.
     :param memory_limit: bytes a worker may allocate on top of its size at start.
     :param max_result_bytes: largest JSON result accepted from a worker.
+    :param wait_limit: seconds a call waits for a free worker before ``ScriptBusy`` (default:
+        ten seconds, or three time limits if longer): a command waiting holds its database lock.
     """
 
     def __init__(self, size: int = 1, time_limit: float = 2.0, memory_limit: int = 256 * MiB,
-                 max_result_bytes: int = 16 * MiB):
+                 max_result_bytes: int = 16 * MiB, wait_limit: float | None = None):
         if size < 1:
             raise ValueError("a sandbox pool needs at least one worker")
         self.size = size
         self.time_limit = time_limit
         self.memory_limit = memory_limit
         self.max_result_bytes = max_result_bytes
+        self.wait_limit = max(10.0, 3 * time_limit) if wait_limit is None else wait_limit
         self.calls = 0
         """Number of calls made to the sandbox (tests check the fast path bypasses it)."""
         self._closed = False
@@ -80,7 +84,8 @@ class SandboxPool:
         ``mode="exec"`` returns the script's resulting variables as a dict, ``mode="eval"``
         the expression's value. Raises ``ScriptTimeout``, ``ScriptMemoryError``,
         ``ScriptLimitExceeded``, ``ScriptDataError``, ``SyntaxError`` (with ``lineno``), or
-        the script's own exception rebuilt (see ``rebuild_error``), with a ``line_number``.
+        the script's own exception rebuilt (see ``rebuild_error``), with a ``line_number``;
+        ``ScriptBusy`` if no worker became free within the wait limit.
         """
         if mode not in ("exec", "eval"):
             raise ValueError(f"mode must be 'exec' or 'eval', not {mode!r}")
@@ -129,6 +134,7 @@ class SandboxPool:
     def _acquire(self) -> _Worker:
         if self._pid != os.getpid():
             self._reset()
+        deadline = time.monotonic() + self.wait_limit
         with self._cond:
             while True:
                 if self._closed:
@@ -140,7 +146,11 @@ class SandboxPool:
                     self._count += 1
                     break
                 self.calls -= 1
-                self._cond.wait()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ScriptBusy(f"every sandbox worker stayed busy for {self.wait_limit:g} s: the script "
+                                     "did not run; try again in a moment")
+                self._cond.wait(left)
         try:
             return _Worker(self.memory_limit)
         except BaseException:

@@ -19,6 +19,7 @@ from engine.scripts import (
     HELPERS,
     SandboxedScriptEngine,
     SandboxPool,
+    ScriptBusy,
     ScriptDataError,
     ScriptMemoryError,
     ScriptTimeout,
@@ -26,7 +27,7 @@ from engine.scripts import (
 )
 from engine.scripts.fastpath import is_cheap, is_cheap_script
 from engine.scripts.helpers import arrondi, fin_de_journee, moyenne
-from engine.scripts.restricted import compile_script
+from engine.scripts.restricted import check_json, compile_script
 
 BPMN = pathlib.Path(__file__).parents[1] / "data" / "script_task.bpmn"
 LIMIT = 0.5  # seconds: small, so the runaway-script tests stay fast
@@ -61,7 +62,7 @@ def task(script_engine):
 
 def test_public_api():
     assert sorted(scripts.__all__) == [
-        "HELPERS", "SandboxPool", "SandboxedEnvironment", "SandboxedScriptEngine", "ScriptDataError",
+        "HELPERS", "SandboxPool", "SandboxedEnvironment", "SandboxedScriptEngine", "ScriptBusy", "ScriptDataError",
         "ScriptError", "ScriptLimitExceeded", "ScriptMemoryError", "ScriptTimeout",
         "make_plain_script_engine",
     ]
@@ -372,3 +373,116 @@ def test_latency(script_engine, task, pool, capsys):
     with capsys.disabled():
         print(f"\nscript latency (median): sandboxed script {sandboxed:.0f} us, in-process script {cheap:.0f} us, "
               f"fast-path expression {fast:.1f} us, plain SpiffWorkflow eval {plain:.1f} us")
+
+
+# --- the fast path's proof bounds what a script builds ------------------------------------------
+
+DOUBLING = "".join(f"v{i + 1} = v{i} + v{i}\n" for i in range(30)).replace("v0", "x")
+
+
+@pytest.mark.parametrize("script", [
+    DOUBLING,  # 2**30 times the input: a loop-free sequence of assignments
+    "a = [x, x]\nb = [a, a]\nc = [b, b]\nd = [c, c]\ne = [d, d]\nf = [e, e]",  # a DAG that expands exponentially
+    "a = x + x + x + x + x + x + x + x\nb = a + a + a + a + a + a + a + a",
+    f"a = ['{'x' * 500}' for e in liste]",  # a large constant per element of the data
+    "a = [str(e) + str(e) + str(e) for e in liste]\nb = [str(e) for e in a]",
+])
+def test_scripts_whose_result_can_grow_beyond_the_budget_go_to_the_sandbox(script):
+    assert not is_cheap_script(script)
+
+
+@pytest.mark.parametrize("expression", [
+    "[" + "x, " * 17 + "]",
+    f"['{'x' * 500}' for e in liste]",
+    "[[e, e, e, e, e, e, e, e] for e in liste]",
+])
+def test_expressions_whose_result_can_grow_beyond_the_budget_go_to_the_sandbox(expression):
+    assert not is_cheap(expression)
+
+
+def test_a_doubling_script_is_stopped_by_the_sandbox_not_run_in_process(script_engine, task, pool):
+    task.set_data(x="x" * 1000)
+    before = pool.calls
+    with pytest.raises(WorkflowTaskException, match="memory|limit"):
+        script_engine.execute(task, DOUBLING)
+    assert pool.calls == before + 1
+
+
+def test_every_script_of_the_shipped_models_still_takes_the_fast_path():
+    # The proof must not cost the benchmark its in-process scripts (see dsdt simulate's ratio).
+    from engine.bpmn.parser import model_code, parse_models
+    from engine.deployments import read_model_files
+
+    models = parse_models(read_model_files(pathlib.Path(__file__).parents[2]))
+    slow = [(bpmn_id, source) for _file, bpmn_id, mode, source in model_code(models)
+            if not (is_cheap_script(source) if mode == "exec" else is_cheap(source))]
+    assert slow == []
+
+
+# --- check_json: bounded, memoized, integers JSON can carry ----------------------------------
+
+def _shared_tree(levels):
+    value = [1]
+    for _ in range(levels):
+        value = [value, value]  # the same list twice: 2**levels leaves, levels + 1 objects
+    return value
+
+
+def test_check_json_refuses_an_exponentially_shared_value_at_once():
+    start = time.monotonic()
+    with pytest.raises(ScriptDataError, match="too large"):
+        check_json({"arbre": _shared_tree(22)}, "the result")
+    assert time.monotonic() - start < 1
+
+
+def test_check_json_walks_a_shared_sub_object_once():
+    shared = list(range(1000))
+    check_json({"a": [shared] * 200})  # expanded, 200,000 items: within the budget
+
+
+@pytest.mark.parametrize("number", [2**53 + 1, -(2**53) - 1, 10**30])
+def test_check_json_refuses_integers_beyond_2_53_naming_the_element(number):
+    with pytest.raises(ScriptDataError, match=r"the result\['montant'\]\[1\].*2\^53"):
+        check_json({"montant": [0, number]}, "the result")
+
+
+def test_check_json_accepts_integers_up_to_2_53():
+    check_json([2**53, -(2**53)])
+
+
+def test_check_json_refuses_a_cycle():
+    cycle: list = []
+    cycle.append(cycle)
+    with pytest.raises(ScriptDataError, match="itself"):
+        check_json(cycle, "the result")
+
+
+def test_large_integers_are_refused_from_the_fast_path_and_the_sandbox(script_engine, task, pool):
+    with pytest.raises(WorkflowTaskException, match="2\\^53"):
+        script_engine.execute(task, "montant = 100000000000000000000000")
+    with pytest.raises(ScriptDataError, match="2\\^53"):
+        pool.run("eval", "2 ** 60", {})
+
+
+# --- waiting for a worker is bounded ----------------------------------------------------------
+
+def test_waiting_for_a_free_worker_times_out():
+    with SandboxPool(size=1, time_limit=3, wait_limit=0.3) as busy_pool:
+        busy_pool.run("eval", "1", {})  # started
+        running = threading.Thread(target=lambda: pytest.raises(ScriptTimeout, busy_pool.run,
+                                                                "exec", "while True: pass", {}))
+        running.start()
+        time.sleep(0.2)
+        start = time.monotonic()
+        with pytest.raises(ScriptBusy, match="busy"):
+            busy_pool.run("eval", "1", {})
+        assert time.monotonic() - start < 2
+        running.join()
+
+
+# --- DMN cells run under the same limits --------------------------------------------------------
+
+def test_a_costly_dmn_cell_is_stopped_by_the_time_limit(task):
+    dmn = DMNEngine(decision_table=None)
+    with pytest.raises(WorkflowTaskException, match="time limit"):
+        dmn.evaluate("score", ">= sum(range(10**12))", task)
