@@ -88,6 +88,15 @@ class DeploymentStore:
     #: parsed models by content hash, shared by every store of the process: same files, same specs.
     _parsed_by_hash: dict[str, ParsedModels] = {}
 
+    @classmethod
+    def forget_parsed(cls) -> None:
+        """Drop the process's parsed specs, so the next load parses the files as a new process would.
+
+        For tests that must see what a fresh process sees: state kept on shared specs (connections
+        SpiffWorkflow makes while running) would otherwise hide what a restore alone loses.
+        """
+        cls._parsed_by_hash.clear()
+
     def __init__(self):
         self._hash_of: dict[int, str] = {}
 

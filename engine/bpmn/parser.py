@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -128,6 +129,7 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS) -> P
         raise Invalid(f"Invalid model: {err}") from err
     models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
     _check_tasks(models)
+    _connect_loop_children(models)
     return models
 
 
@@ -135,6 +137,22 @@ def _all_task_specs(models: ParsedModels):
     for process in [models.spec, *models.subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
             yield process, task_spec
+
+
+def _connect_loop_children(models: ParsedModels) -> None:
+    """Have every loop and multi-instance child spec report its completion to its parent spec.
+
+    SpiffWorkflow makes this connection only when a running workflow creates a child
+    (``create_child``) or when it deserializes specs, never when it parses them. A state restored
+    onto freshly parsed specs (another process, a restart) would then never merge the children
+    still open at the checkpoint, and the step would never complete. The connection lives on the
+    spec, so it is made once here, with the same ``is_connected`` guard ``create_child`` uses.
+    """
+    for process, task_spec in _all_task_specs(models):
+        if isinstance(task_spec, LoopTask):
+            child = process.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def _check_tasks(models: ParsedModels) -> None:
