@@ -1,16 +1,18 @@
 """Accounts: people who log in, their argon2 password hashes, roles, EPCI scope and API tokens.
 
-Passwords are hashed with argon2id (memory-hard). After :data:`MAX_FAILURES` wrong passwords in a
-row an account is locked for :data:`LOCKOUT`; the lock and the counter clear at the next good
-login. A wrong login and a wrong password give the same answer, so logins cannot be probed.
+Passwords are hashed with argon2id (memory-hard). Failed logins are throttled by client and by
+(client, login) (:mod:`.throttle`), never by account: an outsider cannot lock a person out, and
+a wrong login and a wrong password give the same answer, in the same time, so logins cannot be
+probed. ``session_version`` is bumped to end every web session of a person (see :meth:`end_sessions`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,10 +23,13 @@ from .commands import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .persistence.models import ApiToken, User
 from .roles import ALL_ROLES
+from .throttle import PER_LOGIN, LoginThrottle
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+#: failures of one login from one client before that client is refused for it
+MAX_FAILURES = PER_LOGIN
 MIN_PASSWORD = 8
+#: a login appears in URLs (``/admin/utilisateurs/<login>``): lower-case letters, digits, ``._-``
+LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 
 _hasher = PasswordHasher()
 # Verified against when the login is unknown, so a wrong login costs as much time as a wrong password.
@@ -36,10 +41,11 @@ class LoginFailed(Forbidden):
 
 
 class AccountLocked(Forbidden):
-    """Too many failed logins: ``until`` says when the next try is allowed."""
+    """Too many failed logins from this client (for this login, or for any): ``until`` says when
+    the next try is allowed. The account itself is never locked."""
 
     def __init__(self, message: str, *, until: datetime):
-        super().__init__(message)
+        super().__init__(message, code="login.throttled", params={"until": until})
         self.until = until
 
 
@@ -54,7 +60,7 @@ class Account:
     roles: tuple[str, ...]
     epci: tuple[str, ...]
     active: bool
-    locked_until: datetime | None
+    session_version: int
 
     @property
     def actor(self) -> Actor:
@@ -70,7 +76,7 @@ class Account:
             tuple(row.roles or ()),
             tuple(row.epci or ()),
             row.active,
-            row.locked_until,
+            row.session_version or 0,
         )
 
 
@@ -78,31 +84,47 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _check_fields(login: str, roles, password: str | None) -> None:
+def _check_fields(login: str | None, roles, password: str | None) -> None:
+    """Raise :class:`Invalid` naming each wrong field. ``login`` is checked when given (a new
+    account): logins made before the rule keep working. ``params["fields"]`` maps each wrong
+    field to the code of its message, for the web layer to translate."""
     errors: dict[str, list[str]] = {}
-    if not login or len(login) > 120 or any(c.isspace() for c in login):
-        errors["login"] = ["Identifiant requis, sans espace (120 caractères au plus)."]
+    codes: dict[str, str] = {}
+    if login is not None and not LOGIN_PATTERN.fullmatch(login):
+        errors["login"] = [
+            "2 to 63 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."
+        ]
+        codes["login"] = "account.login_format"
     unknown = sorted(set(roles) - set(ALL_ROLES))
     if unknown:
-        errors["roles"] = [f"Rôles inconnus : {', '.join(unknown)}."]
+        errors["roles"] = [f"Unknown roles: {', '.join(unknown)}."]
+        codes["roles"] = "account.unknown_roles"
     if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = [f"Le mot de passe doit avoir au moins {MIN_PASSWORD} caractères."]
+        errors["password"] = [f"The password needs at least {MIN_PASSWORD} characters."]
+        codes["password"] = "account.password_short"
     if errors:
-        raise Invalid("Corrigez les champs indiqués.", errors=errors)
+        raise Invalid(
+            "Correct the fields shown.",
+            errors=errors,
+            code="account.invalid",
+            params={"fields": codes, "unknown_roles": unknown, "min_password": MIN_PASSWORD},
+        )
 
 
 class AccountService:
     """User accounts over the engine's database (each call is one transaction)."""
 
-    def __init__(self, db, clock):
+    def __init__(self, db, clock, throttle: LoginThrottle | None = None):
         self.db = db
         self.clock = clock
+        self.throttle = throttle or LoginThrottle()
 
     def create(self, login: str, password: str, *, roles=(), epci=(), full_name: str = "", email: str = "") -> Account:
         _check_fields(login, roles, password)
         with self.db.sessions.begin() as session:
             if session.scalar(select(User).where(User.login == login)) is not None:
-                raise Conflict(f"L'identifiant {login} existe déjà : choisissez-en un autre.")
+                raise Conflict(f"The login {login} is taken: choose another.", code="account.login_taken",
+                               params={"login": login})
             row = User(
                 login=login,
                 full_name=full_name,
@@ -129,23 +151,36 @@ class AccountService:
         active=None,
         password: str | None = None,
     ) -> Account:
-        _check_fields(login, roles or (), password or None)
+        """Change an account. A new password, deactivation or a change of roles or EPCI scope
+        ends every web session of the person (they log in again, with what they now hold)."""
+        _check_fields(None, roles or (), password or None)
         with self.db.sessions.begin() as session:
             row = self._row(session, login)
+            ends_sessions = bool(password)
             if roles is not None:
+                ends_sessions |= sorted(set(roles)) != sorted(row.roles or ())
                 row.roles = sorted(set(roles))
             if epci is not None:
+                ends_sessions |= sorted(set(epci)) != sorted(row.epci or ())
                 row.epci = sorted(set(epci))
             if full_name is not None:
                 row.full_name = full_name
             if email is not None:
                 row.email = email
             if active is not None:
+                ends_sessions |= row.active and not active
                 row.active = active
             if password:
                 row.password_hash = hash_password(password)
-                row.failed_logins, row.locked_until = 0, None
+            if ends_sessions:
+                row.session_version = (row.session_version or 0) + 1
             return Account.of(row)
+
+    def end_sessions(self, login: str) -> None:
+        """Refuse every session cookie issued to ``login`` so far (logout, "log out everywhere")."""
+        with self.db.sessions.begin() as session:
+            row = self._row(session, login)
+            row.session_version = (row.session_version or 0) + 1
 
     def get(self, login: str) -> Account:
         with self.db.sessions() as session:
@@ -163,34 +198,32 @@ class AccountService:
     def with_role(self, role: str) -> list[Account]:
         return [account for account in self.list() if role in account.roles and account.active]
 
-    def authenticate(self, login: str, password: str) -> Account:
-        """The account for a good login and password; :class:`LoginFailed` or :class:`AccountLocked` else."""
+    def authenticate(self, login: str, password: str, client: str = "") -> Account:
+        """The account for a good login and password; :class:`LoginFailed` or :class:`AccountLocked` else.
+
+        ``client`` identifies where the attempt comes from (the web app gives the IP address):
+        failures are throttled per client and per (client, login), see :mod:`.throttle`.
+        A refused client gets the same answer whether the login exists or not, and no password
+        is checked for it.
+        """
         now = self.clock.now()
-        failure: Forbidden | None = None
+        failure: Forbidden
         with self.db.sessions.begin() as session:
+            until = self.throttle.refused_until(session, client, login, now)
+            if until is not None:
+                raise _throttled(until)
             row = session.scalar(select(User).where(User.login == login))
-            if row is None or not row.active:
-                _verify(_DUMMY_HASH, password)
-                raise LoginFailed("Identifiant ou mot de passe incorrect.")
-            if row.locked_until is not None and row.locked_until > now:
-                raise AccountLocked(
-                    "Trop d'essais infructueux : compte verrouillé temporairement.", until=row.locked_until
-                )
-            if _verify(row.password_hash, password):
-                row.failed_logins, row.locked_until = 0, None
+            if row is not None and row.active and _verify(row.password_hash, password):
+                self.throttle.succeed(session, client, login)
                 if _hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = hash_password(password)
                 return Account.of(row)
-            # A failure is counted (committed) before it is reported.
-            row.failed_logins = (row.failed_logins or 0) + 1
-            if row.failed_logins >= MAX_FAILURES:
-                row.locked_until = now + LOCKOUT
-                row.failed_logins = 0
-                failure = AccountLocked(
-                    "Trop d'essais infructueux : compte verrouillé temporairement.", until=row.locked_until
-                )
-            else:
-                failure = LoginFailed("Identifiant ou mot de passe incorrect.")
+            if row is None or not row.active:
+                # An unknown login costs one argon2 verification, like a wrong password.
+                _verify(_DUMMY_HASH, password)
+            # The failure is counted (committed) before it is reported.
+            until = self.throttle.fail(session, client, login, now)
+            failure = _throttled(until) if until is not None else _login_failed()
         raise failure
 
     # -- API tokens ------------------------------------------------------------------------------
@@ -231,15 +264,23 @@ class AccountService:
                 .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False))
             ).scalar()
             if found is None or not found.active:
-                raise LoginFailed("Jeton d'API inconnu ou révoqué.")
+                raise LoginFailed("Jeton d'API inconnu ou révoqué.", code="token.invalid")
             return Account.of(found)
 
     @staticmethod
     def _row(session: Session, login: str) -> User:
         row = session.scalar(select(User).where(User.login == login))
         if row is None:
-            raise NotFound(f"L'utilisateur {login} n'existe pas.")
+            raise NotFound(f"L'utilisateur {login} n'existe pas.", code="account.not_found", params={"login": login})
         return row
+
+
+def _login_failed() -> LoginFailed:
+    return LoginFailed("Wrong login or password.", code="login.failed")
+
+
+def _throttled(until: datetime) -> AccountLocked:
+    return AccountLocked("Too many failed logins from this client: try again later.", until=until)
 
 
 def _verify(password_hash: str, password: str) -> bool:

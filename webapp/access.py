@@ -1,4 +1,5 @@
-"""Who may do what: the login and role decorators and the ONE dossier scope check.
+"""Who may do what: the login and role decorators and the ONE dossier scope check (the session
+itself is checked in :mod:`.sessions`).
 
 Every view that shows or changes a dossier goes through :func:`load_dossier_or_404`, every list
 of dossiers through :func:`visible_dossiers`; every view of a user group is wrapped in
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles, task_refusal
@@ -23,18 +24,6 @@ TECHNICIENS = frozenset({roles.TECHNICIEN_COMMUNE, roles.TECHNICIEN_EPCI})
 JURY = frozenset({roles.JURY_TERRITORIAL, roles.JURY_REGIONAL, roles.PRESIDENT_JURY})
 #: every role that works in the inbox
 STAFF = frozenset(roles.ALL_ROLES) - {roles.PORTEUR}
-
-
-def load_user() -> None:
-    """Put the logged-in account (or None) on ``g`` (a before-request hook)."""
-    g.account = None
-    login = session.get("login")
-    if login:
-        account = services().accounts.find(login)
-        if account is None or not account.active:
-            session.clear()
-        else:
-            g.account = account
 
 
 def current_account() -> Account | None:

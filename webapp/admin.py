@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Invalid, campaigns_api, roles
+from engine import Conflict, Invalid, campaigns_api, roles
 
 from .access import roles_required
+from .engine_messages import describe, field_errors
 from .services import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -58,7 +59,9 @@ def create_user():
             email=values["email"],
         )
     except Invalid as err:
-        return _render(values, err.errors, True, 400)
+        return _render(values, field_errors(err), True, 400)
+    except Conflict as err:  # the login is taken: said next to it, with what was typed kept
+        return _render(values, {"login": [describe(err)]}, True, 409)
     flash(_("Utilisateur %(login)s créé.", login=values["login"]), "success")
     return redirect(url_for("admin.users"))
 
@@ -90,7 +93,7 @@ def edit_user(login: str):
             password=values["password"] or None,
         )
     except Invalid as err:
-        return _render(values, err.errors, False, 400)
+        return _render(values, field_errors(err), False, 400)
     flash(_("Utilisateur %(login)s modifié.", login=login), "success")
     return redirect(url_for("admin.users"))
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from engine import AccountLocked, LoginFailed, roles
 
+from . import sessions
 from .access import current_account
 from .filters import when
 from .services import services
@@ -43,12 +44,12 @@ def login():
         login_value = request.form.get("login", "").strip()
         password = request.form.get("password", "")
         try:
-            account = services().accounts.authenticate(login_value, password)
+            account = services().accounts.authenticate(login_value, password, client=request.remote_addr or "")
         except AccountLocked as err:
+            # The same words whether the login exists or not: only this client is held back.
             error, status = (
                 _(
-                    "Trop d'essais infructueux : ce compte est verrouillé jusqu'à %(until)s. "
-                    "Réessayez ensuite ou demandez à l'administrateur.",
+                    "Trop d'essais infructueux depuis ce poste : réessayez après %(until)s.",
                     until=when(err.until),
                 ),
                 429,
@@ -56,22 +57,14 @@ def login():
         except LoginFailed:
             error, status = _("Identifiant ou mot de passe incorrect."), 401
         else:
-            lang = session.get("lang")
-            session.clear()
-            session["login"] = account.login
-            if lang:
-                session["lang"] = lang
-            session.permanent = False
+            sessions.start(account)
             return redirect(safe_next(request.args.get("next")) or url_for("index"))
     return render_template("auth/login.html", error=error, login_value=login_value), status
 
 
 @bp.route("/deconnexion", methods=("POST",))
 def logout():
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.end()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("auth.login"))
 

@@ -210,6 +210,27 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Copied into each session cookie at login; bumped by logout, a new password, deactivation or
+    # a change of roles, so that every cookie issued before is refused server-side.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """One failed login, counted by client and by (client, login) to throttle guessing.
+
+    ``login_key`` is a hash of the login typed: people type passwords into the login field, and
+    unknown logins are counted exactly like real ones, so the typed text is not kept.
+    """
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    login_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        Index("ix_login_failure_client_login", "client", "login_key", "at"),
+        Index("ix_login_failure_at", "at"),
+    )
 
 
 class ApiToken(Base):

@@ -1,0 +1,130 @@
+"""What a person reads for an engine error: its ``code`` looked up here, translated, filled with
+its ``params``. The engine's own (English) message is for logs only.
+
+Every code the engine raises has an entry (``tests/webapp/test_errors.py`` checks the engine's
+raise sites against this table). An error with only its class's default code was raised by the
+web layer itself, already translated: its message is shown as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from engine import EngineError, Invalid
+
+from .filters import when
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CODES = frozenset({"engine_error", "not_found", "conflict", "forbidden", "invalid", "script_failed",
+                           "mail_failed"})
+
+MESSAGES = {
+    # accounts and logins
+    "account.invalid": _l("Corrigez les champs indiqués."),
+    "account.login_format": _l(
+        "De 2 à 63 caractères : lettres minuscules, chiffres, « . », « _ » ou « - », "
+        "en commençant par une lettre ou un chiffre."
+    ),
+    "account.unknown_roles": _l("Rôles inconnus : %(unknown_roles)s."),
+    "account.password_short": _l("Le mot de passe doit avoir au moins %(min_password)s caractères."),
+    "account.login_taken": _l("L'identifiant %(login)s existe déjà : choisissez-en un autre."),
+    "account.not_found": _l("L'utilisateur %(login)s n'existe pas."),
+    "login.failed": _l("Identifiant ou mot de passe incorrect."),
+    "login.throttled": _l("Trop d'essais infructueux depuis ce poste : réessayez après %(until)s."),
+    "token.invalid": _l("Jeton d'API inconnu ou révoqué."),
+    # dossiers, tasks and commands
+    "dossier.not_found": _l("Ce dossier n'existe pas."),
+    "dossier.changed": _l("Ce dossier a changé depuis que vous l'avez ouvert : rechargez-le et recommencez."),
+    "dossier.concurrent": _l(
+        "Quelqu'un d'autre a modifié ce dossier au même moment : rechargez-le et recommencez."
+    ),
+    "dossier.closed": _l("Ce dossier est clos."),
+    "dossier.start_forbidden": _l("Seul un porteur de projet peut déposer une candidature."),
+    "withdraw.forbidden": _l("Seul le porteur de cette candidature peut la retirer."),
+    "withdraw.reason_required": _l("Indiquez le motif de votre retrait."),
+    "withdraw.too_late": _l("Cette candidature ne peut plus être retirée."),
+    "task.not_open": _l(
+        "Cette étape n'est plus ouverte : elle a été faite, le dossier a été retiré ou son échéance est "
+        "passée. Rechargez le dossier pour voir son étape actuelle."
+    ),
+    "task.not_found": _l("Cette étape n'existe pas dans ce dossier."),
+    "task.not_claimed": _l("Vous n'avez pas pris en charge cette étape."),
+    "task.not_delegable": _l("Cette étape est attribuée par le processus à une personne : elle ne peut pas être déléguée."),
+    "task.wrong_role": _l("L'étape « %(step)s » revient au rôle %(role)s, que vous n'avez pas."),
+    "task.assigned_to_another": _l("L'étape « %(step)s » est attribuée à quelqu'un d'autre."),
+    "task.outside_epci": _l("Ce dossier relève d'un EPCI hors de votre périmètre."),
+    "task.claimed_by_another": _l("%(login)s a pris en charge cette étape."),
+    "message.not_awaited": _l("Plus rien dans ce dossier n'attend « %(message)s »."),
+    "command.unknown": _l("Commande inconnue : %(command)s."),
+    # campaigns
+    "campaign.not_found": _l("La campagne %(campaign)s n'existe pas."),
+    "campaign.closed": _l("La campagne %(campaign)s est close aux nouvelles candidatures."),
+    "campaign.bad_date": _l("Campagne %(campaign)s : %(key)s doit être une date et heure ISO avec son fuseau."),
+    # forms and attachments
+    "form.not_object": _l("Les données du formulaire doivent former un objet."),
+    "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),
+    "form.errors": _l("Le formulaire comporte des erreurs : corrigez les champs signalés."),
+    "attachment.empty": _l("Le fichier est vide."),
+    "attachment.too_large": _l("Le fichier dépasse %(limit)s : réduisez-le ou compressez-le."),
+    "attachment.type_refused": _l(
+        "Type de fichier refusé : déposez un PDF, une image PNG ou JPEG, ou un document "
+        "ODT, ODS, DOCX ou XLSX (extension conforme au contenu)."
+    ),
+    "attachment.not_found": _l("Ce document n'existe pas dans ce dossier."),
+    # models and deployments (read by process owners)
+    "deployment.none": _l("Aucun modèle déployé : lancez d'abord « dsdt deploy »."),
+    "deployment.not_found": _l("Le déploiement %(deployment_id)s n'existe pas."),
+    "model.invalid": _l("Modèle invalide : %(detail)s"),
+    "model.script_invalid": _l(
+        "Ce script ou cette expression ne peut pas s'exécuter : %(detail)s. Corrigez-le dans le modeleur, "
+        "puis déployez à nouveau."
+    ),
+    "model.failed": _l("Une règle du processus a échoué."),
+    # incidents
+    "incident.not_found": _l("L'incident %(incident_id)s n'existe pas."),
+    "incident.resolved": _l("Cet incident est déjà résolu."),
+    "incident.not_retryable": _l(
+        "Seule la personne dont la commande a échoué peut la relancer : closez l'incident une fois le modèle corrigé."
+    ),
+}
+
+
+def _shown(value) -> str:
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def describe(err: EngineError) -> str | None:
+    """The translated message for ``err``; None when its code has none (then the page's generic
+    text for its class is all there is to say)."""
+    template = MESSAGES.get(err.code)
+    if template is None:
+        if err.code in DEFAULT_CODES:
+            return err.message  # raised by the web layer, in the person's language already
+        log.error("engine error code %s has no message in webapp.engine_messages", err.code)
+        return None
+    params = {name: _shown(value) for name, value in err.params.items()}
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        # A code raised without a parameter its message names: say the rest, and leave a trace.
+        log.error("engine error %s lacks parameters for its message (has %s)", err.code, sorted(params))
+        return None
+
+
+def field_errors(err: Invalid) -> dict[str, list[str]]:
+    """``err.errors`` with each field whose code is known (``params["fields"]``) translated."""
+    errors = {path: list(messages) for path, messages in err.errors.items()}
+    for path, code in (err.params.get("fields") or {}).items():
+        template = MESSAGES.get(code)
+        if template is not None:
+            params = {name: _shown(value) for name, value in err.params.items() if name != "fields"}
+            errors[path] = [str(template) % params]
+    return errors
