@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
+from .errors import Invalid
+from .forms import MAX_FORM_BYTES, encoded_size
 from .persistence.models import Draft
 
 
@@ -17,6 +19,13 @@ class DraftStore:
         self.clock = clock
 
     def save(self, login: str, instance_id: int, task_ref: str, data: dict) -> None:
+        if encoded_size(data) > MAX_FORM_BYTES:  # not validated, but bounded like a submitted form
+            raise Invalid(
+                f"The draft is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
+                code="draft.too_large",
+                params={"limit_kib": MAX_FORM_BYTES // 1024},
+                errors={"": [f"at most {MAX_FORM_BYTES // 1024} KiB"]},
+            )
         with self.db.sessions.begin() as session:
             row = session.get(Draft, (login, instance_id, task_ref))
             if row is None:

@@ -33,6 +33,11 @@ class FormValidator:
         return self.reference.iter_errors(data)
 
 
+def encoded_size(data: object) -> int:
+    """Bytes ``data`` takes as JSON (what the journal and the drafts table store)."""
+    return len(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
 def make_validator(schema: dict) -> FormValidator:
     return FormValidator(schema)
 
@@ -63,7 +68,7 @@ def validate_form(
             file=form_name,
             bpmn_id=bpmn_id,
         )
-    if len(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)) > MAX_FORM_BYTES:
+    if encoded_size(data) > MAX_FORM_BYTES:
         raise Invalid(
             f"Form data is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
             errors={"": ["too large"]},
@@ -135,6 +140,8 @@ def check_bounds(forms: dict[str, dict]) -> None:
             if problems:
                 raise Invalid(
                     f"Unbounded form fields: {'; '.join(problems)}",
+                    code="form.unbounded",
+                    params={"problems": "; ".join(problems)},
                     errors={problem.split(": ", 1)[0]: [problem.split(": ", 1)[1]] for problem in problems},
                     file=name,
                 )

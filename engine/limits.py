@@ -30,6 +30,8 @@ def check_text(field: str, value: str, limit: int = MAX_TEXT) -> str:
     if len(value) > limit:
         raise Invalid(
             f"{field} is {len(value)} characters long; shorten it to {limit} at most",
+            code="input.too_long",
+            params={"field": field, "limit": limit},
             errors={field: [f"at most {limit} characters"]},
         )
     return value

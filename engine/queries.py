@@ -201,6 +201,8 @@ class Queries:
             query = query.where(Instance.campaign_code == campaign)
         with self.db.sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            if (max(page, 1) - 1) * per_page >= total:
+                return [], total  # past the last page: an empty list, and no offset the database cannot hold
             rows = session.scalars(
                 query.order_by(Instance.updated_at.desc(), Instance.id.desc())
                 .limit(per_page)

@@ -153,3 +153,19 @@ def test_a_form_amount_over_its_maximum_is_a_field_error(amount):
     schema = json.loads((ROOT / "forms" / "confirmation_president.schema.json").read_text())
     data = {"avis_final": "favorable", "motivation": "m" * 20, "montant_propose": amount}
     assert "montant_propose" in field_errors(make_validator(schema), data)
+
+
+@pytest.mark.parametrize("page", [2**70, 2**62])
+def test_the_staff_dossier_list_survives_a_page_number_beyond_64_bits(auth, page):
+    auth.login("instructeur1")
+    response = auth.client.get(f"/dossiers/tous?page={page}")
+    assert response.status_code in (200, 404, 422), response.status_code
+
+
+def test_a_draft_over_the_form_size_limit_is_refused_and_nothing_is_stored(services, make_dossier):
+    instance_id = make_dossier("contact", porteur="porteur3")
+    ref = services.queries.dossier(instance_id).open_steps[0].task_ref
+    with pytest.raises(Invalid) as caught:
+        services.drafts.save("porteur3", instance_id, ref, {"description": "d" * (limits.MAX_JSON_BYTES + 1)})
+    assert caught.value.errors
+    assert services.drafts.load("porteur3", instance_id, ref) is None
