@@ -169,3 +169,18 @@ def test_a_draft_over_the_form_size_limit_is_refused_and_nothing_is_stored(servi
         services.drafts.save("porteur3", instance_id, ref, {"description": "d" * (limits.MAX_JSON_BYTES + 1)})
     assert caught.value.errors
     assert services.drafts.load("porteur3", instance_id, ref) is None
+
+
+def test_the_openapi_document_states_the_bounds(client):
+    spec = client.get("/api/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert schemas["WithdrawArgs"]["properties"]["motif"]["maxLength"] == limits.MAX_TEXT
+    assert schemas["StartArgs"]["properties"]["campaign"]["maxLength"] == limits.MAX_SHORT_TEXT
+    data = schemas["CompleteArgs"]["properties"]["data"]
+    assert data["type"] == "object" and data["maxProperties"] > 0
+    assert schemas["CompleteArgs"]["properties"]["expected_version"]["maximum"] == limits.MAX_SAFE_INTEGER
+    for path in ("/api/tasks", "/api/dossiers"):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert params["page"]["schema"]["maximum"] == limits.MAX_PAGE
+    dossier_id = next(p for p in spec["paths"]["/api/dossiers/{dossier_id}"]["parameters"] if p["name"] == "dossier_id")
+    assert dossier_id["schema"]["maximum"] == limits.MAX_ID
