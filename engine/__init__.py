@@ -4,7 +4,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 """
 
 from . import campaigns as campaigns_api
-from . import limits, roles
+from . import disclosure, limits, roles
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .clock import Clock, FixedClock, SystemClock
@@ -59,6 +59,7 @@ __all__ = [
     "WorkflowEngine",
     "campaigns_api",
     "completed_steps",
+    "disclosure",
     "limits",
     "read_model_files",
     "roles",

@@ -9,15 +9,14 @@ from flask_babel import gettext as _
 
 from engine import Conflict, Forbidden, Invalid, NotFound, completed_steps, roles
 
+from . import presenters
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required, visible_dossiers
 from .diagram import diagram_data
-from .schema_forms import parse_form, render_form, render_readonly
+from .schema_forms import parse_form, render_form
 from .services import services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
 
-#: steps whose data a porteur may read back (their own forms); staff read every step
-PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "signature_porteur"}
 STAFF_PER_PAGE = 50
 
 
@@ -28,7 +27,18 @@ def mine():
     svc = services()
     dossiers = svc.queries.dossiers_of_porteur(actor.login)
     campaigns = svc.queries.campaigns(open_only=True)
-    return render_template("dossiers/mine.html", dossiers=dossiers, campaigns=campaigns, now=svc.engine.now())
+    # What the staff asked of the porteur, beside each step that waits for them (few dossiers each).
+    requests = {}
+    for dossier in dossiers:
+        if any(step.assignee == actor.login for step in dossier.open_steps):
+            reader = presenters.reader_for(actor, dossier)
+            requests[dossier.id] = presenters.requests_to_porteur(
+                reader, dossier, svc.queries.timeline(dossier.id),
+                _attachment_context(dossier.id, svc.attachments.list(dossier.id)),
+            )
+    return render_template(
+        "dossiers/mine.html", dossiers=dossiers, campaigns=campaigns, requests=requests, now=svc.engine.now()
+    )
 
 
 @bp.route("/tous")
@@ -75,25 +85,9 @@ def _attachment_context(instance_id: int, documents) -> dict:
     }
 
 
-def _earlier_steps(dossier, actor, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
-    """The data of completed steps (from the dossier's ``timeline``), read-only, that this person may read."""
-    svc = services()
-    context = _attachment_context(dossier.id, documents)
-    steps = svc.queries.steps(dossier.deployment_id)
-    forms = svc.queries.forms(dossier.deployment_id)
-    porteur_view = not actor.roles & STAFF
-    shown = []
-    for entry in completed_steps(timeline):
-        if entry.task_ref == exclude_ref or entry.bpmn_id not in steps or entry.data is None:
-            continue
-        if porteur_view and entry.bpmn_id not in PORTEUR_STEPS:
-            continue
-        step = steps[entry.bpmn_id]
-        schema = forms.get(step.form or "", {})
-        ui = forms.get(step.ui_form or "", {}) if step.ui_form else {}
-        html = render_readonly(schema, ui, entry.data, context=context)
-        shown.append({"entry": entry, "name": step.name, "html": html})
-    return shown
+def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
+    """The data of completed steps (from the dossier's ``timeline``), read-only, that ``reader`` may read."""
+    return presenters.earlier_steps(reader, dossier, timeline, _attachment_context(dossier.id, documents), exclude_ref)
 
 
 @bp.route("/<int:instance_id>")
@@ -102,10 +96,11 @@ def show(instance_id: int):
     dossier = load_dossier_or_404(instance_id)
     actor = current_actor()
     svc = services()
+    reader = presenters.reader_for(actor, dossier)
     timeline = svc.queries.timeline(instance_id)
     steps = [
         {"step": step, "doable": can_do(actor, dossier, step.role, step.assignee, step.claimed_by)}
-        for step in dossier.open_steps
+        for step in presenters.dossier(reader, dossier).open_steps
     ]
     can_withdraw = dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
     # The diagram's marks, from what the page has read already (the timeline and the open steps).
@@ -117,8 +112,8 @@ def show(instance_id: int):
         "dossiers/show.html",
         dossier=dossier,
         steps=steps,
-        timeline=timeline,
-        earlier=_earlier_steps(dossier, actor, documents, timeline),
+        timeline=presenters.timeline(reader, timeline),
+        earlier=_earlier_steps(dossier, reader, documents, timeline),
         documents=documents,
         can_withdraw=can_withdraw,
         done_names=done_names,
@@ -187,6 +182,7 @@ def task(instance_id: int, task_ref: str):
     forms = svc.queries.forms(dossier.deployment_id)
     schema = forms[view.form]
     ui = forms.get(view.ui_form, {}) if view.ui_form else {}
+    reader = presenters.reader_for(actor, dossier)
     data = svc.drafts.load(actor.login, instance_id, task_ref)
     if data is None:
         previous = view.data.get(view.form_variable)
@@ -243,7 +239,8 @@ def task(instance_id: int, task_ref: str):
         if errors and status == 200:
             message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
     documents = svc.attachments.list(instance_id)  # after the post: with what it uploaded
-    context = {"variables": view.data, **_attachment_context(instance_id, documents)}
+    timeline = svc.queries.timeline(instance_id)
+    context = {"variables": presenters.task_data(reader, dossier, view), **_attachment_context(instance_id, documents)}
     form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
     return render_template(
         "dossiers/task.html",
@@ -253,6 +250,7 @@ def task(instance_id: int, task_ref: str):
         errors=errors,
         message=message,
         version=version,
-        earlier=_earlier_steps(dossier, actor, documents, svc.queries.timeline(instance_id), task_ref),
+        earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
+        requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
         documents=documents,
     ), status

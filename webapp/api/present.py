@@ -1,10 +1,11 @@
-"""Engine read models → the dicts the response schemas dump (what the caller may see, decided
-by :mod:`webapp.access`)."""
+"""Engine read models → the dicts the response schemas dump (which dossiers the caller may see
+is decided by :mod:`webapp.access`, what they see of each by :mod:`webapp.presenters`)."""
 
 from __future__ import annotations
 
 from engine import Actor, DossierSummary
 
+from .. import presenters
 from ..access import can_do
 
 
@@ -22,6 +23,7 @@ def step(actor: Actor, dossier: DossierSummary, open_step) -> dict:
 
 
 def dossier(actor: Actor, summary: DossierSummary) -> dict:
+    summary = presenters.dossier(presenters.reader_for(actor, summary), summary)
     return {
         "id": summary.id,
         "ref": summary.ref,

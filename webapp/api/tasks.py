@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 
 from engine import Conflict, Forbidden, InboxFilter, NotFound
 
+from .. import presenters
 from ..access import STAFF, can_do, current_actor, roles_required
 from ..inbox import end_of_day
 from ..services import services
@@ -79,8 +80,10 @@ def _open_task(dossier, ref: str):
 def task(dossier, ref: str):
     """One open task
 
-    Its form (JSON Schema and UI schema), its instructions and the data it sees; only for someone
-    who may work on it (403 otherwise, 409 when a colleague has claimed it).
+    Its form (JSON Schema and UI schema), its instructions and the data it sees, as far as the
+    caller may read it (a porteur gets their own submissions and what is addressed to them, a jury
+    member their own scores and not their colleagues'); only for someone who may work on it (403
+    otherwise, 409 when a colleague has claimed it).
     """
     view = _open_task(dossier, ref)
     forms = services().queries.forms(dossier.deployment_id)
@@ -98,7 +101,7 @@ def task(dossier, ref: str):
         "form_variable": view.form_variable,
         "schema": forms[view.form],
         "ui_schema": forms.get(view.ui_form, {}) if view.ui_form else {},
-        "data": view.data,
+        "data": presenters.task_data(presenters.reader_for(current_actor(), dossier), dossier, view),
     }
 
 
