@@ -83,11 +83,12 @@ def sniff(content: bytes) -> str | None:
 def check(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> str:
     """The media type of an acceptable upload; :class:`Invalid` says what is wrong otherwise."""
     if not content:
-        raise Invalid("Le fichier est vide.", errors={"": ["Le fichier est vide."]})
+        raise Invalid("Le fichier est vide.", code="attachment.empty", errors={"": ["Le fichier est vide."]})
     if len(content) > max_bytes:
         limit = f"{max_bytes // (1024 * 1024)} Mo" if max_bytes >= 1024 * 1024 else f"{max_bytes} octets"
         raise Invalid(
             f"Le fichier dépasse {limit} : réduisez-le ou compressez-le.",
+            code="attachment.too_large", params={"limit": limit},
             errors={"": ["fichier trop volumineux"]},
         )
     media_type = sniff(content)
@@ -95,7 +96,7 @@ def check(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> str:
     if media_type is None or suffix not in ALLOWED_TYPES[media_type]:
         raise Invalid(
             "Type de fichier refusé : déposez un PDF, une image PNG ou JPEG, ou un document "
-            "ODT, ODS, DOCX ou XLSX (extension conforme au contenu).",
+            "ODT, ODS, DOCX ou XLSX (extension conforme au contenu).", code="attachment.type_refused",
             errors={"": ["type de fichier refusé"]},
         )
     return media_type
@@ -155,5 +156,6 @@ class AttachmentStore:
                 select(Attachment).where(Attachment.instance_id == instance_id, Attachment.sha256 == sha)
             )
             if row is None:
-                raise NotFound("Ce document n'existe pas dans ce dossier.", instance_id=instance_id)
+                raise NotFound("Ce document n'existe pas dans ce dossier.",
+                               code="attachment.not_found", instance_id=instance_id)
             return _info(row), session.get(Blob, sha).content

@@ -96,9 +96,11 @@ def upsert(session: Session, code: str, libelle: str, data: dict, is_open: bool 
         try:
             when = datetime.fromisoformat(data[key])
         except (KeyError, TypeError, ValueError) as err:
-            raise Invalid(f"Campaign {code}: {key} must be an ISO date-time with its zone") from err
+            raise Invalid(f"Campaign {code}: {key} must be an ISO date-time with its zone",
+                          code="campaign.bad_date", params={"campaign": code, "key": key}) from err
         if when.tzinfo is None:
-            raise Invalid(f"Campaign {code}: {key} needs a time zone")
+            raise Invalid(f"Campaign {code}: {key} needs a time zone",
+                          code="campaign.bad_date", params={"campaign": code, "key": key})
     row = session.get(Campaign, code)
     if row is None:
         row = Campaign(code=code, libelle=libelle, data=data, is_open=is_open)
@@ -125,7 +127,7 @@ def get(connection: Connection, code: str) -> CampaignRow:
     """The campaign's row (a raw read: every application's start reads it)."""
     row = _GET.first(connection, {"code": code})
     if row is None:
-        raise NotFound(f"Campaign {code} does not exist")
+        raise NotFound(f"Campaign {code} does not exist", code="campaign.not_found", params={"campaign": code})
     return CampaignRow(*row)
 
 

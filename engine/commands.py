@@ -135,7 +135,8 @@ def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTas
         state.seen = None
         runtime.fire_timers(wf)
     else:
-        raise Invalid(f"Unknown command {command!r}: expected one of {', '.join(COMMANDS)}")
+        raise Invalid(f"Unknown command {command!r}: expected one of {', '.join(COMMANDS)}",
+                      code="command.unknown", params={"command": command})
     if command in (COMPLETE, WITHDRAW, FIRE_TIMERS) and state.claims:
         open_refs = {human.ref for human in state.visible().ready}
         state.claims = {ref: login for ref, login in state.claims.items() if ref in open_refs}

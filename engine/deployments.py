@@ -69,8 +69,9 @@ def compile_model_code(models: ParsedModels, strict: bool) -> None:
             if strict:
                 line = getattr(err, "lineno", None)
                 raise Invalid(f"This script or expression cannot run: {getattr(err, 'msg', None) or err}. "
-                              "Fix it in the modeler, then deploy again.", file=file, bpmn_id=bpmn_id,
-                              line=line) from err
+                              "Fix it in the modeler, then deploy again.",
+                              code="model.script_invalid", params={"detail": str(getattr(err, "msg", None) or err)},
+                              file=file, bpmn_id=bpmn_id, line=line) from err
 
 
 def _info(row: Deployment, created: bool) -> DeploymentInfo:
@@ -142,7 +143,8 @@ class DeploymentStore:
             .where(DeploymentFile.deployment_id == deployment_id)
         ).all()
         if not rows:
-            raise NotFound(f"Deployment {deployment_id} does not exist")
+            raise NotFound(f"Deployment {deployment_id} does not exist",
+                           code="deployment.not_found", params={"deployment_id": deployment_id})
         return dict(rows)
 
     def models(self, session: Session | Connection, deployment_id: int) -> ParsedModels:
@@ -152,7 +154,8 @@ class DeploymentStore:
             digest = session.execute(
                 select(Deployment.content_hash).where(Deployment.id == deployment_id)).scalar()
             if digest is None:
-                raise NotFound(f"Deployment {deployment_id} does not exist")
+                raise NotFound(f"Deployment {deployment_id} does not exist",
+                               code="deployment.not_found", params={"deployment_id": deployment_id})
             self._hash_of[deployment_id] = digest
         parsed = self._parsed_by_hash.get(digest)
         if parsed is None:

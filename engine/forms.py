@@ -63,7 +63,7 @@ def validate_form(
     """Raise :class:`Invalid` with per-field errors when ``data`` breaks the schema."""
     if not isinstance(data, dict):
         raise Invalid(
-            "Form data must be an object",
+            "Form data must be an object", code="form.not_object",
             errors={"": ["expected an object"]},
             file=form_name,
             bpmn_id=bpmn_id,
@@ -71,6 +71,7 @@ def validate_form(
     if encoded_size(data) > MAX_FORM_BYTES:
         raise Invalid(
             f"Form data is larger than {MAX_FORM_BYTES // 1024} KiB: attach long documents as files",
+            code="form.too_large", params={"kib": MAX_FORM_BYTES // 1024},
             errors={"": ["too large"]},
             file=form_name,
             bpmn_id=bpmn_id,
@@ -79,6 +80,7 @@ def validate_form(
     if errors:
         raise Invalid(
             f"The form has {sum(map(len, errors.values()))} error(s): correct the fields shown",
+            code="form.errors", params={"count": sum(map(len, errors.values()))},
             errors=errors,
             file=form_name,
             bpmn_id=bpmn_id,

@@ -265,17 +265,18 @@ class IncidentCenter:
             found = session.execute(select(Incident, Instance.ref).join(Instance, Instance.id == Incident.instance_id)
                                     .where(Incident.id == incident_id)).first()
         if found is None:
-            raise NotFound(f"Incident {incident_id} does not exist")
+            raise NotFound(f"Incident {incident_id} does not exist",
+                           code="incident.not_found", params={"incident_id": incident_id})
         return _row(*found)
 
     def retry(self, incident_id: int) -> bool:
         """Try a timer incident's dossier again now; True if it went through (the incident is resolved)."""
         incident = self.get(incident_id)
         if incident.status == "resolved":
-            raise Conflict("This incident is already resolved")
+            raise Conflict("This incident is already resolved", code="incident.resolved")
         if incident.kind != TIMER:
             raise Conflict("Only the person whose command failed can run it again: close the incident "
-                           "once the model is fixed")
+                           "once the model is fixed", code="incident.not_retryable")
         with self.db.engine.begin() as connection:
             connection.execute(update(Incident).where(Incident.id == incident_id, Incident.resolved_at.is_(None))
                                .values(next_attempt_at=self.clock.now(), set_aside_at=None))
@@ -296,7 +297,7 @@ class IncidentCenter:
                                          .values(resolved_at=self.clock.now())).rowcount
         if not changed:
             self.get(incident_id)  # NotFound when it does not exist
-            raise Conflict("This incident is already resolved")
+            raise Conflict("This incident is already resolved", code="incident.resolved")
 
 
 def _row(incident: Incident, ref: str) -> IncidentRow:

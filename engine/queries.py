@@ -165,7 +165,8 @@ class Queries:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.", instance_id=instance_id)
+                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             return self._with_steps(session, [row])[0]
 
     def dossiers_of_porteur(self, login: str) -> list[DossierSummary]:
@@ -254,7 +255,8 @@ class Queries:
         with self.db.sessions() as session:
             row = session.get(Campaign, code)
             if row is None:
-                raise NotFound(f"La campagne {code} n'existe pas.")
+                raise NotFound(f"La campagne {code} n'existe pas.",
+                               code="campaign.not_found", params={"campaign": code})
             return CampaignInfo(row.code, row.libelle, row.is_open, copy.deepcopy(row.data))
 
     # -- steps, forms and data of a deployment ----------------------------------------------------
@@ -298,7 +300,8 @@ class Queries:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.", instance_id=instance_id)
+                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             entries = session.scalars(
                 select(JournalEntry).where(JournalEntry.instance_id == instance_id).order_by(JournalEntry.seq)
             ).all()
@@ -330,7 +333,8 @@ class Queries:
         """(completed, current) BPMN ids of user tasks, for marking the diagram."""
         with self.db.sessions() as session:
             if session.get(Instance, instance_id) is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.", instance_id=instance_id)
+                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             payloads = session.scalars(
                 select(JournalEntry.payload).where(
                     JournalEntry.instance_id == instance_id, JournalEntry.command == commands.COMPLETE

@@ -33,7 +33,8 @@ class EngineReads:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+                raise NotFound(f"Dossier {instance_id} does not exist",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             return row
 
     def open_tasks(self, actor: Actor, flt: inbox.InboxFilter | None = None):
@@ -64,7 +65,8 @@ class EngineReads:
             with self.db.engine.connect() as connection:
                 row = instances.version_and_status(connection, instance_id)
             if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+                raise NotFound(f"Dossier {instance_id} does not exist",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             version, status = row
             if status != "running" and not closed_too:
                 yield None
@@ -85,7 +87,8 @@ class EngineReads:
         with self.db.engine.connect() as connection:
             instance = instances.fetch(connection, instance_id)
             if instance is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", instance_id=instance_id)
+                raise NotFound(f"Dossier {instance_id} does not exist",
+                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
             return self._deserialize(connection, instance)
 
     def current_forms(self) -> dict[str, dict]:
@@ -93,7 +96,7 @@ class EngineReads:
         with self.db.sessions() as session:
             current = self.deployments.current(session)
             if current is None:
-                raise NotFound("No deployment yet: run `dsdt deploy` first")
+                raise NotFound("No deployment yet: run `dsdt deploy` first", code="deployment.none")
             return self.deployments.models(session, current.id).forms
 
     def verify(self) -> VerifyReport:

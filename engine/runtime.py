@@ -116,10 +116,11 @@ def find_ready_task(wf: BpmnWorkflow, ref: str, ready: list[HumanTask] | None = 
     if ref in task_refs(wf).values():
         raise Conflict(
             f"Task {ref} is no longer open: it was completed, withdrawn or its deadline passed. "
-            "Reload the dossier to see its current step.",
+            "Reload the dossier to see its current step.", code="task.not_open", params={"task": ref},
             bpmn_id=ref,
         )
-    raise NotFound(f"Task {ref} does not exist in this dossier", bpmn_id=ref)
+    raise NotFound(f"Task {ref} does not exist in this dossier",
+                   code="task.not_found", params={"task": ref}, bpmn_id=ref)
 
 
 def is_finished(wf: BpmnWorkflow) -> bool:
@@ -147,7 +148,8 @@ def run_engine_steps(wf: BpmnWorkflow) -> None:
             stranded = _stranded(wf)
     except SpiffWorkflowException as err:
         task = getattr(err, "task", None)
-        raise ScriptFailed(f"The model failed: {err}", bpmn_id=getattr(getattr(task, "task_spec", None),
+        raise ScriptFailed(f"The model failed: {err}",
+                           code="model.failed", bpmn_id=getattr(getattr(task, "task_spec", None),
                                                                          "bpmn_id", None),
                            line=getattr(err, "line_number", None) or None) from err
 
@@ -166,7 +168,7 @@ def complete(wf: BpmnWorkflow, human: HumanTask, form_data: dict) -> None:
         human.task.run()
     except SpiffWorkflowException as err:
         raise ScriptFailed(
-            f"The model failed completing {human.bpmn_id}: {err}", bpmn_id=human.bpmn_id
+            f"The model failed completing {human.bpmn_id}: {err}", code="model.failed", bpmn_id=human.bpmn_id
         ) from err
     run_engine_steps(wf)
 
@@ -177,7 +179,8 @@ def can_catch(wf: BpmnWorkflow, message: str) -> bool:
 
 def deliver_message(wf: BpmnWorkflow, message: str, payload: dict) -> None:
     if not can_catch(wf, message):
-        raise Conflict(f"Nothing in this dossier waits for {message!r} any more")
+        raise Conflict(f"Nothing in this dossier waits for {message!r} any more",
+                       code="message.not_awaited", params={"message": message})
     wf.catch(BpmnEvent(MessageEventDefinition(message), payload=payload))
     run_engine_steps(wf)
 

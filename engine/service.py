@@ -135,15 +135,16 @@ class WorkflowEngine(EngineReads):
     def start(self, actor: Actor, campaign_code: str) -> int:
         """Start an application for the porteur ``actor``; returns the instance id."""
         if not actor.has(PORTEUR):
-            raise Forbidden("Only a porteur de projet can start an application")
+            raise Forbidden("Only a porteur de projet can start an application", code="dossier.start_forbidden")
         with self._write_lock, self.db.engine.begin() as connection:
             now = self.clock.now()
             campaign = campaigns.get(connection, campaign_code)
             if not campaign.is_open:
-                raise Conflict(f"Campaign {campaign_code} is closed to new applications")
+                raise Conflict(f"Campaign {campaign_code} is closed to new applications",
+                               code="campaign.closed", params={"campaign": campaign_code})
             deployment_id = self.deployments.current_id(connection)
             if deployment_id is None:
-                raise NotFound("No deployment yet: run `dsdt deploy` first")
+                raise NotFound("No deployment yet: run `dsdt deploy` first", code="deployment.none")
             instance = instances.create(
                 connection, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment_id,
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
@@ -187,7 +188,7 @@ class WorkflowEngine(EngineReads):
     def unclaim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
         def check(connection, instance, state):
             if state.claims.get(task_ref) != actor.login:
-                raise Conflict("You have not claimed this task")
+                raise Conflict("You have not claimed this task", code="task.not_claimed")
             return {"task": task_ref}, None
 
         self._run(actor, instance_id, commands.UNCLAIM, check)
@@ -199,7 +200,8 @@ class WorkflowEngine(EngineReads):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             if human.assignee is not None:
-                raise Conflict("This task is assigned by the process to one person and cannot be delegated")
+                raise Conflict("This task is assigned by the process to one person and cannot be delegated",
+                               code="task.not_delegable")
             self._authorize_task(colleague, instance, LiveState(state.wf), human)
             return {"task": task_ref, "login": colleague.login}, None
 
@@ -211,11 +213,12 @@ class WorkflowEngine(EngineReads):
 
         def check(connection, instance, state):
             if instance.porteur != actor.login:
-                raise Forbidden("Only the porteur of this application can withdraw it")
+                raise Forbidden("Only the porteur of this application can withdraw it", code="withdraw.forbidden")
             if not motif or not motif.strip():
-                raise Invalid("Give a reason for withdrawing", errors={"motif": ["required"]})
+                raise Invalid("Give a reason for withdrawing",
+                              code="withdraw.reason_required", errors={"motif": ["required"]})
             if not runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE):
-                raise Conflict("This application can no longer be withdrawn")
+                raise Conflict("This application can no longer be withdrawn", code="withdraw.too_late")
             return {"motif": motif.strip()}, None
 
         self._run(actor, instance_id, commands.WITHDRAW, check)
@@ -324,14 +327,15 @@ class WorkflowEngine(EngineReads):
         returns its journaled payload and the open task it found (or ``None``).
         """
         if instance is None:
-            raise NotFound("This dossier does not exist")
+            raise NotFound("This dossier does not exist", code="dossier.not_found")
         instance_id = instance.id
         if expected_version is not None and instance.version != expected_version:
             raise Conflict(
-                "This dossier changed since you opened it: reload it and try again", instance_id=instance_id
+                "This dossier changed since you opened it: reload it and try again",
+                code="dossier.changed", instance_id=instance_id
             )
         if instance.status != "running":
-            raise Conflict("This dossier is closed", instance_id=instance_id)
+            raise Conflict("This dossier is closed", code="dossier.closed", instance_id=instance_id)
         state = self._load(connection, instance)
         try:
             payload, human = check(connection, instance, state)
@@ -348,12 +352,14 @@ class WorkflowEngine(EngineReads):
                 raise incidents.model_failure(err, state.wf, instance_id) from err
             if not instances.write(connection, instance, checkpoint):
                 raise Conflict("Someone else changed this dossier at the same time: reload it and try again",
+                               code="dossier.concurrent",
                                instance_id=instance_id)
             if command in _INCIDENT_KIND:
                 incidents.resolve(connection, instance_id, _INCIDENT_KIND[command], now)
         except IntegrityError as err:  # the journal's (instance, seq) key: a concurrent command won
             raise Conflict(
                 "Someone else changed this dossier at the same time: reload it and try again",
+                code="dossier.concurrent",
                 instance_id=instance_id,
             ) from err
         except EngineError as err:
@@ -473,11 +479,15 @@ class WorkflowEngine(EngineReads):
         if refusal == commands.NOT_THEIR_ROLE:
             raise Forbidden(
                 f"The step {human.name!r} is for the role {human.role}; you do not hold it",
+                code="task.wrong_role", params={"step": human.name, "role": human.role},
                 bpmn_id=human.bpmn_id,
             )
         if refusal == commands.ASSIGNED_TO_ANOTHER:
-            raise Forbidden(f"The step {human.name!r} is assigned to someone else", bpmn_id=human.bpmn_id)
+            raise Forbidden(f"The step {human.name!r} is assigned to someone else",
+                            code="task.assigned_to_another", params={"step": human.name}, bpmn_id=human.bpmn_id)
         if refusal == commands.OUTSIDE_EPCI:
-            raise Forbidden("This dossier belongs to an EPCI outside your scope", bpmn_id=human.bpmn_id)
+            raise Forbidden("This dossier belongs to an EPCI outside your scope",
+                            code="task.outside_epci", bpmn_id=human.bpmn_id)
         if refusal == commands.CLAIMED_BY_ANOTHER:
-            raise Conflict(f"{claimed} has claimed this task", bpmn_id=human.bpmn_id)
+            raise Conflict(f"{claimed} has claimed this task",
+                           code="task.claimed_by_another", params={"login": claimed}, bpmn_id=human.bpmn_id)

@@ -24,7 +24,7 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import admin, api, auth, bounds, config, dossiers, errors, filters, inbox, sessions
+    from . import admin, api, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     filters.register(app)
     errors.register(app)
+    request_ids.register(app)
     app.before_request(sessions.load_user)
 
     @app.context_processor

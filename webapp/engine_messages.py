@@ -53,7 +53,9 @@ MESSAGES = {
     ),
     "task.not_found": _l("Cette étape n'existe pas dans ce dossier."),
     "task.not_claimed": _l("Vous n'avez pas pris en charge cette étape."),
-    "task.not_delegable": _l("Cette étape est attribuée par le processus à une personne : elle ne peut pas être déléguée."),
+    "task.not_delegable": _l(
+        "Cette étape est attribuée par le processus à une personne : elle ne peut pas être déléguée."
+    ),
     "task.wrong_role": _l("L'étape « %(step)s » revient au rôle %(role)s, que vous n'avez pas."),
     "task.assigned_to_another": _l("L'étape « %(step)s » est attribuée à quelqu'un d'autre."),
     "task.outside_epci": _l("Ce dossier relève d'un EPCI hors de votre périmètre."),
@@ -68,6 +70,9 @@ MESSAGES = {
     "form.not_object": _l("Les données du formulaire doivent former un objet."),
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),
     "form.errors": _l("Le formulaire comporte des erreurs : corrigez les champs signalés."),
+    "draft.too_large": _l("Le brouillon dépasse %(limit_kib)s Kio : joignez les longs documents en fichiers."),
+    "input.too_long": _l("Le champ %(field)s dépasse %(limit)s caractères : raccourcissez-le."),
+    "form.unbounded": _l("Champs de formulaire sans limite : %(problems)s"),
     "attachment.empty": _l("Le fichier est vide."),
     "attachment.too_large": _l("Le fichier dépasse %(limit)s : réduisez-le ou compressez-le."),
     "attachment.type_refused": _l(

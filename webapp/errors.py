@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+
+from . import request_ids
+from .engine_messages import describe
+
+log = logging.getLogger(__name__)
 
 #: engine error class → (HTTP status, title, what to do)
 ENGINE_ERRORS = {
@@ -59,8 +66,15 @@ HTTP_TITLES = {
 
 def _page(status: int, title, message, detail: str | None = None):
     return render_template(
-        "errors/error.html", status=status, title=title, message=message, detail=detail, back=request.referrer
+        "errors/error.html", status=status, title=title, message=message, detail=detail, back=request.referrer,
+        request_id=request_ids.current(),
     ), status
+
+
+def log_failure(err: BaseException) -> None:
+    """Every 500, with its traceback and the request id the person is shown (pages and API)."""
+    log.error("500 on %s %s (request %s): %s", request.method, request.path, request_ids.current(), err,
+              exc_info=err)
 
 
 def engine_error(err: EngineError):
@@ -71,12 +85,18 @@ def engine_error(err: EngineError):
                 # The engine recorded the failure where process owners see it: give its number.
                 message = _l("Une règle du processus a échoué. Le responsable du processus en est informé "
                              "(incident n° %(n)s) ; réessayez une fois le modèle corrigé.", n=err.incident_id)
-            return _page(status, title, message, err.message if status != 500 else None)
+            if status >= 500:
+                log_failure(err)
+            # The engine's message is English, for logs: the person reads its code, translated.
+            return _page(status, title, message, describe(err) if status < 500 else None)
+    log_failure(err)
     return _page(500, *HTTP_TITLES[500])
 
 
 def http_error(err: HTTPException):
     title, message = HTTP_TITLES.get(err.code or 500, HTTP_TITLES[500])
+    if (err.code or 500) >= 500:
+        log_failure(getattr(err, "original_exception", None) or err)
     return _page(err.code or 500, title, message)
 
 
@@ -89,7 +109,9 @@ def csrf_error(err: CSRFError):
 
 
 def unexpected_error(err: Exception):
-    # Logged with its traceback by Flask; the person sees a plain page, never a stack trace.
+    # Flask does not log what a handler catches: logged here. The person sees a plain page with
+    # the request id to quote, never a stack trace.
+    log_failure(err)
     return _page(500, *HTTP_TITLES[500])
 
 

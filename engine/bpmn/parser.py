@@ -89,7 +89,8 @@ def _parse_xml(name: str, content: bytes):
     try:
         return etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as err:
-        raise Invalid(f"Malformed XML: {err.msg}", file=name, line=err.lineno) from err
+        raise Invalid(f"Malformed XML: {err.msg}", code="model.invalid", params={"detail": f"{name}: {err.msg}"},
+                      file=name, line=err.lineno) from err
 
 
 def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS) -> ParsedModels:
@@ -114,19 +115,21 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS) -> P
             try:
                 document = forms[name.rsplit("/", 1)[-1]] = json.loads(content)
             except ValueError as err:
-                raise Invalid(f"Malformed JSON: {err}", file=name) from err
+                raise Invalid(f"Malformed JSON: {err}",
+                              code="model.invalid", params={"detail": f"{name}: {err}"}, file=name) from err
             if name.endswith(".schema.json"):
                 try:
                     Draft202012Validator.check_schema(document)
                 except SchemaError as err:
-                    raise Invalid(f"Invalid JSON Schema: {err.message}", file=name) from err
+                    raise Invalid(f"Invalid JSON Schema: {err.message}",
+                                  code="model.invalid", params={"detail": f"{name}: {err.message}"}, file=name) from err
     try:
         spec = parser.get_spec(main_process)
         subprocess_specs = parser.get_subprocess_specs(main_process)
     except (SpiffWorkflowException, ValidationException) as err:
         raise _invalid_from_spiff(err, None) from err
     except Exception as err:  # SpiffWorkflow raises plain errors for some broken models
-        raise Invalid(f"Invalid model: {err}") from err
+        raise Invalid(f"Invalid model: {err}", code="model.invalid", params={"detail": str(err)}) from err
     models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
     _check_tasks(models)
     _connect_loop_children(models)
@@ -162,6 +165,7 @@ def _check_tasks(models: ParsedModels) -> None:
         if lane is not None and lane not in LANE_ROLES:
             raise Invalid(
                 f"Unknown lane {lane!r}: lanes must be one of {', '.join(LANE_ROLES)}",
+                code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: unknown lane {lane!r}"},
                 file=file,
                 bpmn_id=task_spec.bpmn_id,
             )
@@ -169,7 +173,9 @@ def _check_tasks(models: ParsedModels) -> None:
             models.user_tasks[task_spec.bpmn_id] = task_spec
             if lane is None or LANE_ROLES.get(lane) is None:
                 raise Invalid(
-                    "A user task must sit in a lane naming a role", file=file, bpmn_id=task_spec.bpmn_id
+                    "A user task must sit in a lane naming a role",
+                    code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: no lane"},
+                    file=file, bpmn_id=task_spec.bpmn_id
                 )
             props = (task_spec.extensions or {}).get("properties", {})
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
@@ -177,12 +183,14 @@ def _check_tasks(models: ParsedModels) -> None:
                 if ref and ref not in models.forms:
                     raise Invalid(
                         f"{key} refers to {ref!r}, which is not in forms/",
+                        code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: {key} {ref!r}"},
                         file=file,
                         bpmn_id=task_spec.bpmn_id,
                     )
             if not props.get("formJsonSchemaFilename"):
                 raise Invalid(
                     "A user task needs a formJsonSchemaFilename property",
+                    code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: formJsonSchemaFilename"},
                     file=file,
                     bpmn_id=task_spec.bpmn_id,
                 )

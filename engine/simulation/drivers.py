@@ -105,7 +105,7 @@ class MemoryDriver:
 
     def withdraw(self, actor: Actor, key: int, motif: str) -> None:
         if not runtime.can_catch(self.states[key].wf, runtime.WITHDRAW_MESSAGE):
-            raise Conflict("This application can no longer be withdrawn")
+            raise Conflict("This application can no longer be withdrawn", code="withdraw.too_late")
         self._apply(key, commands.WITHDRAW, {"motif": motif})
 
     def fire_due(self) -> None:

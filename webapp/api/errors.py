@@ -4,6 +4,9 @@
 Every error answer has the shape ``{"code": "...", "message": "...", "errors": {path: [messages]}}``:
 ``code`` is stable and meant for scripts, ``message`` says what to do, ``errors`` is only present
 for invalid input and maps a dotted field path (``partenaires.0.nom``) to its messages.
+An engine error adds ``reason``, its own stable code (``dossier.changed``), and ``params``, the
+values its message names; ``message`` is then the translation of ``reason``. A 500 adds
+``request_id``, to quote when reporting it (also in the ``X-Request-ID`` header of every answer).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from flask import current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+
+from .. import request_ids
+from ..engine_messages import describe, field_errors
+from ..errors import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +57,12 @@ HTTP_MESSAGES = {
 }
 
 
-def body(status: int, code: str, message: str, errors: dict | None = None):
-    payload: dict = {"code": code, "message": message}
+def body(status: int, code: str, message: str, errors: dict | None = None, **extra):
+    payload: dict = {"code": code, "message": message, **extra}
     if errors:
         payload["errors"] = errors
+    if status >= 500:
+        payload["request_id"] = request_ids.current()
     response = jsonify(payload)
     response.status_code = status
     return response
@@ -79,11 +88,19 @@ def engine_error(err: EngineError):
         if cls in ENGINE_ERRORS:
             status, code = ENGINE_ERRORS[cls]
             if status == 500:
-                log.error("API: %s", err)
-                return body(status, code, "Une règle du processus a échoué ; le responsable du processus est informé.")
-            errors = err.errors if isinstance(err, Invalid) else None
-            return body(status, code, err.message, errors)
+                log_failure(err)
+                return body(status, code, "Une règle du processus a échoué ; le responsable du processus est informé.",
+                            reason=err.code)
+            errors = field_errors(err) if isinstance(err, Invalid) else None
+            message = describe(err) or HTTP_MESSAGES.get(status, "")
+            return body(status, code, message, errors, reason=err.code, params=_plain(err.params))
+    log_failure(err)
     return body(500, "internal_error", HTTP_MESSAGES[500])
+
+
+def _plain(params: dict) -> dict:
+    """``params`` as JSON can carry them (instants as ISO 8601 text)."""
+    return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in params.items()}
 
 
 def http_error(err: HTTPException):
@@ -98,6 +115,8 @@ def http_error(err: HTTPException):
             for path, texts in flatten(location_messages).items():
                 errors.setdefault(path, []).extend(texts)
     message = data.get("message") or HTTP_MESSAGES.get(status) or err.description or ""
+    if status >= 500:
+        log_failure(getattr(err, "original_exception", None) or err)
     response = body(status, HTTP_CODES.get(status, (err.name or "error").lower().replace(" ", "_")), message, errors)
     for name, value in err.get_headers():
         if name.lower() not in ("content-type", "content-length"):
@@ -110,7 +129,7 @@ def http_error(err: HTTPException):
 def unexpected_error(err: Exception):
     if current_app.testing:
         raise err  # tests see the real exception, as on the pages
-    log.exception("API: unexpected error")
+    log_failure(err)
     return body(500, "internal_error", HTTP_MESSAGES[500])
 
 
