@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from engine import Actor, WorkflowEngine
 from engine.campaigns import JURYS
+from engine.deployments import DeploymentStore
 from engine.simulation.fake_data import generate
 
 CAMPAIGN = "DSDT-2014"
@@ -18,6 +19,39 @@ CONVENTIONS = Actor("conventions.region", frozenset({"service_conventions"}))
 
 def technicien(role: str, epci: str) -> Actor:
     return Actor(f"{role}.{epci.lower()}", frozenset({role}), frozenset({epci}))
+
+
+#: how a scenario's engine loads a dossier before each command: ``warm`` keeps this process's
+#: caches (production's fast path); ``state`` stores the state after every command and restores
+#: it; ``journal`` never stores it and replays the whole journal. Both restore modes load onto
+#: freshly parsed specs, as another web worker, a restarted server or the timer worker would.
+RESTORE_MODES = ("warm", "state", "journal")
+CHECKPOINT_EVERY = {"warm": 32, "state": 1, "journal": 10**9}
+
+
+class ColdEngine(WorkflowEngine):
+    """A :class:`WorkflowEngine` that loads every dossier as a fresh process would, before every command.
+
+    Its own workflow cache and the process's parsed specs are dropped, so state kept only in
+    memory (a cached workflow, connections SpiffWorkflow makes on the specs while running) cannot
+    hide what a restore from the database loses. ``loads`` counts those cold loads.
+    """
+
+    loads = 0
+
+    def _load(self, connection, instance):
+        # Overrides the engine's one load path (commands, and reads on a cache miss).
+        with self._cache_lock:
+            self._cache.pop(instance.id, None)
+        DeploymentStore.forget_parsed()
+        self.loads += 1
+        return super()._load(connection, instance)
+
+
+def scenario_engine(db, clock, script_engine, mode: str) -> WorkflowEngine:
+    """An engine for ``mode`` (one of :data:`RESTORE_MODES`)."""
+    cls = WorkflowEngine if mode == "warm" else ColdEngine
+    return cls(db, clock, script_engine, checkpoint_every=CHECKPOINT_EVERY[mode])
 
 
 class Walker:
