@@ -127,9 +127,16 @@ def verify_instance(
 ) -> InstanceReport:
     rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
-    models = deployments.models(session, instance.deployment_id)
-    stored = (instance.state_seq, instance.state) if instance.state_seq else None
-    final, replay_problem = replay_entries(rows, models, script_engine, serializer, stored=stored)
+    try:
+        models = deployments.models(session, instance.deployment_id)
+    except EngineError as err:
+        # Its pinned models are missing or no longer parse: this dossier cannot be replayed, which
+        # the report says; the audit goes on with the others.
+        models, final = None, None
+        replay_problem = f"its deployment {instance.deployment_id} cannot be loaded: {err}"
+    if models is not None:
+        stored = (instance.state_seq, instance.state) if instance.state_seq else None
+        final, replay_problem = replay_entries(rows, models, script_engine, serializer, stored=stored)
     if replay_problem is None:
         if instance.state_seq > len(rows):
             replay_problem = f"the stored state follows entry {instance.state_seq}, which is not in the journal"
