@@ -19,7 +19,7 @@ DEFAULTS = {
     "DSDT_SESSION_MAX_HOURS": 12,  # and any session ends this long after its login
     "DSDT_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # one attachment
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,  # a whole form with attachments
-    "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # a form's fields without its files (413 beyond), as engine.forms.MAX_FORM_BYTES
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # form fields without files (413 beyond), as engine.forms.MAX_FORM_BYTES
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "BABEL_DEFAULT_LOCALE": "fr",
