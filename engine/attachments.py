@@ -3,12 +3,16 @@
 A form field of ``format: attachment`` holds ``sha256:<hex>``; the ``attachment`` row links that
 content to one dossier with its file name, media type and who uploaded it. The media type is
 read from the file's first bytes, never trusted from the browser, and must be one of
-:data:`ALLOWED_TYPES`; the size must not exceed :data:`MAX_BYTES`.
+:data:`ALLOWED_TYPES`; the size must not exceed :data:`MAX_BYTES`. The stored file name keeps no
+control or format character (a right-to-left override would show ``x\u202efdp.exe`` as
+``xexe.pdf``). A form field may name only an attachment of its own dossier
+(:meth:`AttachmentStore.foreign_refs`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from pathlib import PurePath
 from sqlalchemy import select
 
 from .errors import Invalid, NotFound
+from .forms import attachment_values
 from .persistence.models import Attachment, Blob
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -102,6 +107,16 @@ def check(filename: str, content: bytes, max_bytes: int = MAX_BYTES) -> str:
     return media_type
 
 
+def clean_filename(filename: str) -> str:
+    """The file name to store: its last path segment, without control or format characters
+    (Unicode categories Cc and Cf: C0/C1 controls, bidirectional overrides and isolates,
+    zero-width characters), at most 255 characters."""
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFC", filename or "") if unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    return PurePath(text.replace("\\", "/")).name[:255]
+
+
 def _info(row: Attachment) -> AttachmentInfo:
     return AttachmentInfo(PREFIX + row.sha256, row.filename, row.media_type, row.size, row.uploaded_by, row.uploaded_at)
 
@@ -115,9 +130,9 @@ class AttachmentStore:
         self.max_bytes = max_bytes
 
     def store(self, instance_id: int, filename: str, content: bytes, login: str) -> AttachmentInfo:
-        media_type = check(filename, content, self.max_bytes)
+        name = clean_filename(filename)
+        media_type = check(name, content, self.max_bytes)
         sha = hashlib.sha256(content).hexdigest()
-        name = PurePath(filename.replace("\\", "/")).name[:255]
         with self.db.sessions.begin() as session:
             # Only whether the content is already stored: never load it (up to MAX_BYTES) for that.
             if session.scalar(select(Blob.sha256).where(Blob.sha256 == sha)) is None:
@@ -147,6 +162,21 @@ class AttachmentStore:
                 .order_by(Attachment.uploaded_at, Attachment.id)
             )
             return [_info(row) for row in rows]
+
+    def refs(self, instance_id: int) -> set[str]:
+        """The references (``sha256:<hex>``) of the dossier's attachments."""
+        with self.db.sessions() as session:
+            rows = session.scalars(select(Attachment.sha256).where(Attachment.instance_id == instance_id))
+            return {PREFIX + sha for sha in rows}
+
+    def foreign_refs(self, instance_id: int, schema: dict, data: object) -> list[str]:
+        """The paths of the attachment fields of ``data`` (by the form's ``schema``) that do not
+        name an attachment of this dossier: a path, another dossier's file, anything typed."""
+        values = attachment_values(schema, data)
+        if not values:
+            return []
+        known = self.refs(instance_id)
+        return [path for path, value in values if not (isinstance(value, str) and value in known)]
 
     def get(self, instance_id: int, ref: str) -> tuple[AttachmentInfo, bytes]:
         """The attachment ``ref`` (``sha256:<hex>`` or bare hex) of this dossier, with its content."""

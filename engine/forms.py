@@ -10,6 +10,8 @@ from . import limits
 from .errors import Invalid
 
 MAX_FORM_BYTES = 512 * 1024
+#: the ``format`` of a field that holds an attachment reference (``sha256:<hex>``)
+ATTACHMENT_FORMAT = "attachment"
 
 
 class FormValidator:
@@ -147,3 +149,28 @@ def check_bounds(forms: dict[str, dict]) -> None:
                     errors={problem.split(": ", 1)[0]: [problem.split(": ", 1)[1]] for problem in problems},
                     file=name,
                 )
+
+
+def attachment_values(schema: dict, data: object) -> list[tuple[str, object]]:
+    """``(dotted path, value)`` of every value in ``data`` that ``schema`` declares an attachment
+    (``format: attachment``), in objects and arrays at any depth; local ``$ref`` are followed."""
+    found: list[tuple[str, object]] = []
+    _collect(schema, schema, data, (), found)
+    return found
+
+
+def _collect(root: dict, schema: dict, data: object, path: tuple[str, ...], found: list) -> None:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        # The forms inline their fields today; a field a modeler moves to $defs stays checked.
+        schema = {**root.get("$defs", {}).get(ref.removeprefix("#/$defs/"), {}), **schema}
+    if schema.get("format") == ATTACHMENT_FORMAT:
+        if data is not None:
+            found.append((".".join(path), data))
+    elif isinstance(data, dict):
+        for name, sub in (schema.get("properties") or {}).items():
+            if name in data and isinstance(sub, dict):
+                _collect(root, sub, data[name], (*path, name), found)
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
+        for n, item in enumerate(data):
+            _collect(root, schema["items"], item, (*path, str(n)), found)

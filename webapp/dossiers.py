@@ -12,6 +12,7 @@ from engine import Conflict, Forbidden, Invalid, NotFound, completed_steps, role
 from . import presenters
 from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required, visible_dossiers
 from .diagram import diagram_data
+from .engine_messages import describe
 from .schema_forms import parse_form, render_form
 from .services import services
 
@@ -83,6 +84,13 @@ def _attachment_context(instance_id: int, documents) -> dict:
         ),
         "attachment_name": lambda ref: names.get(ref, ref),
     }
+
+
+def attachment_errors(instance_id: int, schema: dict, data: dict) -> dict[str, list[str]]:
+    """A message on each attachment field that does not name an attachment of this dossier (a
+    tampered hidden field, an API client's typed path or another dossier's file)."""
+    message = _("Ce n'est pas une pièce jointe de ce dossier : déposez le fichier dans ce formulaire.")
+    return {path: [message] for path in services().attachments.foreign_refs(instance_id, schema, data)}
 
 
 def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
@@ -197,11 +205,12 @@ def task(instance_id: int, task_ref: str):
             try:
                 return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
             except Invalid as err:
-                upload_errors[path] = [err.message]
+                upload_errors[path] = [describe(err) or err.message]
                 return ""
 
         result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
-        data, errors = result.data, {**result.errors, **upload_errors}
+        data = result.data
+        errors = {**attachment_errors(instance_id, schema, data), **result.errors, **upload_errors}
         if request.form.get("action") == "brouillon":
             svc.drafts.save(actor.login, instance_id, task_ref, data)
             flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
@@ -214,11 +223,11 @@ def task(instance_id: int, task_ref: str):
             try:
                 svc.engine.complete(actor, instance_id, task_ref, data, expected_version=expected)
             except Invalid as err:
-                errors = err.errors or {"": [err.message]}
+                errors = err.errors or {"": [describe(err) or err.message]}
             except Conflict as err:
                 still_open = any(v.ref == task_ref for v in svc.engine.task_views(instance_id))
                 if not still_open:
-                    return _stale(dossier, err.message)
+                    return _stale(dossier, describe(err))
                 # Only the version moved (another step of the dossier advanced): keep what was typed.
                 message, status = (
                     _(

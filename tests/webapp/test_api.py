@@ -333,3 +333,24 @@ def test_openapi_document(client):
     assert {"200", "409", "422"} <= set(complete["responses"])
     assert {"Dossier", "Task", "Error", "CompleteArgs"} <= set(spec["components"]["schemas"])
 
+
+
+def test_attachment_fields_must_name_this_dossiers_attachments(api, services, make_dossier):
+    incomplete = {"recevabilite": {"decision": "incomplet"}}
+    instance_id = make_dossier("complements", "CAVM", porteur="porteur4", overrides=incomplete)
+    other = make_dossier("complements", "CAVM", porteur="porteur2", overrides=incomplete)
+    # a file only the other dossier holds (the same content joined to both would be this one's too)
+    foreign = services.attachments.store(other, "autre.pdf", b"%PDF-1.4 autre dossier", "porteur2").ref
+    step = first_step(api, instance_id, "porteur4")
+    url = f"/dossiers/{instance_id}/tasks/{step['ref']}/complete"
+    version = api.get(f"/dossiers/{instance_id}", "porteur4").get_json()["version"]
+    for wrong in ("../../admin", foreign, "sha256:" + "0" * 64):
+        refused = api.post(url, "porteur4", {"data": {"reponse": "Voici les pièces.", "pieces": ["x", wrong]}})
+        assert refused.status_code == 422, wrong
+        errors = refused.get_json()["errors"]
+        assert set(errors) == {"data.pieces.0", "data.pieces.1"} or set(errors) == {"pieces.0", "pieces.1"}, errors
+        assert "pièce jointe de ce dossier" in " ".join(sum(errors.values(), []))
+    assert api.get(f"/dossiers/{instance_id}", "porteur4").get_json()["version"] == version  # nothing changed
+    own = services.attachments.list(instance_id)[0].ref
+    done = api.post(url, "porteur4", {"data": {"reponse": "Voici les pièces.", "pieces": [own]}})
+    assert done.status_code == 200, done.get_json()

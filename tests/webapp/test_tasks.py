@@ -211,6 +211,34 @@ def test_uploads_are_checked(make_app, make_dossier):
     assert [doc.filename for doc in services.attachments.list(instance_id)] == ["statuts.pdf"]
 
 
+def test_attachment_fields_refuse_what_is_not_this_dossiers_and_names_are_cleaned(make_app, make_dossier):
+    app = make_app()
+    client = app.test_client()
+    auth = AuthActions(client)
+    services = app.extensions["dsdt"]
+    instance_id = make_dossier("dossier", "CAB", porteur="porteur1")
+    ref = services.queries.dossier(instance_id).open_steps[0].task_ref
+    auth.login("porteur1")
+    url = f"/dossiers/{instance_id}/etape/{ref}"
+    page = client.get(url).get_data(as_text=True)
+    name = field_name(page, "statuts")
+    version = services.queries.dossier(instance_id).version
+    # A posted reference (the hidden field) that is not an attachment of this dossier.
+    refused = auth.post(url, {name: "../../admin", "action": "valider"})
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    assert "pièce jointe de ce dossier" in body and re.search(r'id="[^"]*statuts-error"', body)
+    assert services.queries.dossier(instance_id).version == version
+    # A file name with a right-to-left override and control characters is stored without them.
+    tricky = "stat\u202euts\u2066\x07.pdf"
+    stored = auth.post(
+        url, {name: (io.BytesIO(b"%PDF-1.4 ok"), tricky), "action": "brouillon"}, content_type="multipart/form-data"
+    )
+    assert stored.status_code == 302
+    names = [doc.filename for doc in services.attachments.list(instance_id)]
+    assert "statuts.pdf" in names and not [n for n in names if "\u202e" in n or "\x07" in n]
+
+
 def test_document_download_is_scoped(client, auth, services):
     from .conftest import dossier_at
 

@@ -10,12 +10,14 @@ A task is addressed as `/api/dossiers/<dossier_id>/tasks/<ref>`, where `ref` is 
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from engine import Conflict, Forbidden, InboxFilter, NotFound
+from engine import Conflict, Forbidden, InboxFilter, Invalid, NotFound
 
 from .. import presenters
 from ..access import STAFF, can_do, current_actor, roles_required
+from ..dossiers import attachment_errors
 from ..inbox import end_of_day
 from ..services import services
 from . import auth, errors, present
@@ -149,12 +151,21 @@ def unclaim(dossier, ref: str):
 def complete(args: dict, dossier, ref: str):
     """Complete a task
 
-    `data` is validated against the task's JSON Schema: 422 with `errors` keyed by the dotted
-    path inside `data` (the dossier is unchanged). 409 when the task was completed meanwhile or,
+    `data` is validated against the task's JSON Schema, and each attachment field must name an
+    attachment of this dossier: 422 with `errors` keyed by the dotted path inside `data` (the
+    dossier is unchanged). 409 when the task was completed meanwhile or,
     with `expected_version`, when the dossier changed since it was read.
     """
     actor = current_actor()
     svc = services()
+    # The attachment check needs the task's form; whether the task is open and the caller's is
+    # left to the engine's command, which answers it with its own errors.
+    view = next((v for v in svc.engine.task_views(dossier.id) if v.ref == ref), None)
+    if view is not None and can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
+        form = svc.queries.forms(dossier.deployment_id)[view.form]
+        errors = attachment_errors(dossier.id, form, args["data"])
+        if errors:
+            raise Invalid(_("Le formulaire comporte des erreurs : corrigez les champs signalés."), errors=errors)
     svc.engine.complete(actor, dossier.id, ref, args["data"], expected_version=args["expected_version"])
     svc.drafts.discard(actor.login, dossier.id, ref)
     return _after(dossier.id)
