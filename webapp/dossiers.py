@@ -86,6 +86,13 @@ def _attachment_context(instance_id: int, documents) -> dict:
     }
 
 
+def attachment_errors(instance_id: int, schema: dict, data: dict) -> dict[str, list[str]]:
+    """A message on each attachment field that does not name an attachment of this dossier (a
+    tampered hidden field, an API client's typed path or another dossier's file)."""
+    message = _("Ce n'est pas une pièce jointe de ce dossier : déposez le fichier dans ce formulaire.")
+    return {path: [message] for path in services().attachments.foreign_refs(instance_id, schema, data)}
+
+
 def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
     """The data of completed steps (from the dossier's ``timeline``), read-only, that ``reader`` may read."""
     return presenters.earlier_steps(reader, dossier, timeline, _attachment_context(dossier.id, documents), exclude_ref)
@@ -202,7 +209,8 @@ def task(instance_id: int, task_ref: str):
                 return ""
 
         result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
-        data, errors = result.data, {**result.errors, **upload_errors}
+        data = result.data
+        errors = {**attachment_errors(instance_id, schema, data), **result.errors, **upload_errors}
         if request.form.get("action") == "brouillon":
             svc.drafts.save(actor.login, instance_id, task_ref, data)
             flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
