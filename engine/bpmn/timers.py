@@ -8,8 +8,10 @@ parser's override map and the serializer config, never by patching SpiffWorkflow
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
@@ -18,9 +20,80 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from ..clock import command_time
 
+HORIZON_YEARS = 10
+"""A timer may not be due further ahead than this: a larger value is a modelling error."""
+
+_MAX_TEXT = 64  # an ISO date or duration is never longer; parsing longer text is not attempted
+# Non-negative ISO 8601 durations only (a fraction on the last part, as SpiffWorkflow reads them).
+_DURATION = re.compile(r"P(?=\d|T\d)(\d+(?:[.,]\d+)?[YMWD])*(T(?=\d)(\d+(?:[.,]\d+)?[HMS])+)?", re.IGNORECASE)
+# Upper bounds of each designator in days, to refuse a huge duration before SpiffWorkflow adds
+# its months one by one (a loop in the engine's process).
+_DAYS = {"Y": 366, "W": 7, "D": 1, "H": 1 / 24, "S": 1 / 86400}
+_MONTH_DAYS, _MINUTE_DAYS = 31, 1 / 1440
+
 
 def _due(my_task) -> str | None:
     return my_task.internal_data.get("event_value")
+
+
+def _horizon(now: datetime) -> datetime:
+    try:
+        return now.replace(year=now.year + HORIZON_YEARS)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year + HORIZON_YEARS, day=28)
+
+
+def _refuse(my_task, message: str) -> WorkflowTaskException:
+    return WorkflowTaskException(f"Timer expression {my_task.task_spec.event_definition.expression!r:.200}: "
+                                 f"{message}; fix the expression or the data it reads", task=my_task)
+
+
+def checked_date(my_task, value, now: datetime) -> datetime:
+    """The UTC instant a timeDate expression's ``value`` names, at most 10 years after ``now``."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise _refuse(my_task, f"it must give an ISO 8601 date such as '2015-02-10T23:59:00+01:00', "
+                               f"got {type(value).__name__}")
+    text = value.strip()
+    if text[:1] in ("P", "p"):
+        raise _refuse(my_task, f"a timeDate needs a date, not a duration ({text!r:.80}); use timeDuration")
+    try:
+        if len(text) > _MAX_TEXT:
+            raise ValueError("too long")
+        due = TimerEventDefinition.parse_time_or_duration(text)
+        if not isinstance(due, datetime):
+            raise ValueError("not a date")
+    except (ValueError, OverflowError, AttributeError, TypeError):
+        raise _refuse(my_task, f"{text!r:.80} is not a valid date (ISO 8601, e.g. '2015-02-10T23:59:00+01:00')") \
+            from None
+    if due > _horizon(now):
+        raise _refuse(my_task, f"{text!r:.80} is more than {HORIZON_YEARS} years ahead")
+    return due
+
+
+def checked_duration(my_task, value, now: datetime) -> datetime:
+    """The UTC instant a timeDuration expression's ``value`` after ``now``, at most 10 years ahead."""
+    if not isinstance(value, str):
+        raise _refuse(my_task, f"it must give an ISO 8601 duration such as 'P15D', got {type(value).__name__}")
+    text = value.strip()
+    if len(text) > _MAX_TEXT or not _DURATION.fullmatch(text):
+        raise _refuse(my_task, f"{text!r:.80} is not a valid ISO 8601 duration (e.g. 'P15D', 'PT36H', 'P2M')")
+    date_part, _, time_part = text.upper().partition("T")
+    days = sum(float(number.replace(",", ".")) * (_MONTH_DAYS if unit == "M" else _DAYS[unit])
+               for number, unit in re.findall(r"([\d.,]+)([YMWD])", date_part))
+    days += sum(float(number.replace(",", ".")) * (_MINUTE_DAYS if unit == "M" else _DAYS[unit])
+                for number, unit in re.findall(r"([\d.,]+)([HMS])", time_part))
+    if days > HORIZON_YEARS * 366:  # before SpiffWorkflow's month-by-month loop
+        raise _refuse(my_task, f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
+    try:
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    except Exception as err:  # SpiffWorkflow raises a bare Exception("Invalid duration")
+        raise _refuse(my_task, f"{text!r:.80} is not a valid ISO 8601 duration ({err})") from err
+    if due > _horizon(now):
+        raise _refuse(my_task, f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
+    return due
 
 
 class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
@@ -30,9 +103,7 @@ class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
         if _due(my_task) is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             # Normalise once so the timer table and the journal hold one canonical UTC instant.
-            my_task.internal_data["event_value"] = TimerEventDefinition.parse_time_or_duration(
-                value
-            ).isoformat()
+            my_task.internal_data["event_value"] = checked_date(my_task, value, command_time()).isoformat()
         if TimerEventDefinition.get_datetime(_due(my_task)) <= command_time():
             my_task.internal_data["event_fired"] = True
         return my_task.internal_data.get("event_fired", False)
@@ -43,11 +114,9 @@ class ClockedDurationTimerEventDefinition(DurationTimerEventDefinition):
 
     def has_fired(self, my_task):
         if _due(my_task) is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
-            start = command_time()
-            delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, start)
-            my_task.internal_data["event_value"] = (start + delta).isoformat()
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            due: datetime = checked_duration(my_task, value, command_time())
+            my_task.internal_data["event_value"] = due.isoformat()
         if TimerEventDefinition.get_datetime(_due(my_task)) <= command_time():
             my_task.internal_data["event_fired"] = True
         return my_task.internal_data.get("event_fired", False)
