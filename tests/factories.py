@@ -102,12 +102,16 @@ class Walker:
         views = [view for view in self.engine.task_views(iid) if view.bpmn_id.startswith("examen_")]
         assert views, f"no jury examination open; open steps: {self.steps(iid)}"
         for n, view in enumerate(views):
-            if n < conflicts:
-                decisions = {"conflit_interet": True}
-            else:
-                decisions = {"conflit_interet": False, "qualite_inventivite": score, "partenariat": score,
-                             "mise_en_reseau": score, "gouvernance_evaluation": score}
-            self.engine.complete(self.actor_for(view, None), iid, view.ref, self.form(view, **decisions))
+            self.evaluate(iid, view, score, conflict=n < conflicts)
+
+    def evaluate(self, iid: int, view, score: int = 4, conflict: bool = False) -> None:
+        """One jury member's examination ``view``: a conflict of interest, or ``score`` everywhere."""
+        if conflict:
+            decisions = {"conflit_interet": True}
+        else:
+            decisions = {"conflit_interet": False, "qualite_inventivite": score, "partenariat": score,
+                         "mise_en_reseau": score, "gouvernance_evaluation": score}
+        self.engine.complete(self.actor_for(view, None), iid, view.ref, self.form(view, **decisions))
 
     def through_contact(self, iid: int, epci: str = "CAB") -> None:
         self.do(iid, "contact", epci=epci)
