@@ -1,5 +1,7 @@
 """One scenario per way through the DSDT lifecycle, on the real models, the durable engine and
-the sandbox. Every command reloads nothing by hand: the engine persists after each one."""
+the sandbox. Every command reloads nothing by hand: the engine persists after each one, and the
+restore modes of ``conftest.py`` load from the database before each. Withdrawal at every phase:
+``test_restore_points.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 
 from engine import Conflict
 from engine.timers import Worker
-from tests.factories import INSTRUCTEUR, PORTEUR
+from tests.factories import PORTEUR
 
 
 def test_territorial_jury_path_ends_conventionne(walker):
@@ -154,21 +156,6 @@ def test_missed_dossier_deadline_fired_by_a_running_worker_thread(walker, engine
         worker.stop()
         thread.join()
     assert walker.outcome(iid)[:2] == ("completed", "hors_delai")
-
-
-@pytest.mark.parametrize("phase", ["contact", "dossier", "jury"])
-def test_withdrawal_at_three_phases(walker, engine, phase):
-    iid = walker.start()
-    if phase != "contact":
-        walker.through_contact(iid)
-        walker.through_fiche(iid)
-    if phase == "jury":
-        walker.through_dossier(iid)
-    engine.withdraw(PORTEUR, iid, "L'association se retire.")
-    row = engine.instance(iid)
-    assert (row.status, row.outcome) == ("completed", "abandonne")
-    assert "L'association se retire." in row.reason
-    assert engine.open_tasks(INSTRUCTEUR)[1] == 0
 
 
 def test_porteur_refusing_to_sign_abandons(walker):
