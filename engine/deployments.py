@@ -55,23 +55,25 @@ def content_hash(files: dict[str, bytes]) -> str:
 
 
 def compile_model_code(models: ParsedModels, strict: bool) -> None:
-    """Compile every script and expression of the models with RestrictedPython, once per process.
+    """Compile every script, expression and DMN cell of the models with RestrictedPython, once per process.
 
     At deploy (``strict``) a script that does not compile, or uses what the sandbox forbids
     (``__class__``, names starting with ``_``), refuses the deployment, naming file, element and
     line. On load the compiled code only warms the cache, so the first commands that run the
     scripts do not pay for RestrictedPython's compiler; errors then surface when the script runs.
     """
-    for file, bpmn_id, mode, source in model_code(models):
+    for code in model_code(models):
         try:
-            compile_script(source, mode)
+            compile_script(code.source, code.mode)
         except (SyntaxError, TypeError) as err:
             if strict:
                 line = getattr(err, "lineno", None)
-                raise Invalid(f"This script or expression cannot run: {getattr(err, 'msg', None) or err}. "
+                # DMN cells: the decision, rule and cell text, which the bare id does not show.
+                detail = str(getattr(err, "msg", None) or err) + (f" ({code.what})" if code.what else "")
+                raise Invalid(f"This script or expression cannot run: {detail}. "
                               "Fix it in the modeler, then deploy again.",
-                              code="model.script_invalid", params={"detail": str(getattr(err, "msg", None) or err)},
-                              file=file, bpmn_id=bpmn_id, line=line) from err
+                              code="model.script_invalid", params={"detail": detail},
+                              file=code.file, bpmn_id=code.bpmn_id, line=line) from err
 
 
 def _info(row: Deployment, created: bool) -> DeploymentInfo:

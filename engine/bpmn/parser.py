@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -32,6 +33,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..errors import Invalid
 from ..roles import LANE_ROLES
+from .dmn_cells import cell_code, decision_sources
 from .timers import clocked
 
 MAIN_PROCESS = "dsdt_candidature"
@@ -73,6 +75,7 @@ class ParsedModels:
     subprocess_specs: dict
     forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
     user_tasks: dict[str, object] = field(default_factory=dict)  # bpmn id → task spec
+    decisions: dict[str, tuple] = field(default_factory=dict)  # decision table id → (DMN file, decision id)
 
 
 def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -> Invalid:
@@ -131,6 +134,7 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS) -> P
     except Exception as err:  # SpiffWorkflow raises plain errors for some broken models
         raise Invalid(f"Invalid model: {err}", code="model.invalid", params={"detail": str(err)}) from err
     models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
+    models.decisions = decision_sources(parser)
     _check_tasks(models)
     _connect_loop_children(models)
     return models
@@ -196,19 +200,38 @@ def _check_tasks(models: ParsedModels) -> None:
                 )
 
 
-def model_code(models: ParsedModels):
-    """``(file, BPMN id, mode, source)`` of the code process owners wrote in the diagrams.
+class ModelCode(NamedTuple):
+    """One piece of code a process owner wrote: where it is, how it runs (``"exec"`` or ``"eval"``)."""
 
-    Script tasks (``"exec"``), gateway conditions and timer expressions (``"eval"``); DMN cells
-    are assembled by SpiffWorkflow's DMN engine when the decision runs, so they are not listed.
+    file: str | None
+    bpmn_id: str
+    mode: str
+    source: str
+    what: str = ""  # for DMN cells: the decision, rule and cell, as the modeler shows them
+
+
+def model_code(models: ParsedModels):
+    """The :class:`ModelCode` of everything process owners wrote in the diagrams and tables.
+
+    Script tasks (``"exec"``), gateway conditions, timer expressions and every cell of the
+    decision tables that business rule tasks call (``"eval"``, joined to their column's input
+    expression as SpiffWorkflow's DMN engine will run them, see :mod:`.dmn_cells`).
     """
+    tables = {}
     for process, task_spec in _all_task_specs(models):
         file = getattr(process, "file", None)
         if isinstance(task_spec, ScriptTask) and task_spec.script:
-            yield file, task_spec.bpmn_id, "exec", task_spec.script
+            yield ModelCode(file, task_spec.bpmn_id, "exec", task_spec.script)
         if isinstance(task_spec, MultiChoice):
             for condition, _target in task_spec.cond_task_specs:
                 if condition is not None and condition.args and isinstance(condition.args[0], str):
-                    yield file, task_spec.bpmn_id, "eval", condition.args[0]
+                    yield ModelCode(file, task_spec.bpmn_id, "eval", condition.args[0])
         if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
-            yield file, task_spec.bpmn_id, "eval", task_spec.event_definition.expression
+            yield ModelCode(file, task_spec.bpmn_id, "eval", task_spec.event_definition.expression)
+        table = getattr(getattr(task_spec, "dmnEngine", None), "decision_table", None)
+        if table is not None:
+            tables.setdefault(table.id, table)
+    for table_id, table in tables.items():
+        dmn_file, decision = models.decisions.get(table_id, (None, table_id))
+        for cell_id, what, source in cell_code(table):
+            yield ModelCode(dmn_file, cell_id, "eval", source, f"decision {decision}, {what}")

@@ -40,6 +40,15 @@ BROKEN = {
                       'adequation_epci["decision"] === "a_completer"', "phase_fiche.bpmn"),
     "bad timer": ("processes/phase_fiche.bpmn", 'campagne["date_limite_fiche"]', 'campagne[_secret]',
                   "phase_fiche.bpmn"),
+    # DMN cells too: input entries, output entries and input expressions.
+    "forbidden DMN input entry": ("processes/avis_jury.dmn", "<text>&gt;= 3</text>", "<text>&gt;= ().__class__</text>",
+                                  "avis_jury.dmn"),
+    "DMN input entry syntax": ("processes/avis_jury.dmn", "<text>&gt;= 3</text>", "<text>&gt;= = 3</text>",
+                               "avis_jury.dmn"),
+    "forbidden DMN output entry": ("processes/avis_jury.dmn", '<text>"favorable"</text>', "<text>_secret</text>",
+                                   "avis_jury.dmn"),
+    "forbidden DMN input expression": ("processes/avis_jury.dmn", "<text>note_moyenne</text>",
+                                       "<text>note_moyenne.__class__</text>", "avis_jury.dmn"),
 }
 
 
@@ -63,8 +72,11 @@ def test_a_broken_file_is_refused_naming_it_and_the_current_deployment_stays(bar
         # A script the sandbox refuses: its element and the line within the script.
         ("processes/phase_contact.bpmn", 'titre_projet = contact["titre_projet"]', "titre_projet = ().__class__",
          "contact_portee", 2, "__class__"),
+        # A DMN cell: the cell's id, and the message names the decision, the rule and the cell's text.
+        ("processes/avis_jury.dmn", "<text>&gt;= 3</text>", "<text>&gt;= ().__class__</text>",
+         "avis_regle_2_in_3", 1, "decision avis_jury, rule avis_regle_2 (row 2), input entry '>= ().__class__'"),
     ],
-    ids=["missing form", "forbidden script"],
+    ids=["missing form", "forbidden script", "forbidden DMN cell"],
 )
 def test_the_error_names_the_element(bare_engine, models, path, old, new, bpmn_id, line, quoted):
     _replace(models / path, old, new)

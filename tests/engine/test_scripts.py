@@ -414,8 +414,8 @@ def test_every_script_of_the_shipped_models_still_takes_the_fast_path():
     from engine.deployments import read_model_files
 
     models = parse_models(read_model_files(pathlib.Path(__file__).parents[2]))
-    slow = [(bpmn_id, source) for _file, bpmn_id, mode, source in model_code(models)
-            if not (is_cheap_script(source) if mode == "exec" else is_cheap(source))]
+    slow = [(code.bpmn_id, code.source) for code in model_code(models)
+            if not (is_cheap_script(code.source) if code.mode == "exec" else is_cheap(code.source))]
     assert slow == []
 
 
