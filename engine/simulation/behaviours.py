@@ -85,7 +85,7 @@ def decide(bpmn_id: str, data: dict, rng: random.Random, today: date, profile: P
     return {}
 
 
-PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "signature_porteur"}
+PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "remaniement_dossier", "signature_porteur"}
 
 
 def delay_days(bpmn_id: str, rng: random.Random, profile: Profile) -> float:

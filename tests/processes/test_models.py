@@ -385,8 +385,9 @@ def test_regional_fallback_when_quorum_lost_then_adjourned():
     complete(wf, "examen_regional", {**NOTE, "mise_en_reseau": 1}, user="elu.reg1")
     complete(wf, "examen_regional", {**NOTE, "mise_en_reseau": 1}, user="elu.reg2")
     assert ready_task(wf, "confirmation_president").data["avis_calcule"] == "ajourne"  # weak criterion, first passage
-    complete(wf, "confirmation_president", {"avis_final": "ajourne", "motivation": "Mise en réseau à renforcer."},
-             user="pres.region")
+    complete(wf, "confirmation_president", {"avis_final": "ajourne", "motivation": "Mise en réseau à renforcer.",
+                                            "consignes_porteur": "Rejoignez un réseau local."}, user="pres.region")
+    complete(wf, "remaniement_dossier", REMANIEMENT, user="asso.quartiers")
     # second passage: the territorial jury sits again
     territorial_jury(wf)
     favourable_opinion(wf, "Projet retravaillé.", montant=10000, user="pres.cab")
@@ -487,3 +488,117 @@ def test_refusals_after_the_jury():
                                            "numero_deliberation": "12", "motif": "Enveloppe épuisée."})
     data = final(wf)
     assert data["issue"] == "defavorable" and "Enveloppe épuisée." in data["motif_fin"]
+
+
+# --------------------------------------------------------------------------- rules that fail closed
+
+
+def submit_unchecked(wf, bpmn_id, form):
+    """Submit ``form`` without the form's validation: what a script, an API client of an older
+    form version or a modeller's typo could leave in the data."""
+    task = ready_task(wf, bpmn_id)
+    task.data[task.task_spec.extensions.get("properties", {}).get("formDataVariable", bpmn_id)] = form
+    task.run()
+    wf.do_engine_steps()
+
+
+@pytest.mark.parametrize("form", [
+    {"decision": "recevable", "mobilisation_habitants": "partielle"},
+    {"decision": "recevable", "mobilisation_habitants": None},
+    {"decision": "recevable"},
+])
+def test_participation_rule_fails_closed(form):
+    """Only an explicit "reelle" lets a dossier through the eliminatory participation rule."""
+    wf = new_workflow(campagne())
+    through_dossier(wf)
+    submit_unchecked(wf, "recevabilite", form)
+    assert final(wf)["issue"] == "rejete_participation"
+
+
+def test_unknown_admissibility_decision_is_not_admissible():
+    wf = new_workflow(campagne())
+    through_dossier(wf)
+    submit_unchecked(wf, "recevabilite", {"decision": "Recevable", "mobilisation_habitants": "reelle"})
+    assert final(wf)["issue"] == "irrecevable"
+
+
+RECONSTITUTION = {"date_session": "2015-04-02", "commentaire": "Deux élus suppléants convoqués."}
+
+
+def test_regional_jury_without_quorum_is_reconvened_and_never_decides():
+    wf = new_workflow(campagne(territoriaux={}))
+    through_dossier(wf)
+    complete(wf, "recevabilite", RECEVABLE)
+    complete(wf, "examen_regional", CONFLIT, user="elu.reg1")
+    complete(wf, "examen_regional", CONFLIT, user="elu.reg2")
+    task = ready_task(wf, "reconstitution_jury")
+    assert [t.task_spec.bpmn_id for t in ready(wf)] == ["reconstitution_jury"]
+    assert "avis_calcule" not in task.data and task.data.get("note_moyenne") is None
+    complete(wf, "reconstitution_jury", RECONSTITUTION)
+    complete(wf, "examen_regional", NOTE, user="elu.reg1")
+    complete(wf, "examen_regional", NOTE, user="elu.reg2")
+    president = ready_task(wf, "confirmation_president")
+    assert president.data["avis_calcule"] == "favorable" and president.data["passage_jury"] == 1
+
+
+def test_every_member_in_conflict_on_a_second_passage_is_not_unfavourable():
+    """Before: the mean over no score was 0.0 and the table said "défavorable" on a second passage."""
+    wf = new_workflow(campagne())
+    through_dossier(wf)
+    complete(wf, "recevabilite", RECEVABLE)
+    for membre in JURY_CAB:
+        complete(wf, "examen_territorial", {**NOTE, "partenariat": 1}, user=membre)
+    complete(wf, "confirmation_president", {"avis_final": "ajourne", "motivation": "Partenariat à construire.",
+                                            "consignes_porteur": "Associez les acteurs du quartier."})
+    complete(wf, "remaniement_dossier", REMANIEMENT, user="asso.quartiers")
+    for membre in JURY_CAB:
+        complete(wf, "examen_territorial", CONFLIT, user=membre)
+    for membre in ("elu.reg1", "elu.reg2"):
+        complete(wf, "examen_regional", CONFLIT, user=membre)
+    assert [t.task_spec.bpmn_id for t in ready(wf)] == ["reconstitution_jury"]
+    assert not wf.is_completed()
+
+
+REMANIEMENT = {"elements_retravailles": "Partenariat élargi au centre social et à la mission locale.",
+               "pieces": ["att:12"]}
+
+
+def test_adjourned_dossier_is_reworked_by_the_porteur_before_the_next_session():
+    wf = new_workflow(campagne())
+    through_dossier(wf)
+    complete(wf, "recevabilite", RECEVABLE)
+    for membre in JURY_CAB:
+        complete(wf, "examen_territorial", {**NOTE, "partenariat": 1}, user=membre)
+    complete(wf, "confirmation_president", {"avis_final": "ajourne", "motivation": "Partenariat à construire.",
+                                            "consignes_porteur": "Associez les acteurs du quartier."})
+    task = ready_task(wf, "remaniement_dossier")
+    assert [t.task_spec.bpmn_id for t in ready(wf)] == ["remaniement_dossier"]
+    assert task.data["passage_jury"] == 2
+    complete(wf, "remaniement_dossier", REMANIEMENT, user="asso.quartiers")
+    territorial_jury(wf)
+    favourable_opinion(wf, "Projet retravaillé.")
+    after_jury(wf)
+    data = final(wf)
+    assert data["issue"] == "conventionne" and data["remaniement_dossier"] == REMANIEMENT
+
+
+def _withdrawable(wf):
+    return any(event.name == "retrait_porteur" for event in wf.waiting_events())
+
+
+def test_withdrawal_ends_when_the_porteur_signs_the_convention():
+    wf = new_workflow(campagne())
+    through_dossier(wf)
+    complete(wf, "recevabilite", RECEVABLE)
+    territorial_jury(wf)
+    favourable_opinion(wf, "Projet exemplaire.")
+    to_signature(wf)
+    assert _withdrawable(wf)  # until the porteur signs
+    complete(wf, "signature_porteur", {"accepte": True, "signataire": "Paul Durand", "date_signature": "2015-05-02"},
+             user="asso.quartiers")
+    assert [t.task_spec.bpmn_id for t in ready(wf)] == ["signature_region"]
+    assert not _withdrawable(wf)
+    complete(wf, "signature_region", {"signataire": "Le Président du Conseil régional", "date_signature": "2015-05-10"})
+    assert not _withdrawable(wf)
+    complete(wf, "notification_convention", {"date_notification": "2015-05-15"})
+    assert final(wf)["issue"] == "conventionne"
