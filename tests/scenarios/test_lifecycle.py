@@ -55,10 +55,16 @@ def test_adjourned_dossier_goes_to_a_later_jury_session(walker):
     walker.to_jury(iid)
     walker.jury(iid, score=2)  # mean 2: neither favourable nor unfavourable on a first passage
     assert walker.view(iid, "confirmation_president").data["avis_calcule"] == "ajourne"
-    walker.do(iid, "confirmation_president", avis_final="ajourne", motivation="Revoir la gouvernance du projet.")
+    walker.do(iid, "confirmation_president", avis_final="ajourne", motivation="Revoir la gouvernance du projet.",
+              consignes_porteur="Précisez la gouvernance et l'évaluation du projet.")
+    # The porteur reworks the dossier before the jury's next session, not the jury at once.
+    assert walker.steps(iid) == ["remaniement_dossier"]
+    assert walker.view(iid, "remaniement_dossier").assignee == PORTEUR.login
+    walker.do(iid, "remaniement_dossier", elements_retravailles="Comité de pilotage avec les habitants.")
     walker.jury(iid, score=4)
     view = walker.view(iid, "confirmation_president")
     assert view.data["passage_jury"] == 2 and view.data["avis_calcule"] == "favorable"
+    assert view.data["remaniement_dossier"]["elements_retravailles"] == "Comité de pilotage avec les habitants."
 
 
 @pytest.mark.parametrize(("decisions", "outcome"), [
@@ -167,3 +173,48 @@ def test_porteur_refusing_to_sign_abandons(walker):
     walker.do(iid, "redaction_convention")
     walker.do(iid, "signature_porteur", accepte=False, motif_refus="Montant insuffisant")
     assert walker.outcome(iid)[1] == "abandonne"
+
+def test_a_jury_without_quorum_never_decides(walker):
+    """Every member declares a conflict, territorial then regional: no mean over no score, no
+    "défavorable"; the instructeur convenes the regional jury again, which then decides."""
+    iid = walker.start()
+    walker.to_jury(iid, epci="CAB")
+    walker.jury(iid, conflicts=4)  # the whole territorial jury: the regional jury takes over
+    assert walker.steps(iid) == ["examen_regional"] * 3
+    walker.jury(iid, conflicts=3)  # the whole regional jury too
+    assert walker.steps(iid) == ["reconstitution_jury"]
+    view = walker.view(iid, "reconstitution_jury")
+    assert view.role == "instructeur" and "avis_calcule" not in view.data
+    assert view.data["note_moyenne"] is None and walker.outcome(iid)[0] == "running"
+    walker.do(iid, "reconstitution_jury", date_session="2015-04-02")
+    walker.jury(iid, score=4)
+    assert walker.view(iid, "confirmation_president").data["avis_calcule"] == "favorable"
+
+
+def test_withdrawal_ends_when_the_porteur_signs(walker, engine):
+    iid = walker.start()
+    walker.to_jury(iid)
+    walker.jury(iid)
+    walker.favourable_opinion(iid)
+    walker.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)
+    walker.do(iid, "redaction_convention")
+    walker.do(iid, "signature_porteur", accepte=True)
+    for step in ("signature_region", "notification_convention"):
+        with pytest.raises(Conflict, match="can no longer be withdrawn"):
+            engine.withdraw(PORTEUR, iid, "Trop tard.")
+        assert walker.outcome(iid)[0] == "running" and walker.steps(iid) == [step]
+        walker.do(iid, step)
+    assert walker.outcome(iid)[:2] == ("completed", "conventionne")
+
+
+def test_withdrawal_until_the_porteur_signs(walker, engine):
+    iid = walker.start()
+    walker.to_jury(iid)
+    walker.jury(iid)
+    walker.favourable_opinion(iid)
+    walker.do(iid, "commission_permanente", decision="accorde", montant_vote=20000)
+    walker.do(iid, "redaction_convention")
+    assert walker.steps(iid) == ["signature_porteur"]
+    engine.withdraw(PORTEUR, iid, "Le projet est reporté.")
+    row = engine.instance(iid)
+    assert (row.status, row.outcome) == ("completed", "abandonne") and "Le projet est reporté." in row.reason
