@@ -32,6 +32,11 @@ class ErrorSchema(Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Invalid input only: dotted field path → messages."},
     )
+    reason = fields.String(
+        metadata={"description": "Engine errors only: the engine's own stable code (e.g. dossier.changed)."}
+    )
+    params = fields.Dict(metadata={"description": "Engine errors only: the values the message names."})
+    request_id = fields.String(metadata={"description": "Server errors only: quote it when reporting the error."})
 
 
 class PageArgs(Schema):
