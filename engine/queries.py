@@ -239,6 +239,29 @@ class Queries:
                 )
         return found
 
+    def jury_sessions(self, instance_ids, chunk: int = 500) -> dict[int, dict]:
+        """The jury sessions (``campagne["jurys"]``) each dossier started with, by dossier id.
+
+        The one source of truth for who examines a dossier: the engine assigns the jury's tasks
+        from this snapshot, journaled with the start command, so a later edit of the campaign
+        changes no running dossier's jury (a membership change for running dossiers is an
+        administrative act still to be modelled). One indexed query per ``chunk`` dossiers.
+        """
+        ids = sorted(set(instance_ids))
+        found: dict[int, dict] = {}
+        with self.db.sessions() as session:
+            for start in range(0, len(ids), chunk):
+                rows = session.execute(
+                    select(JournalEntry.instance_id, JournalEntry.payload).where(
+                        JournalEntry.instance_id.in_(ids[start:start + chunk]),
+                        JournalEntry.command == commands.START,
+                    )
+                )
+                for instance_id, payload in rows:
+                    campaign = ((payload or {}).get("data") or {}).get("campagne") or {}
+                    found[instance_id] = copy.deepcopy(campaign.get("jurys") or {})
+        return found
+
     # -- campaigns ---------------------------------------------------------------------------------
 
     def campaigns(self, open_only: bool = False) -> list[CampaignInfo]:

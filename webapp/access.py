@@ -69,18 +69,23 @@ def roles_required(*allowed: str):
     return decorator
 
 
-def _jurys(campaign_code: str) -> dict:
-    """The jury sessions of a campaign, read once per request (a list checks many dossiers)."""
-    found = g.setdefault("campaign_jurys", {})
-    if campaign_code not in found:
-        found[campaign_code] = services().queries.campaign(campaign_code).data.get("jurys", {})
-    return found[campaign_code]
+def _jurys(dossier: DossierSummary) -> dict:
+    """The jury sessions of the dossier's campaign snapshot, read once per request.
+
+    The snapshot taken at the dossier's start is the one source of truth for who examines it:
+    the engine assigns the jury's tasks from it, so the pages and the API read the same and
+    never the campaign's current data (editing a campaign changes no running dossier's jury).
+    """
+    found = g.setdefault("dossier_jurys", {})
+    if dossier.id not in found:
+        found.update(services().queries.jury_sessions([dossier.id]))
+    return found.get(dossier.id, {})
 
 
 def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
     if not dossier.jury_type:
         return False  # the dossier has not reached the jury yet
-    jurys = _jurys(dossier.campaign_code)
+    jurys = _jurys(dossier)
     territorial = jurys.get("territoriaux", {}).get(dossier.epci or "", {})
     regional = jurys.get("regional", {})
 
@@ -134,6 +139,8 @@ def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, pa
                   if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign)]
     # One read of the conflicts the jury member declared, for the whole list.
     conflicts = services().queries.declared_conflicts([d.id for d in candidates], actor.login) if staff & JURY else None
+    if staff & JURY:  # and of the candidates' jury sessions (their snapshots), for can_see
+        g.setdefault("dossier_jurys", {}).update(queries.jury_sessions([d.id for d in candidates if d.jury_type]))
     shown = [d for d in candidates if can_see(actor, d, conflicts)]
     return shown[(page - 1) * per_page : page * per_page], len(shown)
 

@@ -1,0 +1,61 @@
+"""One source of truth for who examines a dossier: the jury sessions of the campaign snapshot the
+dossier started with (journaled with its start). The engine assigns the jury's tasks from it; the
+inbox, the task page, the dossier page and the API must read the same, not the campaign's
+current data, which an administrator may have edited since."""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from .conftest import choice_value, field_name
+
+REMOVED = "jury.cab.elu1"  # in the CAB jury when the dossier started, removed afterwards
+ADDED = "jury.cavm.elu1"  # added to the CAB jury afterwards: no task, no access
+
+
+@contextmanager
+def cab_jury_changed(services):
+    """The open campaign's CAB jury loses REMOVED and gains ADDED, for the test's duration."""
+    campaign = services.queries.campaigns(open_only=True)[0]
+    edited = copy.deepcopy(campaign.data)
+    cab = edited["jurys"]["territoriaux"]["CAB"]
+    cab["membres"] = [m for m in cab["membres"] if m != REMOVED] + [ADDED]
+    services.engine.save_campaign(campaign.code, campaign.libelle, edited, campaign.is_open)
+    try:
+        yield
+    finally:
+        services.engine.save_campaign(campaign.code, campaign.libelle, campaign.data, campaign.is_open)
+
+
+def test_the_dossiers_snapshot_decides_who_examines_it(client, auth, services, make_dossier):
+    instance_id = make_dossier("examen_territorial", "CAB", porteur="porteur4")
+    dossier = services.queries.dossier(instance_id)
+    step = next(s for s in dossier.open_steps if s.assignee == REMOVED)
+    url = f"/dossiers/{instance_id}/etape/{step.task_ref}"
+    token = services.accounts.create_token(REMOVED, "tests")
+    bearer = {"Authorization": f"Bearer {token}"}
+    with cab_jury_changed(services):
+        auth.login(REMOVED)
+        # the inbox, the dossier page, the task page and the API all still give the member their task
+        assert quote(url) in client.get("/taches/").get_data(as_text=True)
+        assert client.get(f"/dossiers/{instance_id}").status_code == 200
+        assert dossier.ref in client.get("/dossiers/tous").get_data(as_text=True)
+        page = client.get(url)
+        assert page.status_code == 200, page.status_code
+        api = client.get(f"/api/dossiers/{instance_id}/tasks/{step.task_ref}", headers=bearer)
+        assert api.status_code == 200 and api.get_json()["assignee"] == REMOVED
+        # and the engine lets them act
+        text = page.get_data(as_text=True)
+        name = field_name(text, "conflit_interet")
+        done = auth.post(url, {name: choice_value(text, name, "true"), "version": services.queries.dossier(
+            instance_id).version, "action": "valider"})
+        assert done.status_code == 302, done.get_data(as_text=True)
+        assert all(s.assignee != REMOVED for s in services.queries.dossier(instance_id).open_steps)
+
+        # Someone added to the campaign's jury after the start has no task and no access.
+        auth.logout()
+        auth.login(ADDED)
+        assert client.get(f"/dossiers/{instance_id}").status_code == 403
+        assert dossier.ref not in client.get("/dossiers/tous").get_data(as_text=True)
