@@ -31,7 +31,7 @@ from .config import EngineConfig
 from .deployments import DeploymentInfo, DeploymentStore, read_model_files
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
 from .fingerprint import visible_fingerprint
-from .forms import make_validator, validate_form
+from .forms import field_errors, make_validator, validate_form
 from .limits import check_text
 from .notifications import Notifier, NullNotifier
 from .persistence import instances
@@ -176,6 +176,12 @@ class WorkflowEngine(EngineReads):
             return {"task": task_ref, "data": data}, human
 
         self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
+
+    def form_errors(self, deployment_id: int, form: str, data: dict) -> dict[str, list[str]]:
+        """Per-field errors of ``data`` against a form of a deployment, completing nothing: a page
+        that refuses an upload or saves a draft shows them with the refusal, every error at once."""
+        with self.db.engine.connect() as connection:
+            return field_errors(self._validator(connection, deployment_id, form), data)
 
     def claim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
         def check(connection, instance, state):
