@@ -16,12 +16,12 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .commands import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .persistence.models import ApiToken, User
+from .persistence.models import ApiToken, User, UserRole
 from .roles import ALL_ROLES
 from .throttle import PER_LOGIN, LoginThrottle
 
@@ -84,6 +84,26 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def role_rows(user_id: int, roles, epci) -> list[dict]:
+    """The ``user_role`` rows of an account: per role, one with ``epci = ''`` (the role anywhere:
+    regional tasks) and one per EPCI of the scope (local tasks). Migration 0009 expands the same way."""
+    return [{"role": role, "epci": code, "user_id": user_id}
+            for role in sorted(set(roles or ())) for code in sorted({"", *(epci or ())})]
+
+
+def _sync_roles(session: Session, row: User) -> None:
+    """Rewrite ``row``'s ``user_role`` rows from its roles and scope, in the caller's transaction.
+
+    Every write of ``User.roles`` or ``User.epci`` goes through here: the notifier finds the
+    people of a task in ``user_role`` only (see :mod:`.notifications_store`).
+    """
+    session.flush()  # the row's id, and its JSON lists, as they will be committed
+    session.execute(delete(UserRole).where(UserRole.user_id == row.id))
+    rows = role_rows(row.id, row.roles, row.epci)
+    if rows:
+        session.execute(insert(UserRole), rows)
+
+
 def _check_fields(login: str | None, roles, password: str | None) -> None:
     """Raise :class:`Invalid` naming each wrong field. ``login`` is checked when given (a new
     account): logins made before the rule keep working. ``params["fields"]`` maps each wrong
@@ -137,7 +157,7 @@ class AccountService:
                 created_at=self.clock.now(),
             )
             session.add(row)
-            session.flush()
+            _sync_roles(session, row)
             return Account.of(row)
 
     def update(
@@ -174,6 +194,8 @@ class AccountService:
                 row.password_hash = hash_password(password)
             if ends_sessions:
                 row.session_version = (row.session_version or 0) + 1
+            if roles is not None or epci is not None:
+                _sync_roles(session, row)
             return Account.of(row)
 
     def end_sessions(self, login: str) -> None:

@@ -6,6 +6,15 @@ for everyone holding its role within the dossier's EPCI) and queues one ``outbox
 person concerned who has an address. Nothing leaves the machine inside a transaction:
 :meth:`NotificationCenter.send_pending` sends the outbox by SMTP when it is configured; otherwise
 the outbox stays readable in the app (the embedded default).
+
+The people of a task are read with at most two indexed statements per command, whatever the
+number of accounts: the assignees by login, the others by ``(role, epci)`` in ``user_role`` (the
+roles and scope of each account as rows, kept in step by :mod:`engine.accounts`). The rows read
+are the recipients, no more. The other design, one outbox row per event expanded into e-mails by
+the sending pass, was not chosen: the e-mails would appear only after a pass (the outbox page,
+which shows who was told, would lag behind the commands), and a change of roles between the
+command and the pass would change who is told; here the e-mails are decided, and committed,
+with the command that opened the task, as before.
 """
 
 from __future__ import annotations
@@ -21,26 +30,45 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from .commands import Actor
 from .errors import MailFailed
-from .persistence.models import Notification, OutboxEmail, User
+from .persistence.models import Notification, OutboxEmail, User, UserRole
 from .roles import REGIONAL_ROLES
 
 log = logging.getLogger(__name__)
 
 
-def _mailable(connection: Connection) -> list:
-    """Active people with an e-mail address (login, full_name, email, roles, epci)."""
-    return connection.execute(
-        select(User.login, User.full_name, User.email, User.roles, User.epci).where(
-            User.active.is_(True), User.email != ""
-        )
-    ).all()
+def _recipients(connection: Connection, epci: str | None, tasks: list) -> list[list]:
+    """For each task, the active people with an address who may do it (login, full_name, email).
 
-
-def _recipients(users: list, task, epci: str | None) -> list:
-    if task.assignee is not None:
-        return [user for user in users if user.login == task.assignee]
-    local = task.role not in REGIONAL_ROLES
-    return [user for user in users if task.role in (user.roles or ()) and (not local or epci in (user.epci or ()))]
+    Its assignee when it has one; else everyone holding its role, within the dossier's EPCI for
+    a local role (nobody while the dossier has no EPCI). Each list is in account order.
+    """
+    keys: list[str | tuple[str, str] | None] = []
+    for task in tasks:
+        if task.assignee is not None:
+            keys.append(task.assignee)
+        elif task.role in REGIONAL_ROLES:
+            keys.append((task.role, ""))
+        else:
+            keys.append((task.role, epci) if epci else None)
+    found: dict = {}
+    logins = sorted({key for key in keys if isinstance(key, str)})
+    if logins:
+        for user in connection.execute(
+            select(User.login, User.full_name, User.email)
+            .where(User.login.in_(logins), User.active.is_(True), User.email != "")
+        ):
+            found[user.login] = [user]
+    pairs = sorted({key for key in keys if isinstance(key, tuple)})
+    if pairs:
+        for row in connection.execute(
+            select(UserRole.role, UserRole.epci, User.login, User.full_name, User.email)
+            .join(User, User.id == UserRole.user_id)
+            .where(or_(*(and_(UserRole.role == role, UserRole.epci == code) for role, code in pairs)),
+                   User.active.is_(True), User.email != "")
+            .order_by(User.id)
+        ):
+            found.setdefault((row.role, row.epci), []).append(row)
+    return [found.get(key, []) if key is not None else [] for key in keys]
 
 
 #: attempts before a message the server keeps refusing (with 4xx answers) is set aside
@@ -86,9 +114,9 @@ class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens."""
 
     def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
-        users = _mailable(connection)  # once per command, not once per opened task
+        recipients = _recipients(connection, instance.epci, tasks)
         notifications, emails = [], []
-        for task in tasks:
+        for task, people in zip(tasks, recipients, strict=True):
             message = f"Nouvelle étape « {task.name} » sur le dossier {instance.ref}"
             if instance.title:
                 message += f" ({instance.title})"
@@ -104,7 +132,7 @@ class StoredNotifier:
                 "message": message,
                 "created_at": now,
             })
-            for user in _recipients(users, task, instance.epci):
+            for user in people:
                 email = {
                     "recipient": user.email,
                     "subject": subject,

@@ -215,6 +215,24 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class UserRole(Base):
+    """One role a person holds, in one EPCI of their scope: ``user.roles``/``user.epci`` made indexable.
+
+    Written by :mod:`engine.accounts` whenever an account's roles or scope change (migration 0009
+    filled it from existing accounts). Each role gives one row with ``epci = ''`` (the role,
+    whatever the scope: regional tasks) and one row per EPCI of the scope (local tasks), so the
+    notifier finds the people for a task with one index range of ``(role, epci)``, whatever the
+    number of accounts (see :mod:`engine.notifications_store`).
+    """
+
+    __tablename__ = "user_role"
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    epci: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_user_role_user", "user_id"),)
+
+
 class LoginFailure(Base):
     """One failed login, counted by client and by (client, login) to throttle guessing.
 

@@ -181,12 +181,10 @@ def test_a_queued_message_never_carries_a_line_break_into_its_headers(engine, cl
     accounts = AccountService(engine.db, clock)
     accounts.create("tech.commune.cab", "motdepasse-long-1", roles=["technicien_commune"], epci=["CAB"],
                     email="technicien@cab.example.org")
+    accounts.create("ancien", "motdepasse-long-3", roles=["technicien_commune"], epci=["CAB"])
     with engine.db.engine.begin() as connection:  # an address stored before addresses were checked
-        connection.execute(
-            User.__table__.insert().values(
-                login="ancien", full_name="", email="ancien@cab.example.org\r\nBcc: tous@example.org",
-                password_hash="x", roles=["technicien_commune"], epci=["CAB"], active=True, failed_logins=0,
-                created_at=clock.now()))
+        connection.execute(User.__table__.update().where(User.login == "ancien")
+                           .values(email="ancien@cab.example.org\r\nBcc: tous@example.org"))
     instance = SimpleNamespace(id=None, ref="DSDT-00001", title="Jardins\r\nBcc: tous@example.org", epci="CAB")
     task = SimpleNamespace(name="Donner l'avis", assignee=None, role="technicien_commune", ref="t.0",
                            bpmn_id="avis_commune")
@@ -201,3 +199,73 @@ def test_a_queued_message_never_carries_a_line_break_into_its_headers(engine, cl
     assert good.failed_at is None
     refused = mails["ancien@cab.example.org\r\nBcc: tous@example.org"]
     assert refused.failed_at is not None and "line break or control character" in refused.last_error
+
+
+class _CountingNotifier:
+    """The stored notifier, counting what it reads: rows handed back to Python, and on SQLite the
+    virtual-machine steps of its statements (the database's own work, rows scanned included)."""
+
+    def __init__(self):
+        self.inner = StoredNotifier()
+        self.rows = []
+        self.steps = []
+
+    def tasks_opened(self, connection, instance, tasks, now):
+        rows, steps = [0], [0]
+
+        def step():
+            steps[0] += 1
+            return 0  # go on
+
+        class Counted:  # the connection, with each result's rows counted as they are handed over
+            def execute(self, *args, **kwargs):
+                result = connection.execute(*args, **kwargs)
+                if not result.returns_rows:
+                    return result
+                frozen = result.freeze()
+                rows[0] += len(frozen.data)
+                return frozen()
+
+        raw = connection.connection.driver_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            raw.set_progress_handler(step, 1)
+        try:
+            self.inner.tasks_opened(Counted(), instance, tasks, now)
+        finally:
+            if sqlite:
+                raw.set_progress_handler(None, 1)
+        self.rows.append(rows[0])
+        self.steps.append(steps[0])
+
+
+def test_a_commands_notifier_reads_no_more_with_thousands_more_accounts(engine, clock, monkeypatch):
+    """Issue 13: the notifier read every active account with an address, for every command that
+    opened a task. What it reads now depends on the task's people, not on how many accounts exist."""
+    from engine import accounts as accounts_module
+
+    monkeypatch.setattr(accounts_module, "hash_password", lambda password: "argon2-not-needed-here")
+    accounts = AccountService(engine.db, clock)
+    accounts.create("tech.commune.cab", "motdepasse-long-1", roles=["technicien_commune"], epci=["CAB"],
+                    email="technicien@cab.example.org")
+    accounts.create("asso.alpha", "motdepasse-long-1", roles=["porteur"], email="alpha@example.org")
+    counting = _CountingNotifier()
+    engine.notifier = counting
+    walker = Walker(engine, clock)
+
+    def one_application():
+        """Start (a porteur task, by assignee) and contact (a local role task): what the notifier read."""
+        counting.rows.clear(), counting.steps.clear()
+        walker.do(walker.start(), "contact", epci="CAB")
+        return list(counting.rows), list(counting.steps)
+
+    before = one_application()
+    for n in range(3000):
+        accounts.create(f"asso.{n:05d}", "motdepasse-long-1", roles=["porteur"], email=f"asso{n}@example.org")
+    after = one_application()
+
+    assert before[0] == after[0] == [1, 1]  # one recipient each: the porteur, then the CAB technicien
+    if engine.db.is_sqlite:
+        assert after[1] == before[1]
+    mails = NotificationCenter(engine.db, clock).outbox()
+    assert [mail.recipient for mail in mails][:2] == ["technicien@cab.example.org", "alpha@example.org"]
