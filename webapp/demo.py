@@ -187,6 +187,7 @@ STAGES = [
     ("notification_convention", "CAVM", {}),
     (None, "CAB", {}),  # conventionné
     (None, "CAVM", {"recevabilite": {"decision": "recevable", "mobilisation_habitants": "insuffisante"}}),
+    ("remaniement_dossier", "CAB", {"confirmation_president": {"avis_final": "ajourne"}}),  # to rework
 ]
 
 
