@@ -97,7 +97,7 @@ class WorkflowEngine(EngineReads):
         """An engine on ``config``'s database (schema upgraded) with a sandbox pool for scripts."""
         from .scripts import SandboxedScriptEngine, SandboxPool
 
-        db = Database(config.database_url)
+        db = Database(config.database_url, synchronous=config.sqlite_synchronous)
         if upgrade:
             db.upgrade()
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,

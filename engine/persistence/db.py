@@ -11,14 +11,26 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import sqlite_synchronous
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
+def _sqlite_pragmas(synchronous: str):
+    """The connect hook giving every connection the engine's settings (``synchronous`` checked)."""
+    def connected(dbapi_connection, _record):
+        _set_pragmas(dbapi_connection, synchronous)
+    return connected
+
+
+def _set_pragmas(dbapi_connection, synchronous: str) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the web app read while the worker writes; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL (the default): the log is synced at every commit, so a command reported done survives
+    # a power loss; NORMAL syncs only at checkpoints (faster; the last commits can be lost).
+    # The value is one of config.SQLITE_SYNCHRONOUS, never free text.
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     # A checkpoint (WAL pages copied back into the database, with two fsyncs) every 10,000 pages
     # (about 40 MB of WAL) instead of SQLite's 1,000: every command rewrites the same few hot
     # pages, so a longer interval copies each of them once for many commits, and the fsyncs,
@@ -37,14 +49,16 @@ def _json_dumps(value) -> str:
 class Database:
     """Owns the SQLAlchemy engine of one database URL."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, synchronous: str = "FULL"):
         self.url = url
+        #: SQLite's ``PRAGMA synchronous`` (ignored by PostgreSQL, whose commits are synced)
+        self.synchronous = sqlite_synchronous(synchronous)
         # orjson for JSON columns: several times faster than json, and it keeps non-ASCII text as is.
         self.engine: Engine = create_engine(url, future=True, json_serializer=_json_dumps,
                                             json_deserializer=orjson.loads)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(self.synchronous))
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def alembic_config(self) -> Config:
