@@ -17,7 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -41,7 +41,12 @@ MAIN_PROCESS = "dsdt_candidature"
 
 class _ClockedTimers:
     def parse_timer_event(self, event):
-        return clocked(super().parse_timer_event(event))
+        definition = super().parse_timer_event(event)
+        if isinstance(definition, CycleTimerEventDefinition):
+            # SpiffWorkflow's cycles read the wall clock, and a huge period loops month by month.
+            raise ValidationException("Cycle timers (timeCycle) are not supported: use a timeDate or a timeDuration",
+                                      node=self.node, file_name=self.filename)
+        return clocked(definition)
 
 
 class _StartEventParser(_ClockedTimers, SpiffStartEventParser):

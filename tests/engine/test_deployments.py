@@ -40,6 +40,10 @@ BROKEN = {
                       'adequation_epci["decision"] === "a_completer"', "phase_fiche.bpmn"),
     "bad timer": ("processes/phase_fiche.bpmn", 'campagne["date_limite_fiche"]', 'campagne[_secret]',
                   "phase_fiche.bpmn"),
+    # A cycle timer would read the wall clock and loop month by month over a huge period.
+    "cycle timer": ("processes/phase_fiche.bpmn", '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">campagne['
+                    '"date_limite_fiche"]</bpmn:timeDate>', '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+                    '"R/P100000Y"</bpmn:timeCycle>', "phase_fiche.bpmn"),
     # DMN cells too: input entries, output entries and input expressions.
     "forbidden DMN input entry": ("processes/avis_jury.dmn", "<text>&gt;= 3</text>", "<text>&gt;= ().__class__</text>",
                                   "avis_jury.dmn"),
