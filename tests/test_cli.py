@@ -35,6 +35,33 @@ def test_simulate_json_reports_outcomes_juries_and_the_baseline():
     assert set(report["jury"]) == {"territorial", "regional"}
     assert report["baseline"]["final_states"] == report["final_states"]  # the same lifecycle in memory
     assert report["ratio"] > 0
+    assert report["database"] == "sqlite" and report["sqlite_synchronous"] == "FULL"
+
+
+def test_simulate_runs_the_app_engine_on_dsdt_database_url_and_counts_what_the_journal_holds(tmp_path):
+    """Issue 13: the simulation ignored DSDT_DATABASE_URL, ran without the web app's notifier and
+    reported fewer commands than it journaled."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'simulated.sqlite'}"
+    env = {"DSDT_DATABASE_URL": url, "DSDT_SQLITE_SYNCHRONOUS": "normal"}
+    result = CliRunner().invoke(main, ["simulate", "-n", "6", "--seed", "3", "--json", "--no-baseline"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["sqlite_synchronous"] == "NORMAL"
+    database = create_engine(url)
+    try:
+        with database.connect() as connection:
+            journal, notified, mails = (connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                                        for table in ("journal_entry", "notification", "outbox_email"))
+    finally:
+        database.dispose()
+    assert report["commands"] == journal
+    assert notified > 0 and mails > 0  # the stored notifier of the web app and the worker ran
+
+    again = CliRunner().invoke(main, ["simulate", "-n", "2", "--json", "--no-baseline"], env=env)
+    assert again.exit_code == 2  # never mixed into a database that already holds applications
+    assert "already holds" in again.output and "DSDT_DATABASE_URL" in again.output
 
 
 def test_deploy_check_history_refuses_models_that_break_recorded_histories(models):

@@ -69,25 +69,42 @@ def deploy(root: Path, author: str, comment: str, database: str | None, check_hi
 @click.option("--applications", "-n", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--database", help="Database URL (default: a fresh SQLite file in a temporary folder).")
+@click.option("--database", help="Database URL, which must hold no application yet (default: DSDT_DATABASE_URL, "
+                                  "else a fresh SQLite file in a temporary folder).")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
               help="Also run the same lifecycle on plain in-memory SpiffWorkflow and report the cost ratio.")
 def simulate(applications: int, seed: int, as_json: bool, database: str | None, baseline: bool) -> None:
-    """Run N applications of the 2014-2015 campaign through the lifecycle on a virtual clock."""
+    """Run N applications of the 2014-2015 campaign through the lifecycle on a virtual clock.
+
+    The engine is built as the web app and the worker build it (settings from the environment,
+    the stored notifier), and every person acted as has an account, so notifications cost what
+    they cost in the app; "commands" is what the journal holds at the end.
+    """
+    from . import config
+
     with tempfile.TemporaryDirectory() as tmp:
-        url = database or f"sqlite:///{Path(tmp) / 'simulation.sqlite'}"
-        result = run_simulation(url, applications, seed, baseline)
+        url = database or config.from_env().get("DSDT_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'simulation.sqlite'}"
+        try:
+            result = run_simulation(url, applications, seed, baseline)
+        except NotEmpty as err:
+            click.echo(f"Simulation refused: {err}", err=True)
+            sys.exit(2)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     click.echo(f"{result['applications']} applications, {result['commands']} commands in "
-               f"{result['seconds']} s ({result['commands_per_second']} commands/s)")
+               f"{result['seconds']} s ({result['commands_per_second']} commands/s) on {result['database']}"
+               + (f" (synchronous={result['sqlite_synchronous']})" if result["sqlite_synchronous"] else ""))
     for outcome, count in result["final_states"].items():
         click.echo(f"  {outcome:22} {count}")
     click.echo(f"  jury territorial: {result['jury']['territorial']}, jury régional: {result['jury']['regional']}")
     if "baseline" in result:
         click.echo(f"In-memory SpiffWorkflow: {result['baseline']['seconds']} s; "
                    f"durable/in-memory ratio {result['ratio']}")
+
+
+class NotEmpty(Exception):
+    """The simulation's database already holds applications (it would mix its own into them)."""
 
 
 def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> dict:
@@ -108,17 +125,35 @@ def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> di
 
 
 def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tuple[dict, dict]:
-    from engine.simulation import DurableDriver
+    from sqlalchemy import func, select
+
+    from engine.persistence.models import Instance
+    from engine.simulation import DurableDriver, campaign_people, create_accounts
     from engine.simulation import simulate as run
+
+    from . import config, services
 
     code, libelle, data = campaigns_api.historical_campaign()
     clock = FixedClock(start)
+    # The web app's and the worker's engine: EngineConfig from the environment, then the services
+    # (the stored notifier) over it; only the clock is the simulation's.
     engine = _engine(url, clock)
     try:
+        services.build(config.from_env(), engine)
+        with engine.db.engine.begin() as connection:
+            held = connection.execute(select(func.count()).select_from(Instance)).scalar_one()
+            if held:
+                raise NotEmpty(f"the database {engine.db.engine.url!r} already holds {held} application(s). "
+                               "Give an empty one with --database or DSDT_DATABASE_URL, or neither for a "
+                               "fresh temporary SQLite file.")
+            create_accounts(connection, campaign_people(data, applications), clock.now())
         engine.deploy_directory(PROJECT_ROOT, author="simulation")
         engine.save_campaign(code, libelle, data)
         forms = engine.current_forms()
-        return run(DurableDriver(engine, clock), forms, code, applications, seed, start).as_dict(), forms
+        result = run(DurableDriver(engine, clock), forms, code, applications, seed, start).as_dict()
+        result["database"] = engine.db.engine.dialect.name
+        result["sqlite_synchronous"] = engine.db.synchronous if engine.db.is_sqlite else None
+        return result, forms
     finally:
         engine.close()
 

@@ -19,6 +19,7 @@ from ..errors import Conflict
 from ..roles import PORTEUR, REGIONAL_ROLES
 from . import behaviours
 from .fake_data import generate
+from .people import porteur_login
 
 WORKER_TICK = timedelta(hours=1)
 
@@ -81,7 +82,7 @@ def simulate(
             next_tick = when + WORKER_TICK
         today = when.date()
         if key == -1:  # a new porteur arrives
-            porteur = f"porteur{len(apps) + 1:05d}"
+            porteur = porteur_login(len(apps) + 1)
             key = driver.start(Actor(porteur, frozenset({PORTEUR})), campaign_code)
             apps[key] = {"porteur": porteur, "profile": behaviours.draw_profile(rng)}
         app = apps[key]
