@@ -174,6 +174,7 @@ def test_porteur_refusing_to_sign_abandons(walker):
     walker.do(iid, "signature_porteur", accepte=False, motif_refus="Montant insuffisant")
     assert walker.outcome(iid)[1] == "abandonne"
 
+
 def test_a_jury_without_quorum_never_decides(walker):
     """Every member declares a conflict, territorial then regional: no mean over no score, no
     "défavorable"; the instructeur convenes the regional jury again, which then decides."""
