@@ -161,6 +161,8 @@ class DeploymentStore:
             self._hash_of[deployment_id] = digest
         parsed = self._parsed_by_hash.get(digest)
         if parsed is None:
-            parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id))
+            # Its form schemas were checked when it was deployed and cannot have changed since.
+            parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id),
+                                                                 check_forms=False)
             compile_model_code(parsed, strict=False)
         return parsed
