@@ -6,11 +6,22 @@ never enters the journal. Completing the task deletes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import delete
 
 from .errors import Invalid
 from .forms import MAX_FORM_BYTES, encoded_size
 from .persistence.models import Draft
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """A draft's data and when it was last saved (the task page reminds the person of it)."""
+
+    data: dict
+    saved_at: datetime
 
 
 class DraftStore:
@@ -42,9 +53,14 @@ class DraftStore:
                 row.data, row.saved_at = data, self.clock.now()
 
     def load(self, login: str, instance_id: int, task_ref: str) -> dict | None:
+        saved = self.get(login, instance_id, task_ref)
+        return saved.data if saved is not None else None
+
+    def get(self, login: str, instance_id: int, task_ref: str) -> SavedDraft | None:
+        """The draft with its save time, or None when the person has saved none for this task."""
         with self.db.sessions() as session:
             row = session.get(Draft, (login, instance_id, task_ref))
-            return dict(row.data) if row is not None else None
+            return SavedDraft(dict(row.data), row.saved_at) if row is not None else None
 
     def discard(self, login: str, instance_id: int, task_ref: str) -> None:
         with self.db.sessions.begin() as session:

@@ -191,62 +191,81 @@ def task(instance_id: int, task_ref: str):
     schema = forms[view.form]
     ui = forms.get(view.ui_form, {}) if view.ui_form else {}
     reader = presenters.reader_for(actor, dossier)
-    data = svc.drafts.load(actor.login, instance_id, task_ref)
-    if data is None:
+    draft = svc.drafts.get(actor.login, instance_id, task_ref)
+    if draft is not None:
+        data = draft.data
+    else:
         previous = view.data.get(view.form_variable)
         data = previous if isinstance(previous, dict) else {}
     errors: dict[str, list[str]] = {}
     version = dossier.version
     message, status = None, 200
+    refused: list[dict] = []  # uploads refused by this post: named at the top of the page
     if request.method == "POST":
         upload_errors: dict[str, list[str]] = {}
 
-        def store(upload, path: str) -> str:
+        def store(upload, path: str) -> str | None:
             try:
                 return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
             except Invalid as err:
-                upload_errors[path] = [describe(err) or err.message]
-                return ""
+                reason = describe(err) or err.message
+                upload_errors[path] = [_("« %(name)s » refusé : %(reason)s", name=upload.filename, reason=reason)]
+                refused.append({"filename": upload.filename, "reason": reason})
+                return None  # the field keeps the file it had, if any
 
         result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
         data = result.data
         errors = {**attachment_errors(instance_id, schema, data), **result.errors, **upload_errors}
+        if errors:
+            # Every error at once: what the schema says of the rest of the form comes with the
+            # refusals, a refused field keeping only its own message (more useful than "required").
+            errors = {**svc.engine.form_errors(dossier.deployment_id, view.form, data), **errors}
         if request.form.get("action") == "brouillon":
-            svc.drafts.save(actor.login, instance_id, task_ref, data)
-            flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
-            return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=task_ref))
-        try:
-            expected = int(request.form.get("version", ""))
-        except ValueError:
-            expected = None
-        if not errors:
             try:
-                svc.engine.complete(actor, instance_id, task_ref, data, expected_version=expected)
+                svc.drafts.save(actor.login, instance_id, task_ref, data)
             except Invalid as err:
-                errors = err.errors or {"": [describe(err) or err.message]}
-            except Conflict as err:
-                still_open = any(v.ref == task_ref for v in svc.engine.task_views(instance_id))
-                if not still_open:
-                    return _stale(dossier, describe(err))
-                # Only the version moved (another step of the dossier advanced): keep what was typed.
-                message, status = (
-                    _(
-                        "Le dossier a changé pendant que vous remplissiez ce formulaire. "
-                        "Vérifiez vos réponses puis validez à nouveau."
-                    ),
-                    409,
-                )
-                version = svc.queries.dossier(instance_id).version
-            except NotFound:
-                return _stale(dossier)
+                message = describe(err) or err.message
             else:
-                svc.drafts.discard(actor.login, instance_id, task_ref)
-                flash(_("Étape « %(name)s » validée.", name=view.name), "success")
-                if actor.roles & STAFF:
-                    return redirect(url_for("inbox.index"))
-                return redirect(url_for("dossiers.show", instance_id=instance_id))
-        if errors and status == 200:
-            message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
+                if not errors:
+                    flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
+                    return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=task_ref))
+                draft = svc.drafts.get(actor.login, instance_id, task_ref)
+                if not refused:  # else the list of refused files says it (task.html)
+                    message = _("Brouillon enregistré, sauf les valeurs signalées, qui n'ont pas pu être lues.")
+            status = 400
+        else:
+            try:
+                expected = int(request.form.get("version", ""))
+            except ValueError:
+                expected = None
+            if not errors:
+                try:
+                    svc.engine.complete(actor, instance_id, task_ref, data, expected_version=expected)
+                except Invalid as err:
+                    errors = err.errors or {"": [describe(err) or err.message]}
+                except Conflict as err:
+                    still_open = any(v.ref == task_ref for v in svc.engine.task_views(instance_id))
+                    if not still_open:
+                        return _stale(dossier, describe(err))
+                    # Only the version moved (another step of the dossier advanced): keep what was typed.
+                    message, status = (
+                        _(
+                            "Le dossier a changé pendant que vous remplissiez ce formulaire. "
+                            "Vérifiez vos réponses puis validez à nouveau."
+                        ),
+                        409,
+                    )
+                    version = svc.queries.dossier(instance_id).version
+                except NotFound:
+                    return _stale(dossier)
+                else:
+                    svc.drafts.discard(actor.login, instance_id, task_ref)
+                    flash(_("Étape « %(name)s » validée.", name=view.name), "success")
+                    if actor.roles & STAFF:
+                        return redirect(url_for("inbox.index"))
+                    return redirect(url_for("dossiers.show", instance_id=instance_id))
+            if errors and status == 200:
+                message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
     documents = svc.attachments.list(instance_id)  # after the post: with what it uploaded
     timeline = svc.queries.timeline(instance_id)
     context = {"variables": presenters.task_data(reader, dossier, view), **_attachment_context(instance_id, documents)}
@@ -258,6 +277,8 @@ def task(instance_id: int, task_ref: str):
         form_html=form_html,
         errors=errors,
         message=message,
+        refused=refused,
+        draft_saved_at=draft.saved_at if draft is not None else None,
         version=version,
         earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
         requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),

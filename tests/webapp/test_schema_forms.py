@@ -340,6 +340,40 @@ def test_rows_add_and_delete():
     ]
 
 
+def test_rows_carry_what_the_script_needs_and_say_how_to_get_more_without_it():
+    """forms.js adds and removes rows from the group's data-* and its <template>; without JavaScript
+    the hint says how to get another row, or that the list is full."""
+    import re
+
+    schema, ui = load("dossier")
+    html = str(render_form(schema, ui, {"partenariat": PARTNERS}))
+    page = Page(html)
+    group = page.elements["f-partenariat"]
+    assert group["data-rows"] == "f.partenariat" and group["data-rows-id"] == "f-partenariat"
+    assert group["data-min-items"] == "0" and group["data-max-items"] == "50"
+    assert group["data-add-label"] == "Ajouter une ligne" and "{n}" in group["data-legend"]
+    assert "{legend}" in group["data-remove-name"]
+    assert page.elements["f-budget"]["data-min-items"] == "1"
+    assert "Enregistrez le brouillon pour obtenir une ligne supplémentaire." in group["text"]
+    templates = re.findall(r'<template class="sf-row-template">(.*?)</template>', html, re.S)
+    template = next(t for t in templates if "f-partenariat-__index__" in t)
+    assert 'name="f.partenariat.__index__.partenaire"' in template
+    assert 'id="f-partenariat-__index__--row"' in template and "_delete" not in template
+    # A full list shows no empty row and says why.
+    full = render_form({**schema, "properties": {**schema["properties"], "partenariat": {
+        **schema["properties"]["partenariat"], "maxItems": 2}}}, ui, {"partenariat": PARTNERS})
+    assert "f.partenariat.2.partenaire" not in str(full).split("<template")[0]
+    assert "Nombre maximal de lignes atteint : 2." in str(full)
+
+
+def test_read_only_rows_have_no_row_buttons():
+    schema, ui = load("dossier")
+    ui = {**ui, "partenariat": {**ui.get("partenariat", {}), "ui:readonly": True}}
+    html = str(render_form(schema, ui, {"partenariat": PARTNERS}))
+    assert 'data-rows="f.partenariat"' not in html and "f.partenariat.__index__" not in html
+    assert 'data-rows="f.budget"' in html
+
+
 def test_rows_are_renumbered_with_their_errors():
     schema, ui = load("redaction_convention")
     posted = MultiDict(
@@ -407,6 +441,27 @@ def test_uploads_go_through_store_attachment():
     result = parse_form(schema, ui, posted, files, store_attachment=store)
     assert calls == [("statuts.pdf", b"%PDF-1.4", "pieces.statuts")]
     assert result.data["pieces"] == {"statuts": "sha256:new", "rib": REF}
+
+
+def test_a_refused_upload_keeps_the_file_already_there():
+    """store_attachment returns None for a file it refuses: the current reference stays, nothing is
+    invented for a field that had none."""
+    schema, ui = load("dossier")
+    refused = []
+
+    def store(file_storage, path):
+        refused.append(path)
+        return None
+
+    files = MultiDict(
+        {
+            "f.pieces.statuts": FileStorage(stream=_bytes(b"MZ"), filename="statuts.pdf"),
+            "f.pieces.rib": FileStorage(stream=_bytes(b"MZ"), filename="rib.pdf"),
+        }
+    )
+    result = parse_form(schema, ui, MultiDict({"f.pieces.statuts": REF}), files, store_attachment=store)
+    assert refused == ["pieces.statuts", "pieces.rib"]
+    assert result.data["pieces"] == {"statuts": REF}
 
 
 def test_store_attachment_errors_propagate():

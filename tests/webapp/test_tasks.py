@@ -261,3 +261,114 @@ def test_instance_page_shows_timeline_and_placeholder(client, auth, services):
     body = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
     assert "Historique" in body and "Candidature créée" in body and "Schéma du processus" in body
     assert "Étapes précédentes" in body
+
+
+# -- every error at once, files kept in drafts or refused loudly (issue 11, items 3 and 4) ---------
+
+EXE_AS_PDF = b"MZ\x90\x00binary"  # a Windows program renamed .pdf: refused by its content
+
+
+def _dossier_step(make_app, make_dossier, porteur="porteur1"):
+    """A fresh dossier at the porteur's "dossier" step (budget lines, partners, files), logged in."""
+    app = make_app()
+    client = app.test_client()
+    auth = AuthActions(client)
+    services = app.extensions["dsdt"]
+    instance_id = make_dossier("dossier", "CAB", porteur=porteur)
+    ref = services.queries.dossier(instance_id).open_steps[0].task_ref
+    auth.login(porteur)
+    return client, auth, services, instance_id, ref
+
+
+def _error_text(body: str, key: str) -> str:
+    match = re.search(rf'<div class="sf-error" id="f-{key}-error">(.*?)</div>', body, re.S)
+    assert match, f"no error shown for {key}"
+    return match.group(1)
+
+
+def test_a_refused_file_does_not_hide_the_other_errors(make_app, make_dossier):
+    client, auth, services, instance_id, ref = _dossier_step(make_app, make_dossier)
+    url = f"/dossiers/{instance_id}/etape/{ref}"
+    page = client.get(url).get_data(as_text=True)
+    response = auth.post(
+        url,
+        {
+            field_name(page, "pieces.statuts"): (io.BytesIO(EXE_AS_PDF), "statuts.pdf"),
+            field_name(page, "budget.0.montant"): "beaucoup",
+            field_name(page, "identite.denomination"): "Association du test",
+            "action": "valider",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Type de fichier refusé" in _error_text(body, "pieces-statuts")
+    assert "obligatoire" not in _error_text(body, "pieces-statuts")  # the refusal says why, not "required"
+    assert "Saisissez un nombre." in _error_text(body, "budget-0-montant")
+    # The empty required fields are reported in the same answer, each by its field and in the summary.
+    for key in ("identite-adresse", "projet-objectifs", "pieces-rib", "budget-0-poste", "moyens_humains-benevoles"):
+        assert "obligatoire" in _error_text(body, key) or "Ce champ" in _error_text(body, key), key
+        assert f'href="#f-{key}' in body, key
+    assert "f-identite-denomination-error" not in body and "Association du test" in body
+    count = int(re.search(r"Le formulaire contient (\d+) erreurs", body).group(1))
+    assert count >= 17
+    assert services.queries.dossier(instance_id).open_steps[0].task_ref == ref  # nothing completed
+
+
+def test_a_draft_keeps_accepted_files_and_says_loudly_which_file_was_refused(make_app, make_dossier):
+    client, auth, services, instance_id, ref = _dossier_step(make_app, make_dossier)
+    url = f"/dossiers/{instance_id}/etape/{ref}"
+    page = client.get(url).get_data(as_text=True)
+    statuts, rib = field_name(page, "pieces.statuts"), field_name(page, "pieces.rib")
+    response = auth.post(
+        url,
+        {
+            statuts: (io.BytesIO(b"%PDF-1.4 statuts"), "statuts.pdf"),
+            rib: (io.BytesIO(EXE_AS_PDF), "rib.pdf"),
+            field_name(page, "identite.denomination"): "Association brouillon",
+            field_name(page, "budget.0.montant"): "beaucoup",
+            "action": "brouillon",
+        },
+        content_type="multipart/form-data",
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    alert = re.search(r'<div class="flash flash-error" role="alert" id="form-message">(.*?)</div>', body, re.S)
+    assert alert, "the refusal is announced at the top of the page"
+    assert "rib.pdf" in alert.group(1) and "refusé" in alert.group(1)
+    assert "Type de fichier refusé" in _error_text(body, "pieces-rib")
+    assert "Saisissez un nombre." in _error_text(body, "budget-0-montant")
+    assert "Association brouillon" in body and "statuts.pdf" in body
+    draft = services.drafts.load("porteur1", instance_id, ref)
+    kept = draft["pieces"]["statuts"]
+    assert draft["identite"]["denomination"] == "Association brouillon"
+    assert "rib" not in draft["pieces"]
+    assert [d.filename for d in services.attachments.list(instance_id) if d.ref == kept] == ["statuts.pdf"]
+
+    # The draft reopens with the accepted file and the time it was saved.
+    reopened = client.get(url).get_data(as_text=True)
+    assert "Association brouillon" in reopened
+    assert re.search(r'id="f-pieces-statuts-current"[^>]*>.*?statuts\.pdf', reopened, re.S)
+    assert f'value="{kept}"' in reopened
+    assert "Dernier enregistrement du brouillon" in reopened
+
+    # A refused replacement keeps the file already there.
+    from werkzeug.datastructures import MultiDict
+
+    posted = [(statuts, kept), (statuts, (io.BytesIO(EXE_AS_PDF), "statuts-v2.pdf")), ("action", "brouillon")]
+    replaced = client.post(
+        url, data=MultiDict([*posted, ("csrf_token", auth.token())]), content_type="multipart/form-data"
+    )
+    assert replaced.status_code == 400 and "statuts-v2.pdf" in replaced.get_data(as_text=True)
+    assert services.drafts.load("porteur1", instance_id, ref)["pieces"]["statuts"] == kept
+
+
+def test_a_clean_draft_says_so_and_when(make_app, make_dossier):
+    client, auth, services, instance_id, ref = _dossier_step(make_app, make_dossier)
+    url = f"/dossiers/{instance_id}/etape/{ref}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Dernier enregistrement du brouillon" not in page
+    saved = auth.post(url, {field_name(page, "identite.denomination"): "Asso", "action": "brouillon"})
+    assert saved.status_code == 302
+    reopened = client.get(url).get_data(as_text=True)
+    assert "Brouillon enregistré" in reopened and "Dernier enregistrement du brouillon" in reopened

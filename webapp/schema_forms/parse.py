@@ -175,7 +175,10 @@ class _Parser:
     def file(self, name: str, parts: list[str]) -> Any:
         uploads = [f for f in _getlist(self.files, name) if getattr(f, "filename", None)]
         if uploads and self.store_attachment is not None:
-            return self.store_attachment(uploads[-1], ".".join(parts))
+            stored = self.store_attachment(uploads[-1], ".".join(parts))
+            if stored:
+                return stored
+            # Refused (the caller says why): the file already there, if any, stays rather than be lost.
         current = [str(v) for v in _getlist(self.formdata, name) if str(v).strip()]
         return current[-1] if current else MISSING
 
@@ -243,10 +246,11 @@ def parse_form(
 
     ``formdata`` and ``files`` are ``request.form`` / ``request.files`` (any mapping with
     ``getlist`` works). For an uploaded attachment, ``store_attachment(file_storage, path)`` is
-    called and must return the reference to keep (its own exceptions, e.g. file too large, go
-    through to the caller); without an upload, the current reference posted in the hidden field
-    is kept. Fields marked ``ui:readonly`` are parsed like the others: a caller that must not let
-    them change should overwrite them with the stored values.
+    called and must return the reference to keep, or ``None`` when it refuses the file (having
+    noted why: the caller reports it); without an upload, or when the upload is refused, the
+    current reference posted in the hidden field is kept. Fields marked ``ui:readonly`` are
+    parsed like the others: a caller that must not let them change should overwrite them with the
+    stored values.
     """
     parser = _Parser(schema, formdata, files, prefix, store_attachment)
     root = sch.resolve(schema, schema)

@@ -15,7 +15,10 @@ messages already translated); the templates in ``templates/`` only lay it out. A
 The output is the inside of a ``<form>``: the caller writes the ``<form method="post"
 enctype="multipart/form-data">`` tag, the CSRF token and the buttons. No JavaScript is needed:
 repeatable rows show the existing rows plus one empty row, each existing row has a "supprimer"
-checkbox; after a submit the form comes back with a new empty row.
+checkbox, and a hint says that saving the draft brings a new empty row. With JavaScript,
+``webapp/assets/forms.js`` turns them into "Ajouter une ligne" / "Supprimer" buttons: it clones
+the row ``<template>`` rendered here (field names numbered ``__index__``) and renumbers the rows,
+within the ``data-min-items`` / ``data-max-items`` of the list.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ _NODE_DEFAULTS: dict[str, Any] = dict.fromkeys(
     "selected_values": (),
     "children": (),
     "rows": (),
+    "dynamic": None,
 }
 
 
@@ -214,57 +218,90 @@ class _Builder:
         node["rows"] = []
         max_items = schema.get("maxItems")
         can_add = not node["readonly"] and (max_items is None or len(rows) < max_items)
-        for index, item in enumerate([*rows, None] if can_add else rows):
-            blank = index >= len(rows)
-            row_parts = [*parts, str(index)]
-            base_id = sch.field_id(self.prefix, row_parts)  # the item's own id when it is a single value
-            row_id = base_id + "--row"
-            legend = (
-                _("%(title)s : nouvelle ligne (facultative)", title=item_title)
-                if blank
-                else _("%(title)s n° %(number)s", title=item_title, number=index + 1)
-            )
-            is_object = sch.widget_kind(items, items_ui) == "object"
-            row: dict[str, Any] = {
-                "id": row_id,
-                "legend": legend,
-                "blank": blank,
-                "delete": None,
-                "errors": self.take_errors(row_parts, items, row_id, legend) if is_object else [],
-                "error_id": row_id + "-error",
+        node["dynamic"] = None
+        if not node["readonly"]:
+            # What forms.js needs to add and remove rows; without JavaScript only the hint shows.
+            node["dynamic"] = {
+                "min_items": schema.get("minItems", 0),
+                "max_items": max_items,
+                "legend": _("%(title)s n° %(number)s", title=item_title, number="{n}"),
+                "add_label": _("Ajouter une ligne"),
+                "add_name": _("Ajouter une ligne : %(title)s", title=node["label"]),
+                "remove_label": _("Supprimer"),
+                "remove_name": _("Supprimer la ligne « %(legend)s »", legend="{legend}"),
+                "hint": (
+                    _("Enregistrez le brouillon pour obtenir une ligne supplémentaire.")
+                    if can_add
+                    else _("Nombre maximal de lignes atteint : %(max)s.", max=max_items)
+                ),
+                "template": self.row(items, items_ui, None, parts, "__index__", item_title, blank=True, readonly=False),
             }
-            if not blank and not node["readonly"]:
-                row["delete"] = {
-                    "id": base_id + "--delete",
-                    "name": sch.field_name(self.prefix, [*row_parts, "_delete"]),
-                    "label": _("Supprimer la ligne « %(legend)s »", legend=legend),
-                }
-            if is_object:
-                row["children"] = self.children(
+        for index, item in enumerate([*rows, None] if can_add else rows):
+            node["rows"].append(
+                self.row(items, items_ui, item, parts, str(index), item_title, index >= len(rows), node["readonly"])
+            )
+
+    def row(
+        self,
+        items: dict,
+        items_ui: dict,
+        item: Any,
+        parts: list[str],
+        index: str,
+        item_title: str,
+        blank: bool,
+        readonly: bool,
+    ) -> dict:
+        """One row of a list: its legend, its fields and its "supprimer" checkbox."""
+        row_parts = [*parts, index]
+        base_id = sch.field_id(self.prefix, row_parts)  # the item's own id when it is a single value
+        row_id = base_id + "--row"
+        legend = (
+            _("%(title)s : nouvelle ligne (facultative)", title=item_title)
+            if blank
+            else _("%(title)s n° %(number)s", title=item_title, number=int(index) + 1)
+        )
+        is_object = sch.widget_kind(items, items_ui) == "object"
+        row: dict[str, Any] = {
+            "id": row_id,
+            "legend": legend,
+            "blank": blank,
+            "delete": None,
+            "errors": self.take_errors(row_parts, items, row_id, legend) if is_object else [],
+            "error_id": row_id + "-error",
+        }
+        if not blank and not readonly:
+            row["delete"] = {
+                "id": base_id + "--delete",
+                "name": sch.field_name(self.prefix, [*row_parts, "_delete"]),
+                "label": _("Supprimer la ligne « %(legend)s »", legend=legend),
+            }
+        if is_object:
+            row["children"] = self.children(
+                items,
+                items_ui,
+                item,
+                row_parts,
+                parent_required=True,
+                in_row=True,
+                blank=blank,
+                trail=legend,
+            )
+        else:  # a list of single values (e.g. attachments): the row holds one unlabelled-by-schema field
+            row["children"] = [
+                self.node(
                     items,
                     items_ui,
                     item,
                     row_parts,
-                    parent_required=True,
+                    label=item_title,
+                    required=False,
                     in_row=True,
                     blank=blank,
                     trail=legend,
                 )
-            else:  # a list of single values (e.g. attachments): the row holds one unlabelled-by-schema field
-                row["children"] = [
-                    self.node(
-                        items,
-                        items_ui,
-                        item,
-                        row_parts,
-                        label=item_title,
-                        required=False,
-                        in_row=True,
-                        blank=blank,
-                        trail=legend,
-                    )
-                ]
-            node["rows"].append(row)
+            ]
+        return row
 
     def fill_leaf(self, node: dict, kind: str, schema: dict, ui: dict, value: Any) -> None:
         node["value"] = sch.option_value(value)
