@@ -1,5 +1,6 @@
 // Builds the front-end assets into webapp/static/build/ (generated, not committed):
 //   viewer.js          the BPMN diagram viewer of the dossier page (bpmn-js NavigatedViewer), bundled by esbuild
+//   forms.js           the task form's progressive enhancement (rows added and removed, unsaved-changes notice)
 //   diagram-js.css,    bpmn-js's own styles, copied as they are
 //   bpmn-js.css
 // Run by bin/setup through `npm run build`.
@@ -15,8 +16,8 @@ const out = join(root, "webapp", "static", "build");
 
 await mkdir(out, { recursive: true });
 await esbuild.build({
-  entryPoints: [join(here, "viewer.js")],
-  outfile: join(out, "viewer.js"),
+  entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js") },
+  outdir: out,
   bundle: true,
   format: "iife",
   minify: true,
