@@ -201,6 +201,7 @@ def task(instance_id: int, task_ref: str):
     version = dossier.version
     message, status = None, 200
     refused: list[dict] = []  # uploads refused by this post: named at the top of the page
+    saved_now = False  # this post saved the draft (despite what it refused)
     if request.method == "POST":
         upload_errors: dict[str, list[str]] = {}
 
@@ -229,7 +230,7 @@ def task(instance_id: int, task_ref: str):
                 if not errors:
                     flash(_("Brouillon enregistré. Vous pourrez reprendre plus tard."), "success")
                     return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=task_ref))
-                draft = svc.drafts.get(actor.login, instance_id, task_ref)
+                draft, saved_now = svc.drafts.get(actor.login, instance_id, task_ref), True
                 if not refused:  # else the list of refused files says it (task.html)
                     message = _("Brouillon enregistré, sauf les valeurs signalées, qui n'ont pas pu être lues.")
             status = 400
@@ -278,6 +279,7 @@ def task(instance_id: int, task_ref: str):
         errors=errors,
         message=message,
         refused=refused,
+        draft_saved_now=saved_now,
         draft_saved_at=draft.saved_at if draft is not None else None,
         version=version,
         earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
