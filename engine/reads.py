@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from . import inbox
+from . import inbox, runtime
 from .bpmn.parser import parse_models
 from .commands import Actor, LiveState
 from .errors import NotFound
@@ -81,6 +81,12 @@ class EngineReads:
                 state = self._load(connection, instance)
             self._remember(instance, state)
             yield state
+
+    def can_withdraw(self, instance_id: int) -> bool:
+        """True while the dossier's process still catches the withdrawal message: the model, not
+        the page, says when withdrawal ends (processes/README.md)."""
+        with self._reading(instance_id) as state:
+            return state is not None and runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE)
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow freshly restored from the database (for reads: never mutate it)."""

@@ -110,7 +110,8 @@ def show(instance_id: int):
         {"step": step, "doable": can_do(actor, dossier, step.role, step.assignee, step.claimed_by)}
         for step in presenters.dossier(reader, dossier).open_steps
     ]
-    can_withdraw = dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
+    can_withdraw = (dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
+                    and svc.engine.can_withdraw(instance_id))
     # The diagram's marks, from what the page has read already (the timeline and the open steps).
     done = {entry.bpmn_id for entry in completed_steps(timeline)}
     done_names = list(dict.fromkeys(entry.step_name or entry.bpmn_id for entry in timeline if entry.bpmn_id in done))

@@ -7,7 +7,7 @@ import re
 
 from engine import Actor
 
-from .conftest import AuthActions, choice_value, field_name
+from .conftest import AuthActions, choice_value, dossier_at, field_name
 
 CONTACT = {
     "organisation": "Les Jardins du Portel",
@@ -372,3 +372,13 @@ def test_a_clean_draft_says_so_and_when(make_app, make_dossier):
     assert saved.status_code == 302
     reopened = client.get(url).get_data(as_text=True)
     assert "Brouillon enregistré" in reopened and "Dernier enregistrement du brouillon" in reopened
+
+
+def test_withdrawal_is_offered_only_while_the_model_accepts_it(client, auth, services):
+    """After the porteur signed the convention the model no longer catches the withdrawal: no form."""
+    before, after = dossier_at(services, "signature_porteur"), dossier_at(services, "signature_region")
+    for dossier, offered in ((before, True), (after, False)):
+        auth.login(dossier.porteur)
+        page = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
+        assert ("Retirer ma candidature" in page) is offered, dossier.ref
+        auth.logout()
