@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BpmnMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -20,6 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from .bpmn.checks import event_definitions
 from .errors import Conflict, NotFound, ScriptFailed
 from .roles import role_for_lane
 
@@ -173,8 +175,17 @@ def complete(wf: BpmnWorkflow, human: HumanTask, form_data: dict) -> None:
     run_engine_steps(wf)
 
 
+def waiting_tasks(wf: BpmnWorkflow):
+    """The waiting catching events of the workflow and its subprocesses."""
+    for task in all_tasks(wf):
+        if task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent):
+            yield task
+
+
 def can_catch(wf: BpmnWorkflow, message: str) -> bool:
-    return any(event.name == message for event in wf.waiting_events())
+    """True when a waiting event (a gateway's branch included) catches the message ``message``."""
+    return any(isinstance(definition, BpmnMessage) and definition.name == message
+               for task in waiting_tasks(wf) for definition in event_definitions(task.task_spec))
 
 
 def deliver_message(wf: BpmnWorkflow, message: str, payload: dict) -> None:
@@ -192,15 +203,14 @@ def fire_timers(wf: BpmnWorkflow) -> None:
 
 
 def pending_timers(wf: BpmnWorkflow, refs: dict | None = None) -> list[tuple[str, datetime]]:
-    """(task ref, due instant) of every waiting timer event whose date is known."""
+    """(task ref, due instant) of every waiting timer event whose date is known.
+
+    A timer behind an event-based gateway is the gateway task's: it keeps the due instant, and
+    firing it runs the gateway (deploy allows one timer per gateway, so the instant is its own).
+    """
     found = []
-    for task in all_tasks(wf):
-        spec = task.task_spec
-        if (
-            task.state == TaskState.WAITING
-            and isinstance(spec, CatchingEvent)
-            and isinstance(spec.event_definition, TimerEventDefinition)
-        ):
+    for task in waiting_tasks(wf):
+        if any(isinstance(definition, TimerEventDefinition) for definition in event_definitions(task.task_spec)):
             due = task.internal_data.get("event_value")
             if due:
                 refs = refs or task_refs(wf)

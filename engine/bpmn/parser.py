@@ -17,7 +17,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -33,6 +33,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..errors import Invalid
 from ..roles import LANE_ROLES
+from .checks import check_semantics, timers_drawn
 from .dmn_cells import cell_code, decision_sources
 from .timers import clocked
 
@@ -146,6 +147,7 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS,
     models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
     models.decisions = decision_sources(parser)
     _check_tasks(models)
+    check_semantics(models)
     _connect_loop_children(models)
     return models
 
@@ -236,8 +238,9 @@ def model_code(models: ParsedModels):
             for condition, _target in task_spec.cond_task_specs:
                 if condition is not None and condition.args and isinstance(condition.args[0], str):
                     yield ModelCode(file, task_spec.bpmn_id, "eval", condition.args[0])
-        if isinstance(task_spec, CatchingEvent) and isinstance(task_spec.event_definition, TimerEventDefinition):
-            yield ModelCode(file, task_spec.bpmn_id, "eval", task_spec.event_definition.expression)
+        if isinstance(task_spec, CatchingEvent):  # an event-based gateway holds its branches' timers
+            for bpmn_id, definition in timers_drawn(task_spec):
+                yield ModelCode(file, bpmn_id, "eval", definition.expression)
         table = getattr(getattr(task_spec, "dmnEngine", None), "decision_table", None)
         if table is not None:
             tables.setdefault(table.id, table)

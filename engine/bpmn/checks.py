@@ -1,0 +1,117 @@
+"""Deploy checks of BPMN that SpiffWorkflow 3.2 parses but would run wrongly.
+
+Whatever a modeler draws either runs as BPMN says, or the deploy refuses it naming the element
+and the reason (:func:`check_semantics`):
+
+- an event-based gateway with two timer branches: SpiffWorkflow keeps one due instant per waiting
+  task, and every branch of a gateway waits on the gateway's task, so the second timer would read
+  the first one's instant;
+- a parallel or inclusive split whose branches may write the same data before the join:
+  SpiffWorkflow runs each branch on its own copy of the data and merges the copies at the join
+  key by key, the last branch to finish winning (and a list merged item by item), so one branch's
+  result would be silently lost. Branches may each run user tasks writing their own form variable;
+  two branches running code (a script, a decision table, a call activity) are refused.
+"""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
+
+from ..errors import Invalid
+
+__all__ = ["check_semantics", "event_definitions", "timers_drawn"]
+
+
+def event_definitions(spec) -> list:
+    """The event definitions a catching event spec waits for.
+
+    An event-based gateway holds its branches' definitions in one ``MultipleEventDefinition``
+    (SpiffWorkflow moves them from the branch events to the gateway), whose own name is None:
+    looking only at the top definition misses every timer and message behind a gateway.
+    """
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [] if definition is None else [definition]
+
+
+def timers_drawn(spec) -> list[tuple[str, TimerEventDefinition]]:
+    """(BPMN id of the event drawn with it, definition) of each timer ``spec`` waits for: a
+    gateway's are its branch events' (SpiffWorkflow connects them in the order of its outputs)."""
+    definitions = event_definitions(spec)
+    where = [output.bpmn_id for output in spec.outputs] if isinstance(spec, EventBasedGateway) else []
+    if len(where) != len(definitions):
+        where = [spec.bpmn_id] * len(definitions)
+    return [(bpmn_id, d) for bpmn_id, d in zip(where, definitions, strict=True) if isinstance(d, TimerEventDefinition)]
+
+
+def _refuse(process, spec, reason: str) -> Invalid:
+    label = f"{spec.bpmn_id} ({spec.bpmn_name})" if getattr(spec, "bpmn_name", None) else spec.bpmn_id
+    return Invalid(f"{label}: {reason}", code="model.invalid", params={"detail": f"{label}: {reason}"},
+                   file=getattr(process, "file", None), bpmn_id=spec.bpmn_id)
+
+
+def _check_event_gateway(process, spec) -> None:
+    if len(timers_drawn(spec)) > 1:
+        raise _refuse(process, spec, "an event-based gateway may have one timer branch only (SpiffWorkflow keeps "
+                                     "one due date per gateway); keep the earliest timer, or chain them")
+
+
+def _writers(start) -> tuple[list, list]:
+    """(code elements, user tasks) reachable from ``start`` before any join gateway."""
+    code, users, seen, todo = [], [], set(), [start]
+    while todo:
+        spec = todo.pop()
+        if spec.name in seen or isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.inputs) > 1:
+            continue  # a join: the branch ends there (a join that also splits is checked on its own)
+        seen.add(spec.name)
+        if isinstance(spec, ScriptTask | BusinessRuleTaskMixin | SubWorkflowTask):
+            code.append(spec)
+        elif isinstance(spec, UserTask):
+            users.append(spec)
+        todo.extend(spec.outputs)
+    return code, users
+
+
+def _form_variable(spec) -> str:
+    props = (spec.extensions or {}).get("properties", {})
+    return props.get("formDataVariable") or spec.bpmn_id
+
+
+def _check_split(process, spec) -> None:
+    kind = "parallel" if isinstance(spec, ParallelGateway) else "inclusive"
+    branches = [_writers(output) for output in spec.outputs]
+    running_code = [code[0] for code, _ in branches if code]
+    if len(running_code) > 1:
+        first, second = running_code[:2]
+        raise _refuse(process, spec, f"the branches of this {kind} gateway both run code before the join "
+                                     f"({first.bpmn_id} and {second.bpmn_id}): SpiffWorkflow merges the branches' "
+                                     "data at the join and the last one to finish overwrites the other's; run "
+                                     "the code after the join, or in one branch")
+    written: dict[str, str] = {}
+    for _, users in branches:
+        mine = {_form_variable(user): user.bpmn_id for user in users}
+        for variable, bpmn_id in mine.items():
+            if variable in written:
+                raise _refuse(process, spec, f"two branches of this {kind} gateway write {variable!r} "
+                                             f"({written[variable]} and {bpmn_id}): the last one to finish would "
+                                             "overwrite the other; give each task its own formDataVariable")
+        written.update(mine)
+
+
+def check_semantics(models) -> None:
+    """Refuse what SpiffWorkflow would run wrongly (see the module docstring), naming the element."""
+    for process in [models.spec, *models.subprocess_specs.values()]:
+        for spec in process.task_specs.values():
+            if isinstance(spec, EventBasedGateway):
+                _check_event_gateway(process, spec)
+            elif isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.outputs) > 1:
+                _check_split(process, spec)

@@ -1,0 +1,107 @@
+"""BPMN semantics a modeler can draw beyond the DSDT models: event-based gateways (timer and
+message branches), DMN hit policies, inclusive gateways, correlated messages and signals.
+
+Every test runs on an engine that loads each dossier from the database before every command, as a
+fresh process would (:class:`tests.factories.ColdEngine`: a stored state after every command, or the
+journal alone), and ends with a clean ``verify``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import Actor, Database, Invalid, campaigns_api
+from engine.persistence.models import Instance, Timer
+from tests.factories import scenario_engine
+
+DATA = Path(__file__).parents[1] / "data"
+PORTEUR = Actor("porteur1", frozenset({"porteur"}))
+
+
+@pytest.fixture(params=["state", "journal"])
+def cold_engine(request, database_url, clock, script_engine):
+    """An engine reloading every dossier from the database before each command (``deploy(name)``)."""
+    db = Database(database_url)
+    db.upgrade()
+    engine = scenario_engine(db, clock, script_engine, request.param)
+    code, libelle, data = campaigns_api.historical_campaign()
+    engine.save_campaign(code, libelle, data)
+    engine.campaign_code = code
+    yield engine
+    report = engine.verify()
+    assert report.diverged == [] and report.chain_ok, report.diverged
+    db.dispose()
+
+
+def _deploy(engine, *files: str) -> None:
+    models = {}
+    for name in files:
+        folder = "processes" if name.endswith((".bpmn", ".dmn")) else "forms"
+        target = "dsdt_candidature.bpmn" if name == files[0] else name
+        models[f"{folder}/{target}"] = (DATA / name).read_bytes()
+    engine.deploy(models, author="tests")
+
+
+def _start(engine, porteur: Actor = PORTEUR) -> int:
+    return engine.start(porteur, engine.campaign_code)
+
+
+def _row(engine, instance_id: int) -> Instance:
+    with engine.session() as session:
+        return session.get(Instance, instance_id)
+
+
+def _timers(engine, instance_id: int) -> list:
+    with engine.session() as session:
+        return list(session.execute(select(Timer.task_ref, Timer.due_at).where(Timer.instance_id == instance_id)))
+
+
+# -- event-based gateways ------------------------------------------------------------------------
+
+
+def test_a_timer_behind_an_event_based_gateway_reaches_the_timer_table_and_fires(cold_engine, clock):
+    _deploy(cold_engine, "event_gateway.bpmn")
+    instance_id = _start(cold_engine)
+    start = clock.now()
+
+    timers = _timers(cold_engine, instance_id)
+    assert [(ref.split(".")[0], due) for ref, due in timers] == [("attente", start.replace(day=2))]
+    clock.advance(hours=23)
+    assert cold_engine.fire_due_timers() == 0
+    clock.advance(hours=1)
+
+    assert cold_engine.fire_due_timers() == 1
+
+    row = _row(cold_engine, instance_id)
+    assert row.status == "completed" and row.outcome == "delai"
+    assert _timers(cold_engine, instance_id) == []
+
+
+def _variant(name: str, old: str, new: str) -> dict[str, bytes]:
+    text = (DATA / name).read_text()
+    assert old in text
+    return {"processes/dsdt_candidature.bpmn": text.replace(old, new).encode()}
+
+
+TWO_TIMERS = ('<bpmn:sequenceFlow id="f_relance"', '''<bpmn:sequenceFlow id="f_delai2" sourceRef="attente" targetRef="delai2" />
+    <bpmn:intermediateCatchEvent id="delai2">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f_delai2_fin" sourceRef="delai2" targetRef="fin" />
+    <bpmn:sequenceFlow id="f_relance"''')
+
+
+def test_deploy_refuses_an_event_based_gateway_with_two_timers(bare_engine):
+    with pytest.raises(Invalid) as refused:
+        bare_engine.deploy(_variant("event_gateway.bpmn", *TWO_TIMERS), author="tests")
+    assert refused.value.bpmn_id == "attente" and "one timer branch" in str(refused.value)
+    assert refused.value.file == "processes/dsdt_candidature.bpmn"
+
+
+def test_deploy_compiles_the_timer_expression_of_a_gateway_branch(bare_engine):
+    with pytest.raises(Invalid) as refused:
+        bare_engine.deploy(_variant("event_gateway.bpmn", '"P1D"', '().__class__'), author="tests")
+    assert refused.value.bpmn_id == "delai"
