@@ -7,14 +7,8 @@ person concerned who has an address. Nothing leaves the machine inside a transac
 :meth:`NotificationCenter.send_pending` sends the outbox by SMTP when it is configured; otherwise
 the outbox stays readable in the app (the embedded default).
 
-The people of a task are read with at most two indexed statements per command, whatever the
-number of accounts: the assignees by login, the others by ``(role, epci)`` in ``user_role`` (the
-roles and scope of each account as rows, kept in step by :mod:`engine.accounts`). The rows read
-are the recipients, no more. The other design, one outbox row per event expanded into e-mails by
-the sending pass, was not chosen: the e-mails would appear only after a pass (the outbox page,
-which shows who was told, would lag behind the commands), and a change of roles between the
-command and the pass would change who is told; here the e-mails are decided, and committed,
-with the command that opened the task, as before.
+Who is told is read by :mod:`engine.recipients`: indexed rows, as many as the people told,
+whatever the number of accounts.
 """
 
 from __future__ import annotations
@@ -26,49 +20,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from .commands import Actor
 from .errors import MailFailed
-from .persistence.models import Notification, OutboxEmail, User, UserRole
+from .persistence.models import Notification, OutboxEmail
+from .persistence.raw import RawStatement
+from .recipients import for_tasks
 from .roles import REGIONAL_ROLES
 
 log = logging.getLogger(__name__)
 
 
-def _recipients(connection: Connection, epci: str | None, tasks: list) -> list[list]:
-    """For each task, the active people with an address who may do it (login, full_name, email).
+_NOTIFIED = ("login", "role", "epci", "instance_id", "task_ref", "message", "created_at")
+_QUEUED = ("recipient", "subject", "body", "created_at", "attempts", "last_error", "failed_at")
 
-    Its assignee when it has one; else everyone holding its role, within the dossier's EPCI for
-    a local role (nobody while the dossier has no EPCI). Each list is in account order.
-    """
-    keys: list[str | tuple[str, str] | None] = []
-    for task in tasks:
-        if task.assignee is not None:
-            keys.append(task.assignee)
-        elif task.role in REGIONAL_ROLES:
-            keys.append((task.role, ""))
-        else:
-            keys.append((task.role, epci) if epci else None)
-    found: dict = {}
-    logins = sorted({key for key in keys if isinstance(key, str)})
-    if logins:
-        for user in connection.execute(
-            select(User.login, User.full_name, User.email)
-            .where(User.login.in_(logins), User.active.is_(True), User.email != "")
-        ):
-            found[user.login] = [user]
-    pairs = sorted({key for key in keys if isinstance(key, tuple)})
-    if pairs:
-        for row in connection.execute(
-            select(UserRole.role, UserRole.epci, User.login, User.full_name, User.email)
-            .join(User, User.id == UserRole.user_id)
-            .where(or_(*(and_(UserRole.role == role, UserRole.epci == code) for role, code in pairs)),
-                   User.active.is_(True), User.email != "")
-            .order_by(User.id)
-        ):
-            found.setdefault((row.role, row.epci), []).append(row)
-    return [found.get(key, []) if key is not None else [] for key in keys]
+
+def _insert(table, columns: tuple[str, ...]) -> RawStatement:
+    return RawStatement(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(':' + name for name in columns)})",
+                        {name: table.c[name] for name in columns})
+
+
+# Hand-written (engine.persistence.raw): they run in every command that opens a task.
+_NOTIFY = _insert(Notification.__table__, _NOTIFIED)
+_QUEUE = _insert(OutboxEmail.__table__, _QUEUED)
 
 
 #: attempts before a message the server keeps refusing (with 4xx answers) is set aside
@@ -114,7 +90,7 @@ class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens."""
 
     def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
-        recipients = _recipients(connection, instance.epci, tasks)
+        recipients = for_tasks(connection, instance.epci, tasks)
         notifications, emails = [], []
         for task, people in zip(tasks, recipients, strict=True):
             message = f"Nouvelle étape « {task.name} » sur le dossier {instance.ref}"
@@ -151,9 +127,9 @@ class StoredNotifier:
                     email.update(last_error=problem, failed_at=now)
                 emails.append(email)
         if notifications:
-            connection.execute(insert(Notification), notifications)
+            _NOTIFY.execute_many(connection, notifications)
         if emails:
-            connection.execute(insert(OutboxEmail), emails)
+            _QUEUE.execute_many(connection, emails)
 
 
 @dataclass(frozen=True)

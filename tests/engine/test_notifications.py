@@ -202,8 +202,9 @@ def test_a_queued_message_never_carries_a_line_break_into_its_headers(engine, cl
 
 
 class _CountingNotifier:
-    """The stored notifier, counting what it reads: rows handed back to Python, and on SQLite the
-    virtual-machine steps of its statements (the database's own work, rows scanned included)."""
+    """The stored notifier, counting what it reads: rows handed back to Python (through SQLAlchemy
+    or the driver's cursors), and on SQLite the virtual-machine steps of its statements (the
+    database's own work, rows scanned included)."""
 
     def __init__(self):
         self.inner = StoredNotifier()
@@ -217,9 +218,37 @@ class _CountingNotifier:
             steps[0] += 1
             return 0  # go on
 
+        class Cursor:
+            def __init__(self, cursor):
+                self._cursor = cursor
+
+            def __getattr__(self, name):
+                return getattr(self._cursor, name)
+
+            def fetchall(self):
+                fetched = self._cursor.fetchall()
+                rows[0] += len(fetched)
+                return fetched
+
+        class Driver:
+            def __init__(self, driver):
+                self._driver = driver
+
+            def __getattr__(self, name):
+                return getattr(self._driver, name)
+
+            def cursor(self):
+                return Cursor(self._driver.cursor())
+
+        real = connection
+        pooled = SimpleNamespace(driver_connection=Driver(real.connection.driver_connection))
+
         class Counted:  # the connection, with each result's rows counted as they are handed over
+            dialect = real.dialect
+            connection = pooled  # what engine.persistence.raw reaches the driver through
+
             def execute(self, *args, **kwargs):
-                result = connection.execute(*args, **kwargs)
+                result = real.execute(*args, **kwargs)
                 if not result.returns_rows:
                     return result
                 frozen = result.freeze()
