@@ -356,3 +356,23 @@ class Incident(Base):
               sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
         Index("ix_incident_seen", "last_seen_at"),
     )
+
+
+class Seal(Base):
+    """A signed Merkle root over every dossier's journal head (see :mod:`engine.seals`).
+
+    ``header`` is the signed canonical JSON (sequence, instant, size, root, previous seal's hash,
+    key fingerprint); ``leaves`` the canonical JSON of the sealed (instance, ref, seq, head)
+    list the root is computed over. Rows are only appended; the exported log is what auditors
+    keep outside the database, since whoever can write here could also delete seals.
+    """
+
+    __tablename__ = "seal"
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seal_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    header: Mapped[str] = mapped_column(Text)
+    leaves: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(120))
+    #: an RFC 3161 time-stamp token over ``seal_hash`` (base64 DER), when a service is configured
+    timestamp_token: Mapped[str | None] = mapped_column(Text)
