@@ -94,9 +94,43 @@ def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -
     )
 
 
+class _Prolog:
+    """A parser target that reads only up to the root element: stops there, or at a DOCTYPE."""
+
+    class Stop(Exception):
+        def __init__(self, doctype: bool):
+            super().__init__()
+            self.doctype = doctype
+
+    def doctype(self, *_):
+        raise self.Stop(True)
+
+    def start(self, *_):
+        raise self.Stop(False)
+
+    def close(self):
+        return None
+
+
 def _parse_xml(name: str, content: bytes):
+    """The root element of a BPMN or DMN file; :class:`Invalid` naming the file if it is malformed
+    or carries a DOCTYPE.
+
+    A DOCTYPE is refused outright, found by a first pass that stops at the root element, before
+    any entity declaration is read: with entities unresolved, the text at an entity reference
+    silently vanished (a line of a script, say); resolving them would open the door to external
+    files and exponential expansion. No modeler writes one: BPMN and DMN are defined by XML Schemas.
+    """
+    options = {"resolve_entities": False, "no_network": True, "load_dtd": False}
     try:
-        return etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        try:
+            etree.fromstring(content, parser=etree.XMLParser(target=_Prolog(), **options))
+        except _Prolog.Stop as stop:
+            if stop.doctype:
+                detail = (f"{name}: a DOCTYPE (a DTD, entity declarations) is not allowed in a model file; "
+                          "remove it and write the text itself in place of each entity reference")
+                raise Invalid(detail, code="model.invalid", params={"detail": detail}, file=name) from None
+        return etree.fromstring(content, parser=etree.XMLParser(**options))
     except etree.XMLSyntaxError as err:
         raise Invalid(f"Malformed XML: {err.msg}", code="model.invalid", params={"detail": f"{name}: {err.msg}"},
                       file=name, line=err.lineno) from err
