@@ -10,7 +10,10 @@ and the reason (:func:`check_semantics`):
   SpiffWorkflow runs each branch on its own copy of the data and merges the copies at the join
   key by key, the last branch to finish winning (and a list merged item by item), so one branch's
   result would be silently lost. Branches may each run user tasks writing their own form variable;
-  two branches running code (a script, a decision table, a call activity) are refused.
+  two branches running code (a script, a decision table, a call activity) are refused;
+- a task without a type (``bpmn:task``) or a manual task: SpiffWorkflow leaves it ready for a
+  person to complete, but it has no form, no lane role and no inbox row, so the dossier would
+  wait forever.
 """
 
 from __future__ import annotations
@@ -65,12 +68,16 @@ def _check_event_gateway(process, spec) -> None:
                                      "one due date per gateway); keep the earliest timer, or chain them")
 
 
+def _is_join(spec) -> bool:
+    return isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.inputs) > 1
+
+
 def _writers(start) -> tuple[list, list]:
     """(code elements, user tasks) reachable from ``start`` before any join gateway."""
     code, users, seen, todo = [], [], set(), [start]
     while todo:
         spec = todo.pop()
-        if spec.name in seen or isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.inputs) > 1:
+        if spec.name in seen or _is_join(spec):
             continue  # a join: the branch ends there (a join that also splits is checked on its own)
         seen.add(spec.name)
         if isinstance(spec, ScriptTask | BusinessRuleTaskMixin | SubWorkflowTask):
@@ -111,6 +118,10 @@ def check_semantics(models) -> None:
     """Refuse what SpiffWorkflow would run wrongly (see the module docstring), naming the element."""
     for process in [models.spec, *models.subprocess_specs.values()]:
         for spec in process.task_specs.values():
+            if spec.manual and not isinstance(spec, UserTask) and hasattr(spec, "bpmn_id"):
+                raise _refuse(process, spec, "a task without a type, or a manual task, waits for a person but has no "
+                                             "form: nobody could complete it; make it a user task with a form, or a "
+                                             "script task")
             if isinstance(spec, EventBasedGateway):
                 _check_event_gateway(process, spec)
             elif isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.outputs) > 1:

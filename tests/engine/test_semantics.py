@@ -86,7 +86,8 @@ def _variant(name: str, old: str, new: str) -> dict[str, bytes]:
     return {"processes/dsdt_candidature.bpmn": text.replace(old, new).encode()}
 
 
-TWO_TIMERS = ('<bpmn:sequenceFlow id="f_relance"', '''<bpmn:sequenceFlow id="f_delai2" sourceRef="attente" targetRef="delai2" />
+TWO_TIMERS = ('<bpmn:sequenceFlow id="f_relance"', '''
+    <bpmn:sequenceFlow id="f_delai2" sourceRef="attente" targetRef="delai2" />
     <bpmn:intermediateCatchEvent id="delai2">
       <bpmn:timerEventDefinition><bpmn:timeDuration>"P2D"</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
@@ -105,3 +106,39 @@ def test_deploy_compiles_the_timer_expression_of_a_gateway_branch(bare_engine):
     with pytest.raises(Invalid) as refused:
         bare_engine.deploy(_variant("event_gateway.bpmn", '"P1D"', '().__class__'), author="tests")
     assert refused.value.bpmn_id == "delai"
+
+
+# -- inclusive and parallel gateways ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["inclusiveGateway", "parallelGateway"])
+def test_deploy_refuses_a_split_whose_branches_both_run_code(bare_engine, kind):
+    """SpiffWorkflow merges the branches' data at the join, the last one to finish winning."""
+    text = (DATA / "inclusive_scripts.bpmn").read_text().replace("inclusiveGateway", kind)
+    with pytest.raises(Invalid) as refused:
+        bare_engine.deploy({"processes/dsdt_candidature.bpmn": text.encode()}, author="tests")
+    assert refused.value.bpmn_id == "ouverture"
+    assert "avis_a" in str(refused.value) and "avis_b" in str(refused.value) and "join" in str(refused.value)
+
+
+def test_a_parallel_split_keeps_the_data_of_both_branches(cold_engine):
+    _deploy(cold_engine, "parallel_review.bpmn", "avis.schema.json")
+    instance_id = _start(cold_engine)
+    (task,) = cold_engine.task_views(instance_id)
+
+    cold_engine.complete(PORTEUR, instance_id, task.ref, {"favorable": True})
+
+    assert _row(cold_engine, instance_id).status == "completed"
+    data = cold_engine.data(instance_id)
+    assert data["a"] == 1 and data["avis_b"] == {"favorable": True}
+
+
+@pytest.mark.parametrize("tag", ["task", "manualTask"])
+def test_deploy_refuses_a_task_nobody_can_complete(bare_engine, tag):
+    """A task without a type or a manual task waits for a person, but has no form to complete."""
+    variant = _variant("inclusive_scripts.bpmn", '''<bpmn:scriptTask id="avis_b" name="Avis B">
+      <bpmn:script>avis = "b"</bpmn:script>
+    </bpmn:scriptTask>''', f'<bpmn:{tag} id="avis_b" name="Avis B" />')
+    with pytest.raises(Invalid) as refused:
+        bare_engine.deploy(variant, author="tests")
+    assert refused.value.bpmn_id == "avis_b" and "user task" in str(refused.value)
