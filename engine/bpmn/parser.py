@@ -35,6 +35,7 @@ from ..errors import Invalid
 from ..roles import LANE_ROLES
 from .checks import check_semantics, timers_drawn
 from .dmn_cells import cell_code, decision_sources
+from .dmn_policies import PolicedDMNEngine, check_policy
 from .timers import clocked
 
 MAIN_PROCESS = "dsdt_candidature"
@@ -63,7 +64,8 @@ class _BoundaryEventParser(_ClockedTimers, SpiffBoundaryEventParser):
 
 
 class DsdtBpmnParser(SpiffBpmnParser):
-    """SpiffBpmnParser whose timer events read the engine clock."""
+    """SpiffBpmnParser whose timer events read the engine clock and whose decision tables
+    enforce their hit policy (:mod:`.dmn_policies`)."""
 
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
@@ -71,6 +73,12 @@ class DsdtBpmnParser(SpiffBpmnParser):
         full_tag("intermediateCatchEvent"): (_IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
     }
+
+    def get_engine(self, decision_ref, node):
+        table = super().get_engine(decision_ref, node).decision_table
+        dmn_parser = self.dmn_parsers[decision_ref]
+        check_policy(dmn_parser, table)
+        return PolicedDMNEngine(table, dmn_parser.decision.id)
 
 
 @dataclass

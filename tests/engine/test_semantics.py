@@ -142,3 +142,72 @@ def test_deploy_refuses_a_task_nobody_can_complete(bare_engine, tag):
     with pytest.raises(Invalid) as refused:
         bare_engine.deploy(variant, author="tests")
     assert refused.value.bpmn_id == "avis_b" and "user task" in str(refused.value)
+
+
+# -- DMN hit policies ----------------------------------------------------------------------------
+
+
+def _deploy_policy(engine, policy: str, old: str = "", new: str = "") -> None:
+    table = (DATA / "hit_policy.dmn").read_text().replace('hitPolicy="UNIQUE"', f'hitPolicy="{policy}"')
+    engine.deploy({"processes/dsdt_candidature.bpmn": (DATA / "hit_policy.bpmn").read_bytes(),
+                   "processes/hit_policy.dmn": table.replace(old, new).encode()}, author="tests")
+
+
+def _decide(engine, clock, login: str):
+    """Start a dossier for ``login``, let its decision run after the hour; its row and incident."""
+    instance_id = _start(engine, Actor(login, frozenset({"porteur"})))
+    clock.advance(hours=1)
+    engine.fire_due_timers()
+    incidents = [i for i in engine.incidents.list() if i.instance_id == instance_id]
+    return instance_id, _row(engine, instance_id), incidents
+
+
+def test_a_unique_table_with_two_matches_is_an_error_naming_the_decision_and_rows(cold_engine, clock):
+    _deploy_policy(cold_engine, "UNIQUE")
+
+    instance_id, row, (incident,) = _decide(cold_engine, clock, "p_grand")
+
+    assert row.status == "running"  # nothing guessed: the dossier waits for a fixed table
+    assert incident.bpmn_id == "orienter"
+    assert "orientation" in incident.error and "UNIQUE" in incident.error
+    assert "regle_region (row 1)" in incident.error and "regle_jury (row 2)" in incident.error
+    assert "orientation" not in cold_engine.data(instance_id)
+
+
+def test_a_unique_table_with_one_match_decides(cold_engine, clock):
+    _deploy_policy(cold_engine, "UNIQUE")
+    instance_id, row, incidents = _decide(cold_engine, clock, "p_petit")
+    assert row.status == "completed" and incidents == []
+    assert cold_engine.data(instance_id)["orientation"] == "epci"
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("FIRST", "region"), ("COLLECT", ["region", "jury"])])
+def test_first_and_collect_tables_decide(cold_engine, clock, policy, expected):
+    _deploy_policy(cold_engine, policy)
+    instance_id, row, incidents = _decide(cold_engine, clock, "p_grand")
+    assert row.status == "completed" and incidents == []
+    assert cold_engine.data(instance_id)["orientation"] == expected
+
+
+def test_an_any_table_decides_when_its_matches_agree_and_fails_when_they_differ(cold_engine, clock):
+    _deploy_policy(cold_engine, "ANY", '<text>"jury"</text>', '<text>"region"</text>')
+    instance_id, row, incidents = _decide(cold_engine, clock, "p_grand")
+    assert row.status == "completed" and incidents == []
+    assert cold_engine.data(instance_id)["orientation"] == "region"
+
+    _deploy_policy(cold_engine, "ANY")
+    _, row, (incident,) = _decide(cold_engine, clock, "p_grand")
+    assert row.status == "running" and "ANY" in incident.error and "regle_jury (row 2)" in incident.error
+
+
+@pytest.mark.parametrize(("policy", "aggregation", "says"), [
+    ("PRIORITY", "", "hit policy PRIORITY is not supported"),
+    ("RULE ORDER", "", "hit policy RULE ORDER is not supported"),
+    ("OUTPUT ORDER", "", "hit policy OUTPUT ORDER is not supported"),
+    ("COLLECT", ' aggregation="SUM"', "aggregation SUM is not supported"),
+])
+def test_deploy_refuses_a_hit_policy_the_engine_would_not_honour(bare_engine, policy, aggregation, says):
+    with pytest.raises(Invalid) as refused:
+        _deploy_policy(bare_engine, policy, 'id="orientation_table"', f'id="orientation_table"{aggregation}')
+    assert refused.value.file == "processes/hit_policy.dmn" and refused.value.bpmn_id == "orientation_table"
+    assert "Decision orientation" in str(refused.value) and says in str(refused.value)
