@@ -27,6 +27,29 @@ def sqlite_synchronous(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class PoolSettings:
+    """PostgreSQL connection pool of one process (SQLAlchemy's QueuePool; SQLite needs none).
+
+    Each process holds at most ``size + max_overflow`` connections: with gunicorn, workers ×
+    threads should stay within that, and all processes together under PostgreSQL's
+    ``max_connections``.
+    """
+
+    size: int = 10
+    max_overflow: int = 10
+    #: seconds a request waits for a free connection before failing as unavailable
+    timeout: float = 10.0
+    #: seconds after which a connection is replaced (firewalls drop idle ones); -1: never
+    recycle: int = 1800
+
+    def __post_init__(self):
+        if self.size < 1 or self.max_overflow < 0 or self.timeout <= 0:
+            raise Invalid(f"Database pool settings {self}: DSDT_DB_POOL_SIZE must be at least 1, "
+                          "DSDT_DB_MAX_OVERFLOW at least 0 and DSDT_DB_POOL_TIMEOUT positive.",
+                          code="config.db_pool", params={"value": str(self)})
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     database_url: str
     script_time_limit: float = 2.0
@@ -38,9 +61,22 @@ class EngineConfig:
     checkpoint_every: int = 32
     #: SQLite's durability (``PRAGMA synchronous``): FULL by default, this being an administrative record
     sqlite_synchronous: str = "FULL"
+    #: the PostgreSQL connection pool (DSDT_DB_POOL_SIZE, DSDT_DB_MAX_OVERFLOW, DSDT_DB_POOL_TIMEOUT,
+    #: DSDT_DB_POOL_RECYCLE)
+    pool: PoolSettings = PoolSettings()
+    #: path of the Ed25519 private key that signs seals (kept outside the database; None: no seals)
+    seal_key: str | None = None
+    #: hours between two seals of the timer worker (see engine.seals)
+    seal_interval_hours: float = 24.0
+    #: an RFC 3161 time-stamping service's URL, to time-stamp each seal (optional)
+    seal_tsa_url: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "sqlite_synchronous", sqlite_synchronous(self.sqlite_synchronous))
+        if not self.seal_interval_hours > 0:
+            raise Invalid(f"DSDT_SEAL_INTERVAL_HOURS is {self.seal_interval_hours}: give a positive number of "
+                          "hours (24, the default, seals daily).", code="config.seal_interval",
+                          params={"value": str(self.seal_interval_hours)})
 
     def with_database(self, url: str) -> EngineConfig:
         """The same settings on another database."""
@@ -61,4 +97,9 @@ class EngineConfig:
             cache_size=int(env.get("DSDT_CACHE_SIZE", 2048)),
             checkpoint_every=int(env.get("DSDT_CHECKPOINT_EVERY", 32)),
             sqlite_synchronous=env.get("DSDT_SQLITE_SYNCHRONOUS", "FULL"),
+            pool=PoolSettings(int(env.get("DSDT_DB_POOL_SIZE", 10)), int(env.get("DSDT_DB_MAX_OVERFLOW", 10)),
+                              float(env.get("DSDT_DB_POOL_TIMEOUT", 10.0)), int(env.get("DSDT_DB_POOL_RECYCLE", 1800))),
+            seal_key=env.get("DSDT_SEAL_KEY") or None,
+            seal_interval_hours=float(env.get("DSDT_SEAL_INTERVAL_HOURS", 24.0)),
+            seal_tsa_url=env.get("DSDT_SEAL_TSA_URL") or None,
         )

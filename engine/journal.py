@@ -130,3 +130,21 @@ def check_chain(instance: Instance, rows: list[JournalEntry]) -> ChainReport:
     if len(rows) != instance.journal_seq or prev != instance.journal_head:
         return ChainReport(False, "the journal's last entry is not the one the instance recorded")
     return ChainReport(True)
+
+
+def recomputed_hashes(rows: list[JournalEntry]) -> dict[int, str]:
+    """Each entry's hash recomputed from the content of ``rows`` alone (oldest first), ignoring the
+    stored ``prev_hash`` and ``entry_hash``: what the chain is if nothing was changed since.
+
+    Whoever rewrites an entry and recomputes the stored hashes after it gets the same values, so
+    only a head kept elsewhere (a seal, :mod:`engine.seals`) tells the two apart. An entry whose
+    stored hash is the pre-orjson one (:func:`_legacy_entry_hash`) is recomputed that way.
+    """
+    hashes, prev = {}, ""
+    for row in rows:
+        fields = (row.instance_id, row.seq, row.command, row.actor, row.at, row.payload, row.state_hash, prev)
+        digest = entry_hash(*fields)
+        if digest != row.entry_hash and _legacy_entry_hash(*fields) == row.entry_hash:
+            digest = row.entry_hash
+        hashes[row.seq] = prev = digest
+    return hashes

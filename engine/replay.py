@@ -118,7 +118,7 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer, compar
         if stored is not None and row.seq == stored[0] and (
             state_fingerprint(serializer.to_dict(state.wf)) != _stored_fingerprint(stored[1], serializer)
         ):
-            return state, "the stored state is not the state its journal leads to"
+            return state, f"the stored state (after entry {row.seq}) is not the state its journal leads to"
     return state, None
 
 
