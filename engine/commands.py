@@ -22,7 +22,9 @@ UNCLAIM = "unclaim"
 DELEGATE = "delegate"
 WITHDRAW = "withdraw"
 FIRE_TIMERS = "fire_timers"
-COMMANDS = (START, COMPLETE, CLAIM, UNCLAIM, DELEGATE, WITHDRAW, FIRE_TIMERS)
+MESSAGE = "message"
+SIGNAL = "signal"
+COMMANDS = (START, COMPLETE, CLAIM, UNCLAIM, DELEGATE, WITHDRAW, FIRE_TIMERS, MESSAGE, SIGNAL)
 
 SYSTEM_LOGIN = "system"
 
@@ -134,9 +136,15 @@ def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTas
     elif command == FIRE_TIMERS:
         state.seen = None
         runtime.fire_timers(wf)
+    elif command == MESSAGE:
+        state.seen = None
+        runtime.deliver_message(wf, payload["message"], payload["data"], payload["correlation"])
+    elif command == SIGNAL:
+        state.seen = None
+        runtime.send_signal(wf, payload["signal"], payload["data"])
     else:
         raise Invalid(f"Unknown command {command!r}: expected one of {', '.join(COMMANDS)}",
                       code="command.unknown", params={"command": command})
-    if command in (COMPLETE, WITHDRAW, FIRE_TIMERS) and state.claims:
+    if command in (COMPLETE, WITHDRAW, FIRE_TIMERS, MESSAGE, SIGNAL) and state.claims:
         open_refs = {human.ref for human in state.visible().ready}
         state.claims = {ref: login for ref, login in state.claims.items() if ref in open_refs}

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from .bpmn.checks import event_definitions
@@ -188,11 +188,37 @@ def can_catch(wf: BpmnWorkflow, message: str) -> bool:
                for task in waiting_tasks(wf) for definition in event_definitions(task.task_spec))
 
 
-def deliver_message(wf: BpmnWorkflow, message: str, payload: dict) -> None:
-    if not can_catch(wf, message):
+_MISSING = object()
+
+
+def _matches(data: dict, correlation: dict) -> bool:
+    return all(data.get(key, _MISSING) == value for key, value in correlation.items())
+
+
+def awaits(wf: BpmnWorkflow, kind: type, name: str, correlation: dict | None = None) -> bool:
+    """True when a waiting event catches the ``kind`` event (message or signal definition class)
+    ``name``, and its data holds every ``correlation`` key with the value given."""
+    return any(isinstance(definition, kind) and definition.name == name and _matches(task.data, correlation or {})
+               for task in waiting_tasks(wf) for definition in event_definitions(task.task_spec))
+
+
+def deliver_message(wf: BpmnWorkflow, message: str, payload: dict, correlation: dict | None = None) -> None:
+    """Deliver ``message`` to the dossier: every waiting event that catches it receives it, once one
+    of them matches ``correlation`` (the payload lands in their ``messageVariable``)."""
+    if not awaits(wf, BpmnMessage, message, correlation):
         raise Conflict(f"Nothing in this dossier waits for {message!r} any more",
                        code="message.not_awaited", params={"message": message})
     wf.catch(BpmnEvent(MessageEventDefinition(message), payload=payload))
+    run_engine_steps(wf)
+
+
+def send_signal(wf: BpmnWorkflow, signal: str, payload: dict) -> None:
+    """Send ``signal`` to the dossier: every waiting event that catches it receives it (the payload
+    lands in the variable the ``bpmn:signal`` names, ``spiffworkflow:variableName``)."""
+    if not awaits(wf, SignalEventDefinition, signal):
+        raise Conflict(f"Nothing in this dossier waits for the signal {signal!r}",
+                       code="signal.not_awaited", params={"signal": signal})
+    wf.catch(BpmnEvent(SignalEventDefinition(signal), payload=payload))
     run_engine_steps(wf)
 
 

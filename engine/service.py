@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import campaigns, commands, inbox, incidents, journal, replay, runtime, timers
+from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, timers
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 #: commands that run model code, and the kind of incident their success resolves
 _INCIDENT_KIND = {commands.FIRE_TIMERS: incidents.TIMER, commands.COMPLETE: incidents.COMMAND,
-                  commands.WITHDRAW: incidents.COMMAND}
+                  commands.WITHDRAW: incidents.COMMAND, commands.MESSAGE: incidents.COMMAND,
+                  commands.SIGNAL: incidents.COMMAND}
 
 
 def _system_check(connection, instance, state) -> tuple[dict, None]:
@@ -228,6 +229,49 @@ class WorkflowEngine(EngineReads):
             return {"motif": motif.strip()}, None
 
         self._run(actor, instance_id, commands.WITHDRAW, check)
+
+    def deliver_message(self, actor: Actor, message: str, correlation: dict, payload: dict | None = None) -> list[int]:
+        """Deliver a message to every running dossier waiting for it whose data matches ``correlation``
+        (:mod:`engine.events`): one journaled command per dossier; returns the ids reached."""
+        events.check_sender(actor)
+        message = events.check_name("message", message)
+        correlation, payload = events.check_correlation(correlation), events.check_payload(payload)
+
+        def awaited(state):
+            return runtime.awaits(state.wf, runtime.BpmnMessage, message, correlation)
+
+        return self._broadcast(actor, commands.MESSAGE, correlation, awaited,
+                               {"message": message, "correlation": correlation, "data": payload})
+
+    def send_signal(self, actor: Actor, signal: str, payload: dict | None = None) -> list[int]:
+        """Send a signal to every running dossier waiting for it; returns the ids reached."""
+        events.check_sender(actor)
+        signal = events.check_name("signal", signal)
+        payload = events.check_payload(payload)
+
+        def awaited(state):
+            return runtime.awaits(state.wf, runtime.SignalEventDefinition, signal)
+
+        return self._broadcast(actor, commands.SIGNAL, None, awaited, {"signal": signal, "data": payload})
+
+    def _broadcast(self, actor: Actor, command: str, correlation: dict | None, awaited, payload: dict) -> list[int]:
+        with self.db.engine.connect() as connection:
+            candidates = events.running_instances(connection, correlation)
+        reached = []
+        for instance_id in candidates:
+            def check(connection, instance, state):
+                if not awaited(state):
+                    raise Conflict("This dossier does not wait for it", code="event.not_awaited")
+                return payload, None
+
+            try:
+                self._run(actor, instance_id, command, check)
+            except Conflict as err:
+                if err.code in ("event.not_awaited", "dossier.closed"):
+                    continue  # not waiting (or closed meanwhile): not a receiver
+                raise
+            reached.append(instance_id)
+        return reached
 
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire due timers across all instances (the worker's pass); returns how many instances moved.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import Actor, Database, Invalid, campaigns_api
+from engine import Actor, Database, Forbidden, Invalid, campaigns_api
 from engine.persistence.models import Instance, Timer
 from tests.factories import scenario_engine
 
@@ -211,3 +211,58 @@ def test_deploy_refuses_a_hit_policy_the_engine_would_not_honour(bare_engine, po
         _deploy_policy(bare_engine, policy, 'id="orientation_table"', f'id="orientation_table"{aggregation}')
     assert refused.value.file == "processes/hit_policy.dmn" and refused.value.bpmn_id == "orientation_table"
     assert "Decision orientation" in str(refused.value) and says in str(refused.value)
+
+
+# -- messages and signals ------------------------------------------------------------------------
+
+INSTRUCTEUR = Actor("instructeur1", frozenset({"instructeur"}))
+
+
+def test_a_correlated_message_reaches_the_one_dossier_it_names_through_an_event_gateway(cold_engine, clock):
+    _deploy(cold_engine, "event_gateway.bpmn")
+    first = _start(cold_engine, Actor("p1", frozenset({"porteur"})))
+    second = _start(cold_engine, Actor("p2", frozenset({"porteur"})))
+    clock.advance(hours=2)
+
+    reached = cold_engine.deliver_message(INSTRUCTEUR, "relance", {"dossier_ref": _row(cold_engine, first).ref},
+                                          {"motif": "pièces manquantes"})
+
+    assert reached == [first]
+    row = _row(cold_engine, first)
+    assert row.status == "completed" and row.outcome == "relance" and _timers(cold_engine, first) == []
+    assert cold_engine.data(first)["relance"] == {"motif": "pièces manquantes"}
+    assert _row(cold_engine, second).status == "running" and len(_timers(cold_engine, second)) == 1
+    # Any data key correlates (the waiting event's data); a value nobody holds reaches nobody.
+    assert cold_engine.deliver_message(INSTRUCTEUR, "relance", {"porteur": "p3"}) == []
+    assert cold_engine.deliver_message(INSTRUCTEUR, "relance", {"porteur": "p2"}) == [second]
+    assert _row(cold_engine, second).outcome == "relance"
+    # Nothing waits any more: nobody is reached, nothing is journaled.
+    assert cold_engine.deliver_message(INSTRUCTEUR, "relance", {"porteur": "p2"}) == []
+
+
+def test_a_message_is_refused_without_correlation_from_a_porteur_or_with_a_bad_payload(cold_engine):
+    _deploy(cold_engine, "event_gateway.bpmn")
+    instance_id = _start(cold_engine)
+    with pytest.raises(Invalid) as refused:
+        cold_engine.deliver_message(INSTRUCTEUR, "relance", {})
+    assert refused.value.code == "event.correlation_required"
+    with pytest.raises(Forbidden):
+        cold_engine.deliver_message(PORTEUR, "relance", {"porteur": PORTEUR.login})
+    with pytest.raises(Invalid):
+        cold_engine.deliver_message(INSTRUCTEUR, "relance", {"porteur": PORTEUR.login}, {"x": "y" * 70_000})
+    with pytest.raises(Invalid):
+        cold_engine.deliver_message(INSTRUCTEUR, "relance", {"porteur": ["a"]})
+    assert _row(cold_engine, instance_id).status == "running"  # nothing delivered
+
+
+def test_a_signal_reaches_every_waiting_dossier(cold_engine):
+    _deploy(cold_engine, "signal.bpmn")
+    waiting = [_start(cold_engine, Actor(f"p{n}", frozenset({"porteur"}))) for n in range(3)]
+
+    assert cold_engine.send_signal(INSTRUCTEUR, "cloture_campagne", {"date": "2015-01-31"}) == waiting
+
+    for instance_id in waiting:
+        assert _row(cold_engine, instance_id).outcome == "cloture"
+        assert cold_engine.data(instance_id)["cloture"] == {"date": "2015-01-31"}
+    assert cold_engine.send_signal(INSTRUCTEUR, "cloture_campagne") == []
+    assert cold_engine.send_signal(INSTRUCTEUR, "autre_signal") == []
