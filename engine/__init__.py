@@ -3,16 +3,19 @@
 This module is the only public surface; ``webapp`` imports nothing deeper.
 """
 
+from . import audit as audit_api
 from . import campaigns as campaigns_api
 from . import disclosure, limits, roles
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
+from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
 from .clock import Clock, FixedClock, SystemClock
 from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
 from .deployments import DeploymentInfo, read_model_files
 from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .persistence.db import Database
@@ -28,6 +31,9 @@ __all__ = [
     "Actor",
     "AttachmentInfo",
     "AttachmentStore",
+    "Audit",
+    "AuditFilter",
+    "AuditRow",
     "CampaignInfo",
     "Clock",
     "Conflict",
@@ -37,9 +43,14 @@ __all__ = [
     "DraftStore",
     "EngineConfig",
     "EngineError",
+    "FieldChange",
     "FixedClock",
     "Forbidden",
+    "History",
+    "HistoryEntry",
     "InboxFilter",
+    "IntegrityBatch",
+    "IntegrityResult",
     "Invalid",
     "LoginFailed",
     "MAX_BYTES",
@@ -57,6 +68,7 @@ __all__ = [
     "TimelineEntry",
     "VerifyReport",
     "WorkflowEngine",
+    "audit_api",
     "campaigns_api",
     "completed_steps",
     "disclosure",

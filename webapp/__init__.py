@@ -24,7 +24,7 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import admin, api, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
+    from . import admin, api, audit, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for module in (auth, inbox, dossiers, admin):
+    for module in (auth, inbox, dossiers, admin, audit):
         app.register_blueprint(module.bp)
     api.init_app(app, csrf)
     app.add_url_rule("/", "index", auth.home)

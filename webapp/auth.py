@@ -31,7 +31,10 @@ def home():
     account = current_account()
     if account is None:
         return redirect(url_for("auth.login"))
-    if set(account.roles) - {roles.PORTEUR}:
+    held = set(account.roles)
+    if roles.AUDITOR in held and not held & set(roles.LANE_ROLES.values()):
+        return redirect(url_for("audit.search"))  # no step of the process is theirs: their work is the audit
+    if held - {roles.PORTEUR}:
         return redirect(url_for("inbox.index"))
     return redirect(url_for("dossiers.mine"))
 

@@ -62,6 +62,11 @@ MESSAGES = {
     "task.claimed_by_another": _l("%(login)s a pris en charge cette étape."),
     "message.not_awaited": _l("Plus rien dans ce dossier n'attend « %(message)s »."),
     "command.unknown": _l("Commande inconnue : %(command)s."),
+    # audit
+    "audit.date_field": _l("Choisissez la date de dépôt ou celle de la dernière activité."),
+    "audit.export_too_large": _l(
+        "%(total)s dossiers correspondent : affinez la recherche pour en exporter %(limit)s au plus."
+    ),
     # campaigns
     "campaign.not_found": _l("La campagne %(campaign)s n'existe pas."),
     "campaign.closed": _l("La campagne %(campaign)s est close aux nouvelles candidatures."),

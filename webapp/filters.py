@@ -70,6 +70,8 @@ def navigation(account) -> list[tuple[str, object]]:
         items.append(("admin.outbox", _l("Courriels envoyés")))
     if held & {roles.ADMIN, roles.PROCESS_OWNER}:
         items.append(("admin.incidents", _l("Incidents")))
+    if held & {roles.AUDITOR, roles.ADMIN, roles.PROCESS_OWNER}:
+        items.append(("audit.search", _l("Audit")))
     return items
 
 
