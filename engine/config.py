@@ -12,7 +12,8 @@ from .errors import Invalid
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 #: SQLite ``synchronous`` levels accepted. In WAL mode NORMAL syncs only at checkpoints, so a
 #: power loss (not a crash of the process) can lose the last commits; FULL syncs the log at every
-#: commit; EXTRA also syncs the directory. OFF is not offered: a crash of the OS could corrupt.
+#: commit; EXTRA adds a directory sync that matters only outside WAL mode. OFF is not offered: an
+#: OS crash or power loss could corrupt the database, not only lose commits.
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
 
 
