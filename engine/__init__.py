@@ -5,7 +5,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 
 from . import audit as audit_api
 from . import campaigns as campaigns_api
-from . import disclosure, limits, roles
+from . import disclosure, limits, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
@@ -21,6 +21,8 @@ from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifie
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .replay import VerifyReport
+from .seal_audit import SealReport
+from .seals import Sealer
 from .service import WorkflowEngine
 
 __all__ = [
@@ -61,6 +63,8 @@ __all__ = [
     "Queries",
     "SYSTEM",
     "ScriptFailed",
+    "SealReport",
+    "Sealer",
     "SmtpSettings",
     "StepInfo",
     "StoredNotifier",
@@ -75,5 +79,6 @@ __all__ = [
     "limits",
     "read_model_files",
     "roles",
+    "seals",
     "task_refusal",
 ]

@@ -339,6 +339,14 @@ class Sealer:
             count += 1
         return count
 
+    def audit(self, records: list[SealRecord], keys: dict[str, Ed25519PublicKey]):
+        """The journal checked against ``records`` (an exported log) trusting ``keys``:
+        a :class:`engine.seal_audit.SealReport`."""
+        from .seal_audit import verify_seals
+
+        with self.db.sessions() as session:
+            return verify_seals(session, records, keys)
+
     def proof(self, ref: str, sequence: int | None = None) -> dict:
         """The inclusion proof of dossier ``ref`` in seal ``sequence`` (default: the latest seal
         holding it): what :func:`verify_proof` checks with the public key alone."""

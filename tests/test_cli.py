@@ -90,3 +90,108 @@ def test_deploy_check_history_refuses_models_that_break_recorded_histories(model
     assert "DSDT-2014-00001" in result.output
     ok = runner.invoke(main, ["deploy", "--check-history", "--database", url])
     assert ok.exit_code == 0 and "All 1 recorded histories fit" in ok.output
+
+
+def _rewrite_actors(engine, instance_id: int, actor: str) -> None:
+    """What someone with write access does: change every entry, recompute every hash and the head."""
+    from engine import journal
+    from engine.persistence.models import Instance
+
+    with engine.session() as session:
+        rows = journal.entries(session, instance_id)
+        prev = ""
+        for row in rows:
+            row.actor, row.prev_hash = actor, prev
+            row.entry_hash = prev = journal.entry_hash(row.instance_id, row.seq, row.command, row.actor, row.at,
+                                                       row.payload, row.state_hash, row.prev_hash)
+        session.get(Instance, instance_id).journal_head = prev
+        session.commit()
+
+
+def test_seal_then_verify_seals_catches_a_chain_rewritten_with_recomputed_hashes(engine, walker, tmp_path):
+    """Issue 10: `verify` alone passes a consistently rewritten chain; `verify --seals` names the dossier."""
+    first = walker.start()
+    walker.through_contact(first)
+    second = walker.start()
+    url, runner = engine.db.url, CliRunner()
+    key, log = tmp_path / "keys" / "seal.pem", tmp_path / "published" / "seals.jsonl"
+    key.parent.mkdir()
+    log.parent.mkdir()
+
+    refused = runner.invoke(main, ["seal", "--database", url], env={"DSDT_SEAL_KEY": None})
+    assert refused.exit_code == 2 and "DSDT_SEAL_KEY" in refused.output and "keygen" in refused.output
+    made = runner.invoke(main, ["seal", "keygen", "--out", str(key)])
+    assert made.exit_code == 0 and "Fingerprint" in made.output, made.output
+    env = {"DSDT_SEAL_KEY": str(key)}
+    sealed = runner.invoke(main, ["seal", "--database", url, "--append", str(log)], env=env)
+    assert sealed.exit_code == 0 and "Seal 1: 2 dossiers" in sealed.output, sealed.output
+    exported = tmp_path / "export.jsonl"
+    assert runner.invoke(main, ["seal", "export", "-o", str(exported), "--database", url]).exit_code == 0
+    assert exported.read_text() == log.read_text()
+
+    public = ["--public-key", f"{key}.pub"]
+    clean = runner.invoke(main, ["verify", "--database", url, "--seals", str(log), *public])
+    assert clean.exit_code == 0 and "no sealed history rewritten" in clean.output, clean.output
+
+    _rewrite_actors(engine, first, "quelquun-dautre")
+    ref = engine.instance(first).ref
+    assert runner.invoke(main, ["verify", "--database", url]).exit_code == 0  # the chain alone cannot tell
+    caught = runner.invoke(main, ["verify", "--database", url, "--seals", str(log)], env=env)  # DSDT_SEAL_KEY's
+    assert caught.exit_code == 1
+    assert f"{ref} (instance {first}), seal 1:" in caught.output
+    assert engine.instance(second).ref not in caught.output
+    as_json = runner.invoke(main, ["verify", "--json", "--database", url, "--seals", str(log), *public])
+    report = json.loads(as_json.output.strip().splitlines()[-1])
+    assert report["diverged"] == [] and [item["ref"] for item in report["seals"]["rewritten"]] == [ref]
+
+    other = tmp_path / "other.pem"
+    assert runner.invoke(main, ["seal", "keygen", "--out", str(other)]).exit_code == 0
+    untrusted = runner.invoke(main, ["verify", "--database", url, "--seals", str(log), "--public-key", f"{other}.pub"])
+    assert untrusted.exit_code == 1 and "not a trusted public key" in untrusted.output
+
+
+def test_a_dossiers_seal_proof_checks_with_the_public_key_alone(engine, walker, tmp_path):
+    walker.start()
+    ref = engine.instance(walker.start()).ref
+    url, runner, key = engine.db.url, CliRunner(), tmp_path / "seal.pem"
+    assert runner.invoke(main, ["seal", "keygen", "--out", str(key)]).exit_code == 0
+    assert runner.invoke(main, ["seal", "--database", url], env={"DSDT_SEAL_KEY": str(key)}).exit_code == 0
+    printed = runner.invoke(main, ["seal", "proof", ref, "--database", url])
+    assert printed.exit_code == 0, printed.output
+    proof = tmp_path / "proof.json"
+    proof.write_text(printed.output)
+    checked = runner.invoke(main, ["seal", "check-proof", str(proof), "--public-key", f"{key}.pub"])
+    assert checked.exit_code == 0 and f"{ref}: entry 1 with head" in checked.output, checked.output
+    forged = json.loads(printed.output)
+    forged["leaf"][3] = "0" * 64
+    proof.write_text(json.dumps(forged))
+    refused = runner.invoke(main, ["seal", "check-proof", str(proof), "--public-key", f"{key}.pub"])
+    assert refused.exit_code == 1 and "not in the sealed tree" in refused.output
+    missing = runner.invoke(main, ["seal", "proof", "DSDT-2014-99999", "--database", url])
+    assert missing.exit_code == 2 and "in no seal" in missing.output
+
+
+def test_seal_keys_stay_out_of_the_repository_and_a_bad_key_stops_the_worker(engine, tmp_path):
+    from webapp.cli import PROJECT_ROOT
+
+    inside = CliRunner().invoke(main, ["seal", "keygen", "--out", str(PROJECT_ROOT / "instance" / "seal.pem")])
+    assert inside.exit_code == 2 and "inside the repository" in inside.output
+    assert not (PROJECT_ROOT / "instance" / "seal.pem").exists()
+    absent = str(tmp_path / "absent.pem")
+    stopped = CliRunner().invoke(main, ["worker", "--database", engine.db.url], env={"DSDT_SEAL_KEY": absent})
+    assert stopped.exit_code == 2 and "Worker not started" in stopped.output and absent in stopped.output
+
+
+def test_the_workers_seal_job_seals_daily_when_a_key_is_configured(engine, clock, tmp_path, monkeypatch):
+    from engine import seals
+    from webapp.seal_commands import seal_jobs
+
+    monkeypatch.delenv("DSDT_SEAL_KEY", raising=False)
+    assert seal_jobs(engine) == []
+    seals.generate_key(tmp_path / "seal.pem")
+    monkeypatch.setenv("DSDT_SEAL_KEY", str(tmp_path / "seal.pem"))
+    monkeypatch.setenv("DSDT_SEAL_INTERVAL_HOURS", "6")
+    [job] = seal_jobs(engine)
+    assert [job(), job()] == [1, 0]
+    clock.advance(hours=6)
+    assert job() == 1

@@ -14,6 +14,8 @@ import click
 
 from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api, read_model_files
 
+from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -171,7 +173,13 @@ def worker(interval: float, database: str | None) -> None:
     if database:
         settings["DSDT_DATABASE_URL"] = database
     built = services.build(settings)
-    runner = Worker(built.engine, interval, jobs=[built.notifications.send_pending])
+    try:
+        sealing = seal_jobs(built.engine)
+    except Invalid as err:
+        built.engine.close()
+        click.echo(f"Worker not started: {err}", err=True)
+        sys.exit(2)
+    runner = Worker(built.engine, interval, jobs=[built.notifications.send_pending, *sealing])
     click.echo("Timer worker started; Ctrl-C to stop.")
     try:
         runner.run()
@@ -184,24 +192,38 @@ def worker(interval: float, database: str | None) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--database", help="Database URL.")
-def verify(as_json: bool, database: str | None) -> None:
-    """Replay every instance from its journal and check the hash chains; non-zero exit on any problem."""
+@click.option("--seals", "seals_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A seal log (dsdt seal export): also check that no history sealed in it was rewritten.")
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A public key the seals may be signed with (repeatable; default: DSDT_SEAL_KEY's).")
+def verify(as_json: bool, database: str | None, seals_file: Path | None, public_keys: tuple[Path, ...]) -> None:
+    """Replay every instance from its journal and check the hash chains; non-zero exit on any problem.
+
+    With --seals, also check each seal's signature and chain, and that every sealed dossier's
+    journal still leads to its sealed head, even if someone recomputed every hash since."""
     engine = _engine(database)
     try:
+        sealed = read_seals(seals_file, public_keys) if seals_file else None
         report = engine.verify()
+        seal_report = audit_seals(engine, *sealed) if sealed else None
     except EngineError as err:
         click.echo(f"Verification failed: {err}", err=True)
         sys.exit(2)
     finally:
         engine.close()
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        result = report.as_dict()
+        if seal_report is not None:
+            result["seals"] = seal_report.as_dict()
+        click.echo(json.dumps(result, ensure_ascii=False))
     else:
         click.echo(f"{report.verified}/{report.instances} instances verified; chain "
                    f"{'intact' if report.chain_ok else 'BROKEN'}")
         for item in report.diverged:
             click.echo(f"  {item['ref']} (instance {item['instance']}): {item['problem']}", err=True)
-    if report.diverged or not report.chain_ok:
+        if seal_report is not None:
+            echo_seal_report(seal_report)
+    if report.diverged or not report.chain_ok or (seal_report is not None and not seal_report.ok):
         sys.exit(1)
 
 
@@ -256,7 +278,13 @@ def run(host: str, port: int, history: int, setup_only: bool) -> None:
     if setup_only:
         services.engine.close()
         return
-    worker = Worker(services.engine, interval=5.0, jobs=[services.notifications.send_pending])
+    try:
+        sealing = seal_jobs(services.engine)
+    except Invalid as err:
+        services.engine.close()
+        click.echo(f"DSDT not started: {err}", err=True)
+        sys.exit(2)
+    worker = Worker(services.engine, interval=5.0, jobs=[services.notifications.send_pending, *sealing])
     thread = threading.Thread(target=worker.run, name="dsdt-timers", daemon=True)
     thread.start()
     click.echo(f"DSDT sur http://{host}:{port}/ (Ctrl-C pour arrêter)")
@@ -268,3 +296,6 @@ def run(host: str, port: int, history: int, setup_only: bool) -> None:
         serve(app, host=host, port=port, threads=8)
     worker.stop()
     services.engine.close()
+
+
+main.add_command(seal)
