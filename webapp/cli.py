@@ -14,6 +14,8 @@ import click
 
 from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api, read_model_files
 
+from .event_commands import message, signal
+
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -225,6 +227,10 @@ def verify(as_json: bool, database: str | None, seals_file: Path | None, public_
             echo_seal_report(seal_report)
     if report.diverged or not report.chain_ok or (seal_report is not None and not seal_report.ok):
         sys.exit(1)
+
+
+main.add_command(message)
+main.add_command(signal)
 
 
 @main.command()
