@@ -15,7 +15,6 @@ import click
 from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api, read_model_files
 
 from .event_commands import message, signal
-
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
