@@ -14,7 +14,7 @@ from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
 from .deployments import DeploymentInfo, read_model_files
 from .drafts import DraftStore
-from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
@@ -24,6 +24,7 @@ from .replay import VerifyReport
 from .seal_audit import SealReport
 from .seals import Sealer
 from .service import WorkflowEngine
+from .transient import DATABASE_ERRORS, as_unavailable
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -39,6 +40,7 @@ __all__ = [
     "CampaignInfo",
     "Clock",
     "Conflict",
+    "DATABASE_ERRORS",
     "Database",
     "DeploymentInfo",
     "DossierSummary",
@@ -70,8 +72,10 @@ __all__ = [
     "StoredNotifier",
     "SystemClock",
     "TimelineEntry",
+    "Unavailable",
     "VerifyReport",
     "WorkflowEngine",
+    "as_unavailable",
     "audit_api",
     "campaigns_api",
     "completed_steps",

@@ -8,7 +8,8 @@ The tree::
     ├── Forbidden       the actor's role or scope does not allow the command
     ├── Invalid         the input is wrong: form data, a BPMN/DMN file, a command payload
     ├── ScriptFailed    a process owner's script, condition or decision failed
-    └── MailFailed      an e-mail could not be sent (the message's own fault, or the mail server's)
+    ├── MailFailed      an e-mail could not be sent (the message's own fault, or the mail server's)
+    └── Unavailable     the database cannot serve now, or its schema is not current: try again later
 
 Every error carries what is known of where it happened (instance, BPMN id, file, line) and a
 message that says what to do. The web layer maps each class to one HTTP status, once.
@@ -110,3 +111,17 @@ class MailFailed(EngineError):
     mail server could not be reached (the pass stops; the next one goes on from there)."""
 
     default_code = "mail_failed"
+
+
+class Unavailable(EngineError):
+    """The database cannot serve now (unreachable, restarting, a deadlock still there after the
+    retries) or its schema is not the one this code needs: nothing was changed, try again later.
+
+    ``retry_after``: seconds to wait before trying again (HTTP ``Retry-After``).
+    """
+
+    default_code = "service.unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5, **context):
+        super().__init__(message, **context)
+        self.retry_after = retry_after

@@ -23,13 +23,13 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, timers
+from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, timers, transient
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
 from .config import EngineConfig
 from .deployments import DeploymentInfo, DeploymentStore, read_model_files
-from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .fingerprint import visible_fingerprint
 from .forms import field_errors, make_validator, validate_form
 from .limits import check_text
@@ -85,6 +85,10 @@ class WorkflowEngine(EngineReads):
         # One writer at a time on SQLite (it allows no more, and a deferred transaction that read
         # before another thread's commit cannot write); PostgreSQL needs no such lock.
         self._write_lock = threading.RLock() if db.is_sqlite else contextlib.nullcontext()
+        #: PostgreSQL: a command locks its instance row first (``FOR UPDATE``), and a transient
+        #: failure (deadlock, lost connection) runs it again; SQLite's one writer needs neither.
+        self._row_locks = not db.is_sqlite
+        self._attempts = 1 if db.is_sqlite else transient.ATTEMPTS
         # Commands and readers of one instance take its stripe, so a reader never copies a
         # workflow a command of this process is changing.
         self._stripes = [threading.RLock() for _ in range(64)]
@@ -93,14 +97,26 @@ class WorkflowEngine(EngineReads):
         self.incidents = incidents.IncidentCenter(db, self.clock, self.fire_timers_of)
 
     @classmethod
-    def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool = True,
+    def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool | None = True,
                     notifier: Notifier | None = None) -> WorkflowEngine:
-        """An engine on ``config``'s database (schema upgraded) with a sandbox pool for scripts."""
+        """An engine on ``config``'s database with a sandbox pool for scripts.
+
+        ``upgrade``: True migrates the schema (under a lock: processes starting together migrate
+        one at a time); None, for a service: migrates SQLite (the embedded default, one process)
+        but requires a PostgreSQL schema to be current already, raising :class:`Unavailable`
+        that says to run ``dsdt migrate``; False does neither.
+        """
         from .scripts import SandboxedScriptEngine, SandboxPool
 
-        db = Database(config.database_url, synchronous=config.sqlite_synchronous)
-        if upgrade:
-            db.upgrade()
+        db = Database(config.database_url, synchronous=config.sqlite_synchronous, pool=config.pool)
+        try:
+            if upgrade or (upgrade is None and db.is_sqlite):
+                db.upgrade()
+            elif upgrade is None:
+                db.require_current()
+        except BaseException:
+            db.dispose()
+            raise
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
         return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
@@ -299,15 +315,22 @@ class WorkflowEngine(EngineReads):
     def fire_timers_of(self, instance_id: int) -> bool | None:
         """Fire one instance's due timers: True if it moved, False if nothing was due (or another
         worker has them, or it changed meanwhile), None if it failed (an incident is recorded)."""
+        def fire(connection):
+            # The instance row first, then its timer rows: a person's command takes them in the
+            # same order, so the two never deadlock. Held by a command: it fires them itself.
+            instance = instances.fetch(connection, instance_id, lock=self._row_locks, skip_locked=True)
+            if instance is None or not timers.lock_due(connection, instance_id, self.clock.now(),
+                                                       self._row_locks):
+                return None  # another worker or a command has it, or nothing is due any more
+            return self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
+
         try:
-            with self._guard(instance_id), self.db.engine.begin() as connection:
-                if not timers.lock_due(connection, instance_id, self.clock.now(), not self.db.is_sqlite):
-                    return False  # another worker took it
-                done = self._execute(connection, SYSTEM, instances.fetch(connection, instance_id),
-                                     commands.FIRE_TIMERS, _system_check, None)
+            done = self._transaction(instance_id, fire, "firing timers")
+            if done is None:
+                return False
         except Conflict:
             return False  # the instance moved meanwhile: the next pass looks again
-        except incidents.INFRASTRUCTURE:
+        except (Unavailable, *incidents.INFRASTRUCTURE):
             raise  # the database failed, not the dossier: the worker runs the pass again later
         except Exception as err:
             # Any failure of this dossier (its model's code, its stored state...) is its incident.
@@ -330,31 +353,59 @@ class WorkflowEngine(EngineReads):
         most, so a model whose timer never settles cannot hold a command forever.
         """
         for round_ in range(3):
-            due = False
+            seen = {"due": False}
+
+            def one_round(connection, round_=round_, seen=seen):
+                # Locked first on PostgreSQL (see fire_timers_of); waiting here for another command
+                # of this dossier to commit, then reading what it left.
+                instance = instances.fetch(connection, instance_id, lock=self._row_locks)
+                seen["due"] = (
+                    round_ < 2
+                    and instance is not None
+                    and command != commands.FIRE_TIMERS
+                    and instance.status == "running"
+                    and instance.next_timer_at is not None
+                    and instance.next_timer_at <= self.clock.now()
+                )
+                if seen["due"]:
+                    return self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check, None)
+                return self._execute(connection, actor, instance, command, check, expected_version)
+
             try:
-                with self._guard(instance_id), self.db.engine.begin() as connection:
-                    instance = instances.fetch(connection, instance_id)
-                    due = (
-                        round_ < 2
-                        and instance is not None
-                        and command != commands.FIRE_TIMERS
-                        and instance.status == "running"
-                        and instance.next_timer_at is not None
-                        and instance.next_timer_at <= self.clock.now()
-                    )
-                    if due:
-                        done = self._execute(connection, SYSTEM, instance, commands.FIRE_TIMERS, _system_check,
-                                             None)
-                    else:
-                        done = self._execute(connection, actor, instance, command, check, expected_version)
+                done = self._transaction(instance_id, one_round, command)
             except ScriptFailed as err:  # rolled back; the process owners are told (its own transaction)
-                kind = incidents.TIMER if due else incidents.COMMAND
+                kind = incidents.TIMER if seen["due"] else incidents.COMMAND
                 with self._write_lock:
                     incidents.record_apart(self.db, instance_id, kind, err, self.clock.now())
                 raise
             self._remember(*done)
-            if not due:
+            if not seen["due"]:
                 return
+
+    def _transaction(self, instance_id: int, body, what: str):
+        """``body(connection)`` in one transaction under the instance's guard, committed; run
+        again from the start (PostgreSQL) when it fails transiently before its commit.
+
+        Safe to run again: the rolled-back attempt left nothing, and ``body`` reads everything
+        anew (its cached workflow was taken out of the cache by :meth:`_load`). A failure during
+        the commit is not retried: whether it was recorded is unknown, and a command must not
+        run twice. Still failing after the attempts: :class:`Unavailable`.
+        """
+        def attempt():
+            committing = False
+            try:
+                with self._guard(instance_id), self.db.engine.begin() as connection:
+                    result = body(connection)
+                    committing = True  # leaving the block commits
+            except transient.DATABASE_ERRORS as err:
+                if not transient.is_transient(err):
+                    raise
+                if committing:
+                    raise transient.unavailable(err) from err
+                raise transient.Retry() from err
+            return result
+
+        return transient.run(attempt, self._attempts, f"{what} on instance {instance_id}")
 
     @contextlib.contextmanager
     def _guard(self, instance_id: int):

@@ -7,13 +7,29 @@ from pathlib import Path
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import sqlite_synchronous
+from ..config import PoolSettings, sqlite_synchronous
+from ..errors import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: the advisory lock of schema migrations, one per schema (several share a test database)
+_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('dsdt.migrate.' || current_schema()))"
+
+
+def lock_migrations(connection) -> None:
+    """Hold the migration lock for ``connection``'s transaction (PostgreSQL; SQLite has one writer).
+
+    Called by the migration environment before Alembic reads the schema's revision: processes
+    that start together migrate one after the other, and the later ones find the schema current.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(_MIGRATION_LOCK))
 
 
 def _sqlite_pragmas(synchronous: str):
@@ -49,13 +65,20 @@ def _json_dumps(value) -> str:
 class Database:
     """Owns the SQLAlchemy engine of one database URL."""
 
-    def __init__(self, url: str, synchronous: str = "FULL"):
+    def __init__(self, url: str, synchronous: str = "FULL", pool: PoolSettings | None = None):
         self.url = url
         #: SQLite's ``PRAGMA synchronous`` (ignored by PostgreSQL, whose commits are synced)
         self.synchronous = sqlite_synchronous(synchronous)
+        options = {}
+        if not url.startswith("sqlite"):
+            pool = pool or PoolSettings()
+            # pre_ping: a connection left in the pool across a server restart is tested (and
+            # replaced) when taken, so the first request after it does not fail.
+            options = {"pool_pre_ping": True, "pool_size": pool.size, "max_overflow": pool.max_overflow,
+                       "pool_timeout": pool.timeout, "pool_recycle": pool.recycle}
         # orjson for JSON columns: several times faster than json, and it keeps non-ASCII text as is.
         self.engine: Engine = create_engine(url, future=True, json_serializer=_json_dumps,
-                                            json_deserializer=orjson.loads)
+                                            json_deserializer=orjson.loads, **options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas(self.synchronous))
@@ -69,8 +92,38 @@ class Database:
         return config
 
     def upgrade(self) -> None:
-        """Bring the schema to the latest migration."""
+        """Bring the schema to the latest migration (under the migration lock on PostgreSQL)."""
         command.upgrade(self.alembic_config(), "head")
+
+    def revisions(self) -> tuple[str | None, str]:
+        """``(the schema's revision or None, the code's head revision)``."""
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision(), head
+
+    def require_current(self) -> None:
+        """:class:`Unavailable` (``schema.outdated``) unless the schema is at the code's head revision.
+
+        Web and worker processes on PostgreSQL check this at start instead of migrating: many of
+        them start at once, and a migration is an explicit step (``dsdt migrate``).
+        """
+        current, head = self.revisions()
+        if current == head:
+            return
+        if current is None or self._knows(current):
+            problem = f"is at revision {current}" if current else "is empty (no migration has run)"
+            advice = "run `dsdt migrate` (once, with the same DSDT_DATABASE_URL), then start this process again"
+        else:
+            problem = f"is at revision {current}, which this version of DSDT does not know"
+            advice = "a newer release migrated it: run that release, or restore the database"
+        raise Unavailable(f"The database schema {problem}; this version of DSDT needs revision {head}: {advice}",
+                          code="schema.outdated", params={"current": current, "head": head})
+
+    def _knows(self, revision: str) -> bool:
+        try:
+            return ScriptDirectory.from_config(self.alembic_config()).get_revision(revision) is not None
+        except ResolutionError:
+            return False
 
     def dispose(self) -> None:
         self.engine.dispose()

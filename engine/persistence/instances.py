@@ -58,6 +58,10 @@ _WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "vers
 
 _FETCH = RawStatement(f"SELECT {', '.join(_READ)} FROM instance WHERE id = :id",
                       {"id": _TABLE.c.id}, [_TABLE.c[name] for name in _READ])
+# PostgreSQL only (SQLite has one writer and no row locks): a command locks its instance row
+# before anything else, so commands and timer workers take their locks in one order.
+_FETCH_LOCKED = RawStatement(f"{_FETCH.sql} FOR UPDATE", _FETCH.binds, _FETCH.results)
+_FETCH_SKIP_LOCKED = RawStatement(f"{_FETCH.sql} FOR UPDATE SKIP LOCKED", _FETCH.binds, _FETCH.results)
 _FETCH_STATE = RawStatement("SELECT state FROM instance WHERE id = :id", {"id": _TABLE.c.id}, [_TABLE.c.state])
 
 
@@ -79,8 +83,13 @@ _CREATE = RawStatement(
 _VERSION = RawStatement("SELECT version, status FROM instance WHERE id = :id", {"id": _TABLE.c.id})
 
 
-def fetch(connection: Connection, instance_id: int) -> InstanceRecord | None:
-    row = _FETCH.first(connection, {"id": instance_id})
+def fetch(connection: Connection, instance_id: int, lock: bool = False,
+          skip_locked: bool = False) -> InstanceRecord | None:
+    """The instance's record, or ``None``. ``lock`` (PostgreSQL): lock its row for the transaction
+    (``FOR UPDATE``), waiting for the command that holds it; ``skip_locked`` as well: ``None``
+    at once if another transaction holds it."""
+    statement = (_FETCH_SKIP_LOCKED if skip_locked else _FETCH_LOCKED) if lock else _FETCH
+    row = statement.first(connection, {"id": instance_id})
     return None if row is None else InstanceRecord(*row)
 
 

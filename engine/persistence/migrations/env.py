@@ -3,12 +3,14 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from engine.persistence.db import lock_migrations
 from engine.persistence.models import Base
 
 config = context.config
 engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
 
 with engine.begin() as connection:
+    lock_migrations(connection)  # before the revision is read: concurrent starts migrate one at a time
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
