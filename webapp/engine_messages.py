@@ -100,6 +100,10 @@ MESSAGES = {
     "incident.not_retryable": _l(
         "Seule la personne dont la commande a échoué peut la relancer : closez l'incident une fois le modèle corrigé."
     ),
+    # settings: raised at start, before any page (every engine code has its message)
+    "config.sqlite_synchronous": _l(
+        "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
+    ),
 }
 
 
