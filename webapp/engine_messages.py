@@ -100,10 +100,18 @@ MESSAGES = {
     "incident.not_retryable": _l(
         "Seule la personne dont la commande a échoué peut la relancer : closez l'incident une fois le modèle corrigé."
     ),
-    # settings: raised at start, before any page (every engine code has its message)
-    "config.sqlite_synchronous": _l(
-        "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
+    # seals of the journal (dsdt seal, verify --seals; read by administrators and auditors)
+    "seal.no_key": _l("Aucune clé de scellement : définissez DSDT_SEAL_KEY (créez la clé avec « dsdt seal keygen »)."),
+    "seal.key_unreadable": _l("La clé de scellement %(path)s est inutilisable : %(reason)s."),
+    "seal.key_exists": _l(
+        "%(path)s existe déjà : une clé de scellement n'est jamais écrasée, choisissez un autre chemin."
     ),
+    "seal.log_invalid": _l("Journal des sceaux illisible (%(where)s) : %(reason)s."),
+    "seal.not_sealed": _l("Le dossier %(ref)s ne figure dans aucun sceau : scellez d'abord."),
+    "seal.concurrent": _l("Un autre sceau numéro %(sequence)s vient d'être écrit : scellez à nouveau."),
+    "seal.proof_invalid": _l("La preuve de scellement ne tient pas : %(reason)s"),
+    "seal.timestamp_refused": _l("Le service d'horodatage %(url)s a refusé la demande."),
+    "config.seal_interval": _l("DSDT_SEAL_INTERVAL_HOURS vaut %(value)s : donnez un nombre d'heures positif."),
 }
 
 
