@@ -112,6 +112,10 @@ MESSAGES = {
     "seal.proof_invalid": _l("La preuve de scellement ne tient pas : %(reason)s"),
     "seal.timestamp_refused": _l("Le service d'horodatage %(url)s a refusé la demande."),
     "config.seal_interval": _l("DSDT_SEAL_INTERVAL_HOURS vaut %(value)s : donnez un nombre d'heures positif."),
+    # settings: raised at start, before any page (every engine code has its message)
+    "config.sqlite_synchronous": _l(
+        "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
+    ),
 }
 
 
