@@ -20,14 +20,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import orjson
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from . import merkle
 from .errors import Conflict, Invalid, NotFound
 from .persistence.models import Instance, Seal
+from .seal_keys import fingerprint, load_private_key
+
+# The keys' functions, re-exported: callers of seals need no second module.
+from .seal_keys import generate_key as generate_key
+from .seal_keys import load_public_key as load_public_key
+from .seal_keys import trusted_keys as trusted_keys
 
 log = logging.getLogger(__name__)
 
@@ -45,76 +48,6 @@ PROOF_FORMAT = "dsdt-seal-proof/1"
 def canonical(value) -> bytes:
     """The bytes that are hashed and signed: JSON with sorted keys, no spaces, UTF-8."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-
-# -- keys ---------------------------------------------------------------------------------------
-
-def fingerprint(public_key: Ed25519PublicKey) -> str:
-    """sha256 of the raw 32-byte public key, in hex: what a seal names its signer by."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
-
-
-def _key_error(path, reason: str) -> Invalid:
-    return Invalid(f"The seal key {path} cannot be used: {reason}. Create one with `dsdt seal keygen --out PATH` "
-                   "and set DSDT_SEAL_KEY to its path.", code="seal.key_unreadable",
-                   params={"path": str(path), "reason": reason})
-
-
-def generate_key(path: Path) -> Path:
-    """Write a new Ed25519 private key to ``path`` (PEM, mode 0600) and its public key beside it
-    (``path`` + ``.pub``); return the public key's path. Never overwrites a file."""
-    path = Path(path)
-    public_path = path.with_name(path.name + ".pub")
-    for target in (path, public_path):
-        if target.exists():
-            raise Invalid(f"{target} already exists: choose another path (a seal key is never overwritten)",
-                          code="seal.key_exists", params={"path": str(target)})
-    key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    # O_EXCL with the mode at creation: the key is never readable by others, not even for an instant.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(private_pem)
-    public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
-    return public_path
-
-
-def load_private_key(path) -> Ed25519PrivateKey:
-    """The signing key in ``path``; :class:`Invalid` saying why when it cannot serve."""
-    try:
-        if os.stat(path).st_mode & 0o077:
-            raise _key_error(path, "other users can read it (chmod 600 it)")
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except OSError as err:
-        raise _key_error(path, err.strerror or type(err).__name__) from err
-    except (ValueError, TypeError) as err:
-        raise _key_error(path, "it is not an unencrypted PEM private key") from err
-    if not isinstance(key, Ed25519PrivateKey):
-        raise _key_error(path, "it is not an Ed25519 key")
-    return key
-
-
-def load_public_key(path) -> Ed25519PublicKey:
-    """The public key in ``path`` (a PEM public key, or the private key it belongs to)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as err:
-        raise _key_error(path, err.strerror or type(err).__name__) from err
-    try:
-        key = serialization.load_pem_public_key(data)
-    except ValueError:
-        key = load_private_key(path).public_key()
-    if not isinstance(key, Ed25519PublicKey):
-        raise _key_error(path, "it is not an Ed25519 key")
-    return key
-
-
-def trusted_keys(keys) -> dict[str, Ed25519PublicKey]:
-    """Public keys by fingerprint, as :func:`check_record` and :func:`verify_proof` take them."""
-    return {fingerprint(key): key for key in keys}
 
 
 # -- seal records -------------------------------------------------------------------------------
