@@ -364,7 +364,7 @@ def test_a_configured_time_stamping_service_stamps_each_seal_and_a_refusal_keeps
     thread.start()
     try:
         granted, refused = bytes.fromhex("3005" "3003020100"), bytes.fromhex("3005" "3003020102")
-        _Tsa.answers[:] = [granted, refused]
+        _Tsa.answers[:], _Tsa.received[:] = [granted, refused], []
         stamper = timestamps.Rfc3161Timestamper(f"http://127.0.0.1:{server.server_port}/tsa")
         sealer = Sealer(simulated.db, simulated.clock, seals.load_private_key(key_path),
                         interval=timedelta(hours=1), timestamper=stamper)
