@@ -32,6 +32,10 @@ LANE_ROLES: dict[str, str | None] = {
     "Automatique": None,
 }
 
+#: roles that read and never act: someone holding only these may run no command (auditors check
+#: the record; a record they could change would prove nothing).
+READ_ONLY = frozenset({AUDITOR})
+
 #: roles whose members see every EPCI (regional staff); others are limited to their EPCI scope.
 REGIONAL_ROLES = frozenset(
     {INSTRUCTEUR, JURY_REGIONAL, PRESIDENT_JURY, SERVICE_CONVENTIONS, AUDITOR, ADMIN, PROCESS_OWNER}

@@ -38,7 +38,7 @@ from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
 from .reads import EngineReads
-from .roles import PORTEUR
+from .roles import PORTEUR, READ_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +352,9 @@ class WorkflowEngine(EngineReads):
         own journaled command, committed even if the actor's command then fails. Two rounds at
         most, so a model whose timer never settles cannot hold a command forever.
         """
+        if actor.roles and actor.roles <= READ_ONLY:
+            raise Forbidden(f"{actor.login} holds only read-only roles and may change no dossier",
+                            code="role.read_only", instance_id=instance_id)
         for round_ in range(3):
             seen = {"due": False}
 

@@ -60,6 +60,7 @@ MESSAGES = {
     "task.assigned_to_another": _l("L'étape « %(step)s » est attribuée à quelqu'un d'autre."),
     "task.outside_epci": _l("Ce dossier relève d'un EPCI hors de votre périmètre."),
     "task.claimed_by_another": _l("%(login)s a pris en charge cette étape."),
+    "role.read_only": _l("Votre rôle permet de consulter les dossiers, pas de les modifier."),
     "message.not_awaited": _l("Plus rien dans ce dossier n'attend « %(message)s »."),
     "command.unknown": _l("Commande inconnue : %(command)s."),
     # audit

@@ -297,3 +297,21 @@ def test_auditors_land_on_the_audit_and_other_overseers_may_use_it(world):
     assert login(app, "responsable").get("/audit/").status_code == 200
     assert login(app, "instructrice").get("/audit/").status_code == 403
     assert login(app, PORTEUR.login).get("/audit/integrite").status_code == 403
+
+
+def test_the_engine_refuses_every_command_to_someone_who_only_audits(world):
+    from engine import Forbidden
+
+    engine, clock, _ = world
+    walker = Walker(engine, clock)
+    iid = walker.start()
+    view = walker.view(iid, "contact")
+    auditor = Actor("auditrice", frozenset({roles.AUDITOR}))
+    before = engine.instance(iid).journal_seq
+    for command in (lambda: engine.claim(auditor, iid, view.ref), lambda: engine.unclaim(auditor, iid, view.ref),
+                    lambda: engine.complete(auditor, iid, view.ref, walker.form(view)),
+                    lambda: engine.withdraw(auditor, iid, "Pour voir")):
+        with pytest.raises(Forbidden) as refused:
+            command()
+        assert refused.value.code == "role.read_only"
+    assert engine.instance(iid).journal_seq == before

@@ -76,6 +76,7 @@ def show(dossier):
 @auth.dossier_in_scope
 @bp.arguments(WithdrawArgs)
 @bp.response(200, DossierSchema)
+@bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def withdraw(args: dict, dossier):

@@ -130,12 +130,13 @@ def claim(dossier, ref: str):
 @bp.route(TASK + "/unclaim", methods=["POST"])
 @auth.dossier_in_scope
 @bp.response(200, DossierSchema)
+@bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def unclaim(dossier, ref: str):
     """Release a claimed task
 
-    Back in the colleagues' inboxes. 409 when the caller has not claimed it.
+    Back in the colleagues' inboxes. 409 when the caller has not claimed it; 403 for a read-only role.
     """
     services().engine.unclaim(current_actor(), dossier.id, ref)
     return _after(dossier.id)
