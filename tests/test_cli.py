@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from webapp.cli import main
@@ -195,3 +196,63 @@ def test_the_workers_seal_job_seals_daily_when_a_key_is_configured(engine, clock
     assert [job(), job()] == [1, 0]
     clock.advance(hours=6)
     assert job() == 1
+
+
+# -- production (issue 12): the explicit migration, services that refuse a stale schema, no demo on a real database
+
+
+def _accounts(url: str) -> list[str]:
+    from sqlalchemy import create_engine, inspect, text
+
+    database = create_engine(url)
+    try:
+        with database.connect() as connection:
+            if not inspect(connection).has_table("app_user"):
+                return []
+            return list(connection.execute(text("SELECT login FROM app_user")).scalars())
+    finally:
+        database.dispose()
+
+
+def test_migrate_brings_the_schema_to_head_once(database_url):
+    runner = CliRunner()
+    first = runner.invoke(main, ["migrate", "--database", database_url])
+    assert first.exit_code == 0 and "migrated to revision" in first.output, first.output
+    again = runner.invoke(main, ["migrate", "--database", database_url])
+    assert again.exit_code == 0 and "already current" in again.output
+
+
+def test_a_worker_on_a_postgresql_schema_not_migrated_refuses_to_start_and_says_to_migrate(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the embedded SQLite migrates at start")
+    result = CliRunner().invoke(main, ["worker", "--database", database_url])
+    assert result.exit_code == 2 and "Worker not started" in result.output and "dsdt migrate" in result.output
+    assert _accounts(database_url) == []  # nothing created: the migration is an explicit step
+
+
+def test_run_seeds_no_demo_accounts_on_a_database_other_than_the_embedded_default(database_url):
+    """Before: `dsdt run` created the demo accounts, admin included, with the published password,
+    on whatever DSDT_DATABASE_URL named."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate", "--database", database_url]).exit_code == 0
+    env = {"DSDT_DATABASE_URL": database_url}
+    result = runner.invoke(main, ["run", "--setup-only", "--history", "0"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "demo-dsdt-2024" not in result.output and "--demo" in result.output
+    assert _accounts(database_url) == []
+    if database_url.startswith("postgresql"):
+        refused = runner.invoke(main, ["run", "--setup-only", "--history", "0", "--demo"], env=env)
+        assert refused.exit_code == 2 and "--force" in refused.output
+        assert _accounts(database_url) == []
+
+
+def test_demo_data_only_on_the_embedded_default_or_when_asked():
+    from webapp.demo import DemoRefused, should_seed
+
+    assert should_seed(None, None)  # the embedded SQLite default
+    assert not should_seed("sqlite:////srv/dsdt.sqlite", None)
+    assert should_seed("sqlite:////tmp/demo.sqlite", True)
+    assert not should_seed(None, False)
+    with pytest.raises(DemoRefused, match="--force"):
+        should_seed("postgresql+psycopg://dsdt@db/dsdt", True)
+    assert should_seed("postgresql+psycopg://dsdt@db/dsdt", True, force=True)

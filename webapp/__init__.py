@@ -25,6 +25,7 @@ def select_locale() -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import admin, api, audit, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
+    from .health import register as register_health
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -63,5 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (auth, inbox, dossiers, admin, audit):
         app.register_blueprint(module.bp)
     api.init_app(app, csrf)
+    register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     app.add_url_rule("/", "index", auth.home)
     return app

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import click
 
-from engine import EngineConfig, EngineError, FixedClock, Invalid, WorkflowEngine, campaigns_api, read_model_files
+from engine import (
+    EngineConfig,
+    EngineError,
+    FixedClock,
+    Invalid,
+    Unavailable,
+    WorkflowEngine,
+    campaigns_api,
+    read_model_files,
+)
 
 from .event_commands import message, signal
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
@@ -27,11 +36,41 @@ def _engine(database: str | None = None, clock=None) -> WorkflowEngine:
     return WorkflowEngine.from_config(config, clock=clock)
 
 
+def _refuse_to_start(what: str, err: Unavailable) -> None:
+    """A process that cannot start (the schema not migrated, the database down): say why, exit 2."""
+    click.echo(f"{what} not started: {err}", err=True)
+    sys.exit(2)
+
+
 @click.group()
 def main() -> None:
     """DSDT workflow: deployments, simulation, timers and audit."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # SpiffWorkflow logs every state change
+
+
+@main.command()
+@click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
+def migrate(database: str | None) -> None:
+    """Bring the database schema to this version's (once per release, before web and workers start).
+
+    Takes an advisory lock on PostgreSQL: two runs at once migrate one after the other.
+    """
+    from engine import Database
+
+    from . import config
+
+    url = database or config.from_env().get("DSDT_DATABASE_URL") or EngineConfig.from_env().database_url
+    db = Database(url)
+    try:
+        applied = db.upgrade()
+        current, _ = db.revisions()
+    finally:
+        db.dispose()
+    if applied:
+        click.echo(f"Schema migrated to revision {current} (applied: {', '.join(applied)}).")
+    else:
+        click.echo(f"Schema already current (revision {current}).")
 
 
 @main.command()
@@ -173,7 +212,10 @@ def worker(interval: float, database: str | None) -> None:
     settings = config.from_env()
     if database:
         settings["DSDT_DATABASE_URL"] = database
-    built = services.build(settings)
+    try:
+        built = services.build(settings)
+    except Unavailable as err:
+        _refuse_to_start("Worker", err)
     try:
         sealing = seal_jobs(built.engine)
     except Invalid as err:
@@ -264,22 +306,40 @@ def token(login: str, label: str, revoke: bool, database: str | None) -> None:
 @click.option("--history", type=click.IntRange(0), default=40, show_default=True,
               help="Applications of the historical 2014-2015 campaign to simulate on first start.")
 @click.option("--setup-only", is_flag=True, help="Prepare the database and demo data, then exit.")
-def run(host: str, port: int, history: int, setup_only: bool) -> None:
+@click.option("--demo/--no-demo", default=None,
+              help="Seed the demo accounts (one shared, published password) and applications. Default: only on "
+                   "the embedded SQLite (no DSDT_DATABASE_URL).")
+@click.option("--force", is_flag=True, help="With --demo: seed a PostgreSQL database too (a throwaway one!).")
+def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None, force: bool) -> None:
     """Set up the embedded default (SQLite under instance/, demo data) and serve the web app."""
     import threading
     from datetime import date
 
     from engine.timers import Worker
 
-    from . import create_app, demo
+    from . import config, create_app
+    from . import demo as demo_data
 
-    app = create_app()
+    url = config.from_env().get("DSDT_DATABASE_URL")
+    try:
+        seeding = demo_data.should_seed(url, demo, force)
+    except demo_data.DemoRefused as err:
+        click.echo(f"DSDT not started: {err}", err=True)
+        sys.exit(2)
+    try:
+        app = create_app()
+    except Unavailable as err:
+        _refuse_to_start("DSDT", err)
     services = app.extensions["dsdt"]
-    created = demo.seed(services, PROJECT_ROOT, date.today(), history=history, log=click.echo)
-    click.echo("Données de démonstration créées." if created else "Base existante réutilisée.")
-    click.echo(f"Comptes de démonstration (mot de passe pour tous : {demo.DEMO_PASSWORD}) :")
-    for login, _name, held, scope in demo.demo_users():
-        click.echo(f"  {login:24} {', '.join(held)}{' — ' + ', '.join(scope) if scope else ''}")
+    if seeding:
+        created = demo_data.seed(services, PROJECT_ROOT, date.today(), history=history, log=click.echo)
+        click.echo("Données de démonstration créées." if created else "Base existante réutilisée.")
+        click.echo(f"Comptes de démonstration (mot de passe pour tous : {demo_data.DEMO_PASSWORD}) :")
+        for login, _name, held, scope in demo_data.demo_users():
+            click.echo(f"  {login:24} {', '.join(held)}{' — ' + ', '.join(scope) if scope else ''}")
+    else:
+        click.echo("Pas de données de démonstration sur cette base (--demo pour en créer) ; les modèles se "
+                   "déploient avec « dsdt deploy ».")
     if setup_only:
         services.engine.close()
         return

@@ -1,5 +1,8 @@
 """Demo data for ``dsdt run``: campaigns, one account per role, applications at every stage.
 
+Only on the embedded SQLite default, or when asked (:func:`should_seed`): every demo account
+shares one published password.
+
 The historical 2014-2015 campaign is run to its end by the simulator on a virtual clock (so
 auditors have a real history); the open campaign gets a few applications driven by engine
 commands, stopped at each step, so every inbox has something. Idempotent: nothing is redone
@@ -23,6 +26,27 @@ DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+class DemoRefused(Exception):
+    """Demo data asked for on a database that may be a real one."""
+
+
+def should_seed(database_url: str | None, demo: bool | None, force: bool = False) -> bool:
+    """Whether ``dsdt run`` seeds the demo on ``database_url`` (None: the embedded SQLite default).
+
+    The demo accounts, ``admin`` among them, share a password published in the README and printed
+    at start: a production database must never hold them. So the demo comes by default only on
+    the embedded default; elsewhere only when asked (``demo``), and on PostgreSQL, which means a
+    shared server, only when forced too. :class:`DemoRefused` says what to do.
+    """
+    if demo is None:
+        return database_url is None
+    if demo and database_url and not database_url.startswith("sqlite") and not force:
+        raise DemoRefused("the demo accounts (admin included) share a published password, and "
+                          f"{database_url.split('://')[0]} is not the embedded SQLite: demo data is refused there. "
+                          "Add --force only if this database is a throwaway demo.")
+    return demo
 
 
 def _porteur(login: str) -> Actor:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+from engine import (
+    DATABASE_ERRORS,
+    Conflict,
+    EngineError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ScriptFailed,
+    Unavailable,
+    as_unavailable,
+)
 
 from . import request_ids
 from .engine_messages import describe
@@ -39,6 +49,12 @@ ENGINE_ERRORS = {
         400,
         _l("Données invalides"),
         _l("Les informations envoyées ne sont pas valides : corrigez-les et recommencez."),
+    ),
+    Unavailable: (
+        503,
+        _l("Service momentanément indisponible"),
+        _l("La base de données ne répond pas pour le moment ; rien n'a été enregistré. Réessayez dans quelques "
+           "instants."),
     ),
     ScriptFailed: (
         500,
@@ -78,6 +94,8 @@ def log_failure(err: BaseException) -> None:
 
 
 def engine_error(err: EngineError):
+    if isinstance(err, Unavailable):
+        return unavailable(err)
     for cls in type(err).__mro__:
         if cls in ENGINE_ERRORS:
             status, title, message = ENGINE_ERRORS[cls]
@@ -91,6 +109,25 @@ def engine_error(err: EngineError):
             return _page(status, title, message, describe(err) if status < 500 else None)
     log_failure(err)
     return _page(500, *HTTP_TITLES[500])
+
+
+def unavailable(err: Unavailable):
+    """503 with ``Retry-After``: the database is down or restarting, or its schema not current.
+    Logged (without a traceback page): an operator should see an outage."""
+    log.warning("503 on %s %s (request %s): %s", request.method, request.path, request_ids.current(), err)
+    status, title, message = ENGINE_ERRORS[Unavailable]
+    page, _ = _page(status, title, message)
+    return page, status, {"Retry-After": str(err.retry_after)}
+
+
+def database_error(err: Exception):
+    """A database failure outside a command (a page's reads): 503 when transient, else a 500."""
+    found = as_unavailable(err)
+    if found is not None:
+        return unavailable(found)
+    if current_app.testing:
+        raise err
+    return unexpected_error(err)
 
 
 def http_error(err: HTTPException):
@@ -117,6 +154,8 @@ def unexpected_error(err: Exception):
 
 def register(app) -> None:
     app.register_error_handler(EngineError, engine_error)
+    for cls in DATABASE_ERRORS:
+        app.register_error_handler(cls, database_error)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     if not app.testing:

@@ -31,12 +31,15 @@ class Services:
 
 
 def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
-    """Services over ``engine`` or over a new engine for ``config`` (schema upgraded)."""
+    """Services over ``engine`` or over a new engine for ``config`` (see the schema note below)."""
     if engine is None:
         base = EngineConfig.from_env()
         url = config.get("DSDT_DATABASE_URL") or base.database_url
+        # upgrade=None: the embedded SQLite default migrates at start (one process); on PostgreSQL
+        # the schema must be current already (`dsdt migrate`), else the process refuses to start.
         engine = WorkflowEngine.from_config(
             base.with_database(url),
+            upgrade=None,
             notifier=StoredNotifier(),
         )
     else:

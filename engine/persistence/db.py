@@ -91,9 +91,12 @@ class Database:
         config.attributes["engine"] = self.engine
         return config
 
-    def upgrade(self) -> None:
-        """Bring the schema to the latest migration (under the migration lock on PostgreSQL)."""
-        command.upgrade(self.alembic_config(), "head")
+    def upgrade(self) -> list[str]:
+        """Bring the schema to the latest migration (under the migration lock on PostgreSQL);
+        returns the revisions applied, in order (none when it was current)."""
+        config = self.alembic_config()
+        command.upgrade(config, "head")
+        return list(config.attributes.get("applied", []))
 
     def revisions(self) -> tuple[str | None, str]:
         """``(the schema's revision or None, the code's head revision)``."""

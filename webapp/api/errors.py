@@ -16,7 +16,17 @@ import logging
 from flask import current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed
+from engine import (
+    DATABASE_ERRORS,
+    Conflict,
+    EngineError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ScriptFailed,
+    Unavailable,
+    as_unavailable,
+)
 
 from .. import request_ids
 from ..engine_messages import describe, field_errors
@@ -31,6 +41,7 @@ ENGINE_ERRORS: dict[type[EngineError], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     Invalid: (422, "invalid"),
     ScriptFailed: (500, "script_failed"),
+    Unavailable: (503, "unavailable"),
 }
 
 HTTP_CODES = {
@@ -45,6 +56,7 @@ HTTP_CODES = {
     422: "invalid",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 HTTP_MESSAGES = {
@@ -54,6 +66,7 @@ HTTP_MESSAGES = {
     405: "Méthode HTTP non permise sur cette adresse : voir /api/openapi.json.",
     422: "Les données envoyées ne sont pas valides : corrigez les champs indiqués dans « errors ».",
     500: "Erreur interne : réessayez plus tard.",
+    503: "Service momentanément indisponible : rien n'a été enregistré, réessayez après le délai de « Retry-After ».",
 }
 
 
@@ -84,6 +97,8 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 
 
 def engine_error(err: EngineError):
+    if isinstance(err, Unavailable):
+        return unavailable(err)
     for cls in type(err).__mro__:
         if cls in ENGINE_ERRORS:
             status, code = ENGINE_ERRORS[cls]
@@ -96,6 +111,22 @@ def engine_error(err: EngineError):
             return body(status, code, message, errors, reason=err.code, params=_plain(err.params))
     log_failure(err)
     return body(500, "internal_error", HTTP_MESSAGES[500])
+
+
+def unavailable(err: Unavailable):
+    """503 with ``Retry-After`` (the database is down or restarting): nothing was changed."""
+    log.warning("503 on the API: %s", err)
+    response = body(503, "unavailable", HTTP_MESSAGES[503], reason=err.code)
+    response.headers["Retry-After"] = str(err.retry_after)
+    return response
+
+
+def database_error(err: Exception):
+    """A database failure outside a command (reads): 503 when transient, else a 500."""
+    found = as_unavailable(err)
+    if found is not None:
+        return unavailable(found)
+    return unexpected_error(err)
 
 
 def _plain(params: dict) -> dict:
@@ -136,5 +167,7 @@ def unexpected_error(err: Exception):
 def register(blueprint) -> None:
     """JSON error handlers on an API blueprint (they take precedence over the app's HTML pages)."""
     blueprint.register_error_handler(EngineError, engine_error)
+    for cls in DATABASE_ERRORS:
+        blueprint.register_error_handler(cls, database_error)
     blueprint.register_error_handler(HTTPException, http_error)
     blueprint.register_error_handler(Exception, unexpected_error)

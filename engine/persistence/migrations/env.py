@@ -15,6 +15,8 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # the revisions this run applied, for Database.upgrade to report
+        on_version_apply=lambda step, **_: config.attributes.setdefault("applied", []).append(step.up_revision_id),
     )
     with context.begin_transaction():
         context.run_migrations()

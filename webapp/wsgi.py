@@ -1,0 +1,20 @@
+"""The WSGI entry point for a production server: ``gunicorn 'webapp.wsgi:app'``.
+
+Settings come from the environment (``DSDT_*``, see the README's *Production*). Unlike ``dsdt
+run``, nothing is set up here: the schema must have been migrated (``dsdt migrate``) and the models
+deployed (``dsdt deploy``); an out-of-date schema stops the process at start, saying so. The secret
+key must be given (``DSDT_SECRET_KEY``): a key generated per machine would differ between servers
+and log everyone out whenever a request reached another one.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import create_app
+
+if not os.environ.get("DSDT_SECRET_KEY"):
+    raise RuntimeError("DSDT_SECRET_KEY is not set: give every web process the same long random value "
+                       "(python -c 'import secrets; print(secrets.token_hex(32))'), then start again.")
+
+app = create_app()
