@@ -63,6 +63,16 @@ MESSAGES = {
     "role.read_only": _l("Votre rôle permet de consulter les dossiers, pas de les modifier."),
     "message.not_awaited": _l("Plus rien dans ce dossier n'attend « %(message)s »."),
     "command.unknown": _l("Commande inconnue : %(command)s."),
+    # messages and signals sent to dossiers (dsdt message, dsdt signal)
+    "event.forbidden": _l("Seuls un instructeur ou un administrateur peuvent envoyer messages et signaux aux dossiers."),
+    "event.name_required": _l("Donnez le nom du message ou du signal, tel que le modèle BPMN le déclare."),
+    "event.correlation_required": _l(
+        "Un message a besoin d'au moins une clé de corrélation (par exemple dossier_ref=…) ; "
+        "pour tous les dossiers en attente, envoyez un signal."
+    ),
+    "event.invalid": _l("Message ou signal invalide (%(detail)s) : corrigez-le et envoyez-le à nouveau."),
+    "event.not_awaited": _l("Ce dossier n'attend pas ce message."),
+    "signal.not_awaited": _l("Plus rien dans ce dossier n'attend le signal « %(signal)s »."),
     # audit
     "audit.date_field": _l("Choisissez la date de dépôt ou celle de la dernière activité."),
     "audit.export_too_large": _l(
