@@ -1,8 +1,10 @@
 """The timer table and the worker that fires due timers.
 
-Every command rewrites its instance's pending timers from the workflow. The worker takes due rows
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the table and each timer fires
-once) and applies a ``fire_timers`` command to their instance.
+Every command rewrites its instance's pending timers from the workflow. The worker applies a
+``fire_timers`` command to an instance with due rows. On PostgreSQL it locks the instance row first
+(``FOR UPDATE SKIP LOCKED``: a row another worker or a person's command holds is skipped, that one
+fires the timers), then the due timer rows: the order every command takes its locks in, so a
+worker and a command never deadlock, and each timer fires once.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def next_due_instance(connection: Connection, now: datetime, exclude: set[int] =
 
 
 def lock_due(connection: Connection, instance_id: int, now: datetime, skip_locked: bool) -> bool:
-    """Lock the instance's due timer rows for this transaction; False if none (or another worker has them)."""
+    """Lock the instance's due timer rows for this transaction (its instance row already locked, see
+    the module's docstring); False if none (or another worker has them)."""
     query = select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at <= now)
     if skip_locked:
         query = query.with_for_update(skip_locked=True)

@@ -124,6 +124,8 @@ MESSAGES = {
     "seal.timestamp_refused": _l("Le service d'horodatage %(url)s a refusé la demande."),
     "config.seal_interval": _l("DSDT_SEAL_INTERVAL_HOURS vaut %(value)s : donnez un nombre d'heures positif."),
     # settings: raised at start, before any page (every engine code has its message)
+    "config.db_pool": _l("Réglages du pool de connexions invalides (%(value)s) : DSDT_DB_POOL_SIZE doit valoir au "
+                         "moins 1, DSDT_DB_MAX_OVERFLOW au moins 0 et DSDT_DB_POOL_TIMEOUT être positif."),
     "config.sqlite_synchronous": _l(
         "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
     ),
