@@ -15,6 +15,8 @@ DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 #: commit; EXTRA adds a directory sync that matters only outside WAL mode. OFF is not offered: an
 #: OS crash or power loss could corrupt the database, not only lose commits.
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+#: where people reach the web app: the links of the e-mails start with it (DSDT_PUBLIC_URL)
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 def sqlite_synchronous(value: str) -> str:
@@ -71,6 +73,8 @@ class EngineConfig:
     seal_interval_hours: float = 24.0
     #: an RFC 3161 time-stamping service's URL, to time-stamp each seal (optional)
     seal_tsa_url: str | None = None
+    #: the web app's address as its users reach it (the e-mails link to their task from it)
+    public_url: str = DEFAULT_PUBLIC_URL
 
     def __post_init__(self):
         object.__setattr__(self, "sqlite_synchronous", sqlite_synchronous(self.sqlite_synchronous))
@@ -103,4 +107,5 @@ class EngineConfig:
             seal_key=env.get("DSDT_SEAL_KEY") or None,
             seal_interval_hours=float(env.get("DSDT_SEAL_INTERVAL_HOURS", 24.0)),
             seal_tsa_url=env.get("DSDT_SEAL_TSA_URL") or None,
+            public_url=env.get("DSDT_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
         )

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from sqlalchemy import Connection, and_, or_, select, update
 
@@ -87,7 +88,21 @@ def _permanent(refusal: smtplib.SMTPException) -> bool:
 
 
 class StoredNotifier:
-    """Writes notification rows and queued e-mails for every task that opens."""
+    """Writes notification rows and queued e-mails for every task that opens.
+
+    ``task_link`` is the address of a task's page with ``{instance_id}`` and ``{task_ref}`` in
+    it: the web layer knows its routes and public address, the engine does not. Without it a mail
+    says to log in to the application.
+    """
+
+    def __init__(self, task_link: str | None = None):
+        self.task_link = task_link
+
+    def _where(self, instance, task) -> str:
+        if self.task_link is None:
+            return "Connectez-vous à l'application DSDT pour la traiter.\n"
+        link = self.task_link.format(instance_id=instance.id, task_ref=quote(task.ref, safe="/:.-_~"))
+        return f"Pour la traiter, ouvrez cette page (après connexion) :\n{link}\n"
 
     def tasks_opened(self, connection: Connection, instance, tasks: list, now: datetime) -> None:
         recipients = for_tasks(connection, instance.epci, tasks)
@@ -113,9 +128,7 @@ class StoredNotifier:
                     "recipient": user.email,
                     "subject": subject,
                     "body": (
-                        f"Bonjour {user.full_name or user.login},\n\n{message}.\n"
-                        f"Connectez-vous à l'application DSDT pour la traiter "
-                        f"(dossier {instance.ref}, étape {task.bpmn_id}).\n"
+                        f"Bonjour {user.full_name or user.login},\n\n{message}.\n{self._where(instance, task)}"
                     ),
                     "created_at": now,
                     "attempts": 0,

@@ -30,20 +30,30 @@ class Services:
     notifications: NotificationCenter
 
 
+#: the task page (``dossiers.task``) as the e-mails link to it; tests/webapp/test_home.py opens one
+TASK_PAGE = "/dossiers/{instance_id}/etape/{task_ref}"
+
+
+def _notifier(config: dict, base: EngineConfig) -> StoredNotifier:
+    """The stored notifier, its mails linking to the task page at the public address."""
+    public = (config.get("DSDT_PUBLIC_URL") or base.public_url).rstrip("/")
+    return StoredNotifier(task_link=public + TASK_PAGE)
+
+
 def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
     """Services over ``engine`` or over a new engine for ``config`` (see the schema note below)."""
+    base = EngineConfig.from_env()
     if engine is None:
-        base = EngineConfig.from_env()
         url = config.get("DSDT_DATABASE_URL") or base.database_url
         # upgrade=None: the embedded SQLite default migrates at start (one process); on PostgreSQL
         # the schema must be current already (`dsdt migrate`), else the process refuses to start.
         engine = WorkflowEngine.from_config(
             base.with_database(url),
             upgrade=None,
-            notifier=StoredNotifier(),
+            notifier=_notifier(config, base),
         )
     else:
-        engine.notifier = StoredNotifier()  # an engine handed in (tests) gets the stored notifier too
+        engine.notifier = _notifier(config, base)  # an engine handed in (tests) gets the stored notifier too
     smtp = None
     if config.get("DSDT_SMTP_HOST"):
         smtp = SmtpSettings(

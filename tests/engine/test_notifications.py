@@ -298,3 +298,21 @@ def test_a_commands_notifier_reads_no_more_with_thousands_more_accounts(engine, 
         assert after[1] == before[1]
     mails = NotificationCenter(engine.db, clock).outbox()
     assert [mail.recipient for mail in mails][:2] == ["technicien@cab.example.org", "alpha@example.org"]
+
+
+def test_a_mail_names_the_step_and_links_to_its_page_without_internal_ids(engine, clock):
+    accounts = AccountService(engine.db, clock)
+    accounts.create("tech.commune.cab", "motdepasse-long-1", roles=["technicien_commune"], epci=["CAB"],
+                    email="technicien@cab.example.org")
+    iid = Walker(engine, clock).start()
+    instance = SimpleNamespace(id=iid, ref="DSDT-00001", title="Jardins", epci="CAB")
+    task = SimpleNamespace(name="Donner l'avis", assignee=None, role="technicien_commune", ref="avis/1 2",
+                           bpmn_id="avis_commune")
+    notifier = StoredNotifier(task_link="https://dsdt.example.org/dossiers/{instance_id}/etape/{task_ref}")
+    with engine.db.engine.begin() as connection:
+        notifier.tasks_opened(connection, instance, [task], clock.now())
+
+    body = NotificationCenter(engine.db, clock).outbox()[0].body
+    assert "« Donner l'avis »" in body
+    assert f"https://dsdt.example.org/dossiers/{iid}/etape/avis/1%202" in body  # quoted: one clickable link
+    assert "avis_commune" not in body and "étape avis" not in body
