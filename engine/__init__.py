@@ -17,9 +17,11 @@ from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
+from .lockouts import Lockout, Lockouts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
+from .registration import Application, LinkExpired, LinkInvalid, Registrations
 from .replay import VerifyReport
 from .seal_audit import SealReport
 from .seals import Sealer
@@ -32,6 +34,7 @@ __all__ = [
     "AccountLocked",
     "AccountService",
     "Actor",
+    "Application",
     "AttachmentInfo",
     "AttachmentStore",
     "Audit",
@@ -56,6 +59,10 @@ __all__ = [
     "IntegrityBatch",
     "IntegrityResult",
     "Invalid",
+    "LinkExpired",
+    "LinkInvalid",
+    "Lockout",
+    "Lockouts",
     "LoginFailed",
     "MAX_BYTES",
     "MAX_FAILURES",
@@ -63,6 +70,7 @@ __all__ = [
     "NotificationCenter",
     "OpenStep",
     "Queries",
+    "Registrations",
     "SYSTEM",
     "ScriptFailed",
     "SealReport",

@@ -28,6 +28,8 @@ from .throttle import PER_LOGIN, LoginThrottle
 #: failures of one login from one client before that client is refused for it
 MAX_FAILURES = PER_LOGIN
 MIN_PASSWORD = 8
+#: argon2 hashes the whole password: a bound keeps one request from costing seconds
+MAX_PASSWORD = 1024
 #: a login appears in URLs (``/admin/utilisateurs/<login>``): lower-case letters, digits, ``._-``
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 
@@ -84,6 +86,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_password(password: str) -> None:
+    """:class:`Invalid` when ``password`` is too short for a new password."""
+    _check_fields(None, (), password)
+
+
 def role_rows(user_id: int, roles, epci) -> list[dict]:
     """The ``user_role`` rows of an account: per role, one with ``epci = ''`` (the role anywhere:
     regional tasks) and one per EPCI of the scope (local tasks). Migration 0009 expands the same way."""
@@ -122,12 +129,16 @@ def _check_fields(login: str | None, roles, password: str | None) -> None:
     if password is not None and len(password) < MIN_PASSWORD:
         errors["password"] = [f"The password needs at least {MIN_PASSWORD} characters."]
         codes["password"] = "account.password_short"
+    elif password is not None and len(password) > MAX_PASSWORD:
+        errors["password"] = [f"The password may have at most {MAX_PASSWORD} characters."]
+        codes["password"] = "account.password_long"
     if errors:
         raise Invalid(
             "Correct the fields shown.",
             errors=errors,
             code="account.invalid",
-            params={"fields": codes, "unknown_roles": unknown, "min_password": MIN_PASSWORD},
+            params={"fields": codes, "unknown_roles": unknown, "min_password": MIN_PASSWORD,
+                    "max_password": MAX_PASSWORD},
         )
 
 
@@ -140,25 +151,33 @@ class AccountService:
         self.throttle = throttle or LoginThrottle()
 
     def create(self, login: str, password: str, *, roles=(), epci=(), full_name: str = "", email: str = "") -> Account:
-        _check_fields(login, roles, password)
         with self.db.sessions.begin() as session:
-            if session.scalar(select(User).where(User.login == login)) is not None:
-                raise Conflict(f"The login {login} is taken: choose another.", code="account.login_taken",
-                               params={"login": login})
-            row = User(
-                login=login,
-                full_name=full_name,
-                email=email,
-                password_hash=hash_password(password),
-                roles=sorted(set(roles)),
-                epci=sorted(set(epci)),
-                active=True,
-                failed_logins=0,
-                created_at=self.clock.now(),
-            )
-            session.add(row)
-            _sync_roles(session, row)
+            row = self.add(session, login, password, roles=roles, epci=epci, full_name=full_name, email=email)
             return Account.of(row)
+
+    def add(self, session: Session, login: str, password: str, *, roles=(), epci=(), full_name: str = "",
+            email: str = "", active: bool = True, **extra) -> User:
+        """Create an account in the caller's transaction (every account creation goes through
+        here, so its ``user_role`` rows are written with it). ``extra``: other columns of the row."""
+        _check_fields(login, roles, password)
+        if session.scalar(select(User).where(User.login == login)) is not None:
+            raise Conflict(f"The login {login} is taken: choose another.", code="account.login_taken",
+                           params={"login": login})
+        row = User(
+            login=login,
+            full_name=full_name,
+            email=email,
+            password_hash=hash_password(password),
+            roles=sorted(set(roles)),
+            epci=sorted(set(epci)),
+            active=active,
+            failed_logins=0,
+            created_at=self.clock.now(),
+            **extra,
+        )
+        session.add(row)
+        _sync_roles(session, row)
+        return row
 
     def update(
         self,

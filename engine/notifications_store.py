@@ -87,6 +87,15 @@ def _permanent(refusal: smtplib.SMTPException) -> bool:
     return bool(codes) and all(code >= 500 for code in codes)
 
 
+def queue_email(connection: Connection, recipient: str, subject: str, body: str, now: datetime) -> None:
+    """Queue one e-mail in the caller's transaction (set aside at once if its headers cannot be sent)."""
+    problem = header_problem(recipient, subject)
+    _QUEUE.execute_many(connection, [{
+        "recipient": recipient, "subject": subject, "body": body, "created_at": now, "attempts": 0,
+        "last_error": problem, "failed_at": now if problem else None,
+    }])
+
+
 class StoredNotifier:
     """Writes notification rows and queued e-mails for every task that opens.
 

@@ -26,6 +26,8 @@ def select_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     from . import admin, api, audit, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
     from .health import register as register_health
+    from .lockouts import bp as lockouts_bp
+    from .registration import bp as registration_bp
     from .services import build
 
     app = Flask(__name__, instance_relative_config=True)
@@ -63,6 +65,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (auth, inbox, dossiers, admin, audit):
         app.register_blueprint(module.bp)
+    app.register_blueprint(registration_bp)  # registration, e-mail verification, forgotten passwords
+    app.register_blueprint(lockouts_bp)  # administrators: throttled logins
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     app.add_url_rule("/", "index", auth.home)

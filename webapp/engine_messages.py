@@ -36,6 +36,16 @@ MESSAGES = {
     "login.failed": _l("Identifiant ou mot de passe incorrect."),
     "login.throttled": _l("Trop d'essais infructueux depuis ce poste : réessayez après %(until)s."),
     "token.invalid": _l("Jeton d'API inconnu ou révoqué."),
+    "account.password_long": _l("Le mot de passe peut avoir au plus %(max_password)s caractères."),
+    # self-service registration and password reset (engine.registration)
+    "registration.required": _l("Ce champ est obligatoire."),
+    "registration.too_long": _l("Au plus %(limit)s caractères."),
+    "registration.identifier_format": _l(
+        "Indiquez un SIRET (14 chiffres, clé de contrôle valide) ou un numéro RNA (W suivi de 9 chiffres)."
+    ),
+    "registration.email_format": _l("Indiquez une adresse électronique, par exemple nom@exemple.org."),
+    "link.expired": _l("Ce lien a expiré : demandez-en un nouveau."),
+    "link.invalid": _l("Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau."),
     # dossiers, tasks and commands
     "dossier.not_found": _l("Ce dossier n'existe pas."),
     "dossier.changed": _l("Ce dossier a changé depuis que vous l'avez ouvert : rechargez-le et recommencez."),

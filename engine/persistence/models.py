@@ -213,6 +213,22 @@ class User(Base):
     # Copied into each session cookie at login; bumped by logout, a new password, deactivation or
     # a change of roles, so that every cookie issued before is refused server-side.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the association a porteur registered for (self-service registration, 0011)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    #: registered but the e-mail address not yet verified: inactive, and a new link may be sent
+    pending_verification: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
+
+class Organisation(Base):
+    """An association that registered itself: its name, SIRET or RNA number and contact address."""
+
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: a SIRET (14 digits) or an RNA number (W and 9 digits), checked for format at registration
+    identifier: Mapped[str] = mapped_column(String(14))
+    email: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UserRole(Base):
