@@ -179,13 +179,11 @@ class Audit:
         ]
 
     def choices(self) -> dict[str, list]:
-        """The values the search form offers: process versions, open steps (id, name), outcomes."""
+        """The values the search form offers: the process versions and the outcomes recorded."""
         with self.db.sessions() as session:
             versions = list(session.scalars(select(Deployment.version).order_by(Deployment.version.desc())))
-            steps = sorted(session.execute(select(OpenTask.bpmn_id, OpenTask.name).distinct()).all(),
-                           key=lambda pair: (pair[1] or "", pair[0]))
             outcomes = sorted(o for o in session.scalars(select(Instance.outcome).distinct()) if o)
-        return {"versions": versions, "steps": [tuple(pair) for pair in steps], "outcomes": outcomes}
+        return {"versions": versions, "outcomes": outcomes}
 
     def find(self, ref_or_id: str) -> int:
         """The id of the dossier whose reference (or id) is ``ref_or_id``."""

@@ -105,9 +105,12 @@ def search():
     page = _page(request.args)
     rows, total = ([], 0) if errors else _audit().search(flt, page, PER_PAGE)
     svc = services()
+    deployment = svc.queries.current_deployment_id()
+    # The steps of the current version (an older version's own steps can still be typed in the address).
+    steps = sorted(svc.queries.steps(deployment).values(), key=lambda step: step.name) if deployment else []
     return render_template(
         "audit/search.html", rows=rows, total=total, page=page, pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
-        errors=errors, args=_search_args(request.args), choices=_audit().choices(),
+        errors=errors, args=_search_args(request.args), choices=_audit().choices(), steps=steps,
         campaigns=svc.queries.campaigns(), outcomes=OUTCOME_LABELS, running=audit_api.RUNNING,
         export_limit=EXPORT_LIMIT,
     ), (400 if errors else 200)

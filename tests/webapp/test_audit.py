@@ -261,7 +261,7 @@ def test_integrity_of_one_dossier_names_the_altered_entry(world):
     result = Audit(engine).verify_one(ids["late"])
     assert not result.chain_ok and result.entry == 2
     page = client.get(f"/audit/dossiers/{ids['late']}/integrite").get_data(as_text=True)
-    assert "pas intègre" in page and "entrée n° 2" in page and f"#entree-2" in page
+    assert "pas intègre" in page and "entrée n° 2" in page and "#entree-2" in page
     ref = engine.instance(ids["late"]).ref
     found = client.get(f"/audit/integrite?dossier={ref}")
     assert found.status_code == 302 and found.headers["Location"].endswith(f"/audit/dossiers/{ids['late']}/integrite")
