@@ -19,6 +19,7 @@ from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .lockouts import Lockout, Lockouts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
+from .outbox import Outbox, OutboxPage
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .registration import Application, LinkExpired, LinkInvalid, Registrations
@@ -69,6 +70,8 @@ __all__ = [
     "NotFound",
     "NotificationCenter",
     "OpenStep",
+    "Outbox",
+    "OutboxPage",
     "Queries",
     "Registrations",
     "SYSTEM",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import Conflict, Invalid, campaigns_api, roles
@@ -101,7 +101,16 @@ def edit_user(login: str):
 @bp.route("/courriels")
 @roles_required(roles.ADMIN)
 def outbox():
-    return render_template("admin/outbox.html", emails=services().notifications.outbox())
+    """The outbox, one page at a time, each message with its state; filtered by state."""
+    state = request.args.get("etat") or None
+    try:
+        page = int(request.args.get("page", 1))
+    except ValueError:
+        page = 1
+    svc = services()
+    shown = svc.outbox.page(page, int(current_app.config["DSDT_OUTBOX_PER_PAGE"]), state)  # Invalid: 400
+    return render_template("admin/outbox.html", outbox=shown, state=state,
+                           smtp=svc.notifications.smtp)
 
 
 @bp.route("/incidents")

@@ -15,6 +15,7 @@ DEFAULTS = {
     "DSDT_SMTP_PASSWORD": None,
     "DSDT_SMTP_STARTTLS": False,
     "DSDT_INBOX_PER_PAGE": 25,
+    "DSDT_OUTBOX_PER_PAGE": 50,
     "DSDT_SESSION_IDLE_MINUTES": 30,  # a session unused this long ends
     "DSDT_SESSION_MAX_HOURS": 12,  # and any session ends this long after its login
     "DSDT_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # one attachment

@@ -115,6 +115,7 @@ MESSAGES = {
         "puis déployez à nouveau."
     ),
     "model.failed": _l("Une règle du processus a échoué."),
+    "outbox.state": _l("L'état « %(state)s » n'existe pas : choisissez un état de la liste."),
     # incidents
     "incident.not_found": _l("L'incident %(incident_id)s n'existe pas."),
     "incident.resolved": _l("Cet incident est déjà résolu."),

@@ -67,7 +67,7 @@ def navigation(account) -> list[tuple[str, object]]:
     items.append(("inbox.notifications", _l("Notifications")))
     if roles.ADMIN in held:
         items.append(("admin.users", _l("Utilisateurs")))
-        items.append(("admin.outbox", _l("Courriels envoyés")))
+        items.append(("admin.outbox", _l("Boîte d'envoi")))
     if held & {roles.ADMIN, roles.PROCESS_OWNER}:
         items.append(("admin.incidents", _l("Incidents")))
     if held & {roles.AUDITOR, roles.ADMIN, roles.PROCESS_OWNER}:

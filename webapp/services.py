@@ -13,6 +13,7 @@ from engine import (
     DraftStore,
     EngineConfig,
     NotificationCenter,
+    Outbox,
     Queries,
     SmtpSettings,
     StoredNotifier,
@@ -28,6 +29,7 @@ class Services:
     drafts: DraftStore
     attachments: AttachmentStore
     notifications: NotificationCenter
+    outbox: Outbox
 
 
 #: the task page (``dossiers.task``) as the e-mails link to it; tests/webapp/test_home.py opens one
@@ -71,6 +73,7 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         DraftStore(engine.db, engine.clock),
         AttachmentStore(engine.db, engine.clock, int(config.get("DSDT_MAX_UPLOAD_BYTES") or MAX_BYTES)),
         NotificationCenter(engine.db, engine.clock, smtp),
+        Outbox(engine.db),
     )
 
 

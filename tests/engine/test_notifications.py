@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine import AccountService, NotificationCenter, SmtpSettings, StoredNotifier
+from engine import AccountService, Invalid, NotificationCenter, SmtpSettings, StoredNotifier
 from engine.notifications_store import MAX_ATTEMPTS
 from engine.persistence.models import OutboxEmail, User
 from engine.timers import Worker
@@ -316,3 +316,31 @@ def test_a_mail_names_the_step_and_links_to_its_page_without_internal_ids(engine
     assert "« Donner l'avis »" in body
     assert f"https://dsdt.example.org/dossiers/{iid}/etape/avis/1%202" in body  # quoted: one clickable link
     assert "avis_commune" not in body and "étape avis" not in body
+
+
+def test_the_outbox_is_read_one_page_at_a_time_with_each_messages_state(engine, clock):
+    from engine import Outbox
+
+    now = clock.now()
+    with engine.db.sessions.begin() as session:
+        session.add_all([OutboxEmail(recipient=f"p{n}@example.org", subject="s", body="b", created_at=now)
+                         for n in range(5)])
+        session.add(OutboxEmail(recipient="sent@example.org", subject="s", body="b", created_at=now, sent_at=now))
+        session.add(OutboxEmail(recipient="later@example.org", subject="s", body="b", created_at=now, attempts=1,
+                                last_error="(452, b'mailbox full')"))
+        session.add(OutboxEmail(recipient="never@example.org", subject="s", body="b", created_at=now, attempts=1,
+                                last_error="(550, b'no such user')", failed_at=now))
+    outbox = Outbox(engine.db)
+    first = outbox.page(1, per_page=3)
+    assert first.total == 8 and first.pages == 3 and first.counts == {"queued": 5, "failed": 1, "set_aside": 1,
+                                                                        "sent": 1}
+    assert [row.recipient for row in first.rows] == ["never@example.org", "later@example.org", "sent@example.org"]
+    assert first.states == ["set_aside", "failed", "sent"]
+    beyond = outbox.page(10_000, per_page=3)
+    assert beyond.page == 3 and [row.recipient for row in beyond.rows] == ["p1@example.org", "p0@example.org"]
+    assert outbox.page(0, per_page=3).page == 1
+    queued = outbox.page(1, per_page=50, state="queued")
+    assert queued.total == 5 and set(queued.states) == {"queued"}
+    with pytest.raises(Invalid) as refused:
+        outbox.page(1, state="lost")
+    assert refused.value.code == "outbox.state"

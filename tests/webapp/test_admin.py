@@ -75,3 +75,38 @@ def test_the_script_failed_page_gives_the_incident_recorded_for_the_process_owne
     with app.test_request_context("/"):
         page, status = errors.engine_error(failure)
     assert status == 500 and "incident n° 42" in page and "responsable du processus" in page
+
+
+def test_the_outbox_is_paged_says_each_state_and_that_no_server_is_configured(make_app, services):
+    with services.engine.db.sessions.begin() as session:
+        session.add(OutboxEmail(recipient="envoye@cab.example.org", subject="[DSDT] parti", body="Bonjour",
+                                created_at=NOW, sent_at=NOW))
+    client = make_app(DSDT_OUTBOX_PER_PAGE=2).test_client()
+    from .conftest import AuthActions
+
+    AuthActions(client).login("admin")
+    first = client.get("/admin/courriels").get_data(as_text=True)
+    assert "<h1>Boîte d'envoi</h1>" in first and "Courriels envoyés" not in first
+    assert "Aucun serveur d'envoi configuré : les courriels restent en attente." in first
+    assert first.count("<tr>") == 1 + 2  # the head row and one page of two
+    total = services.outbox.page().total
+    pages = (total + 1) // 2
+    assert f"Page 1 sur {pages}" in first
+    last = client.get("/admin/courriels?page=999999").get_data(as_text=True)
+    assert f"Page {pages} sur {pages}" in last  # beyond the end: the last page
+    assert client.get("/admin/courriels?page=abc").status_code == 200
+
+    sent = client.get("/admin/courriels?etat=sent").get_data(as_text=True)
+    assert "envoye@cab.example.org" in sent and "<strong>Envoyé</strong>" in sent and "<strong>En attente" not in sent
+    queued = client.get("/admin/courriels?etat=queued").get_data(as_text=True)
+    assert "<strong>En attente</strong>" in queued and "envoye@cab.example.org" not in queued
+    assert client.get("/admin/courriels?etat=perdu").status_code == 400
+
+
+def test_the_outbox_says_which_mail_server_is_configured(make_app):
+    client = make_app(DSDT_SMTP_HOST="smtp.example.org", DSDT_SMTP_PORT=587).test_client()
+    from .conftest import AuthActions
+
+    AuthActions(client).login("admin")
+    page = client.get("/admin/courriels").get_data(as_text=True)
+    assert "Serveur d'envoi configuré : smtp.example.org:587" in page and "Aucun serveur" not in page
