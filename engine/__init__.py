@@ -12,6 +12,7 @@ from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
 from .clock import Clock, FixedClock, SystemClock
 from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
+from .contract import Contract
 from .deployments import DeploymentInfo, read_model_files
 from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
@@ -44,6 +45,7 @@ __all__ = [
     "CampaignInfo",
     "Clock",
     "Conflict",
+    "Contract",
     "DATABASE_ERRORS",
     "Database",
     "DeploymentInfo",

@@ -93,18 +93,10 @@ class LiveState:
         return {"claims": self.claims}
 
 
-def start_payload(porteur: str, dossier_ref: str, campaign: dict) -> dict:
-    """What ``start`` journals: the initial process data (``campaign``: its snapshot)."""
-    return {
-        "data": {
-            "porteur": porteur,
-            "dossier_ref": dossier_ref,
-            "issue": None,
-            "motif_fin": None,
-            "passage_jury": 1,
-            "campagne": campaign,
-        }
-    }
+def start_payload(contract, porteur: str, dossier_ref: str, campaign: dict) -> dict:
+    """What ``start`` journals: the initial process data (``campaign``: its snapshot), laid out as
+    the model's contract says (:meth:`engine.contract.Contract.start_data`)."""
+    return {"data": contract.start_data(porteur, dossier_ref, campaign)}
 
 
 def new_state(models, script_engine, payload: dict) -> LiveState:
@@ -114,11 +106,13 @@ def new_state(models, script_engine, payload: dict) -> LiveState:
     return LiveState(wf)
 
 
-def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTask | None = None) -> None:
+def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTask | None = None,
+          contract=None) -> None:
     """Apply a non-start command to ``state`` (the caller sets the command instant).
 
     ``human``: the open task ``payload["task"]`` names, when the caller has just found it in
-    this very state (the service, after its checks); replay looks it up.
+    this very state (the service, after its checks); replay looks it up. ``contract``: the
+    contract of the dossier's pinned models (a withdrawal sends the message it names).
     """
     wf = state.wf
     if command == COMPLETE:
@@ -131,8 +125,11 @@ def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTas
     elif command == UNCLAIM:
         state.claims.pop(payload["task"], None)
     elif command == WITHDRAW:
+        if contract is None or contract.withdrawal is None:
+            raise Invalid("This model declares no withdrawal message (contract.json: withdrawal)",
+                          code="withdraw.too_late")
         state.seen = None
-        runtime.deliver_message(wf, runtime.WITHDRAW_MESSAGE, {"motif": payload["motif"]})
+        runtime.deliver_message(wf, contract.withdrawal.message, contract.withdrawal_payload(payload["motif"]))
     elif command == FIRE_TIMERS:
         state.seen = None
         runtime.fire_timers(wf)

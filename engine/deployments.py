@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from .bpmn.parser import ParsedModels, model_code, parse_models
+from .contract import UNDECLARED
 from .errors import Invalid, NotFound
 from .forms import check_bounds
 from .persistence.models import Blob, Deployment, DeploymentFile
@@ -149,6 +150,11 @@ class DeploymentStore:
                            code="deployment.not_found", params={"deployment_id": deployment_id})
         return dict(rows)
 
+    def known(self, deployment_id: int) -> ParsedModels | None:
+        """The parsed models of a deployment this store has already served, else None (no I/O)."""
+        digest = self._hash_of.get(deployment_id)
+        return None if digest is None else self._parsed_by_hash.get(digest)
+
     def models(self, session: Session | Connection, deployment_id: int) -> ParsedModels:
         """The parsed models of a deployment (``session``: an ORM session or a Core connection)."""
         digest = self._hash_of.get(deployment_id)
@@ -161,8 +167,9 @@ class DeploymentStore:
             self._hash_of[deployment_id] = digest
         parsed = self._parsed_by_hash.get(digest)
         if parsed is None:
-            # Its form schemas were checked when it was deployed and cannot have changed since.
+            # Its form schemas were checked when it was deployed and cannot have changed since;
+            # a version deployed before models declared their contract runs under the old names.
             parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id),
-                                                                 check_forms=False)
+                                                                 check_forms=False, undeclared=UNDECLARED)
             compile_model_code(parsed, strict=False)
         return parsed

@@ -7,6 +7,7 @@ Nothing here changes state. Scope is not checked here: the web layer decides who
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from . import commands
 from .commands import Actor
+from .contract import Contract
 from .errors import NotFound
 from .persistence.models import Campaign, Instance, JournalEntry, OpenTask
 from .roles import (
@@ -24,9 +26,6 @@ from .roles import (
     TECHNICIEN_EPCI,
     role_for_lane,
 )
-
-CONFLICT_FIELD = "conflit_interet"
-JURY_STEPS = ("examen_territorial", "examen_regional")
 
 
 @dataclass(frozen=True)
@@ -103,12 +102,16 @@ def bpmn_id_of(task_ref: str | None) -> str | None:
     return spec.split("[", 1)[0]
 
 
-def completed_steps(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
-    """The last completion of each step of a :meth:`Queries.timeline`, in the order the steps were first done."""
+def completed_steps(timeline: list[TimelineEntry], per_person=frozenset()) -> list[TimelineEntry]:
+    """The last completion of each step of a :meth:`Queries.timeline`, in the order the steps were first done.
+
+    ``per_person``: the steps each of several people completes (the contract's jury steps,
+    :attr:`engine.contract.Contract.jury_steps`): the last completion of each person's.
+    """
     latest: dict[str, TimelineEntry] = {}
     for entry in timeline:
         if entry.command == commands.COMPLETE and entry.bpmn_id:
-            key = entry.bpmn_id if entry.bpmn_id not in JURY_STEPS else f"{entry.bpmn_id}:{entry.actor}"
+            key = entry.bpmn_id if entry.bpmn_id not in per_person else f"{entry.bpmn_id}:{entry.actor}"
             latest.pop(key, None)
             latest[key] = entry
     return list(latest.values())
@@ -223,19 +226,22 @@ class Queries:
         """
         ids = sorted(set(instance_ids))
         found: set[int] = set()
+        contract = functools.cache(self.contract)  # a few deployments for many dossiers
         with self.db.sessions() as session:
             for start in range(0, len(ids), chunk):
                 rows = session.execute(
-                    select(JournalEntry.instance_id, JournalEntry.payload).where(
+                    select(JournalEntry.instance_id, JournalEntry.payload, Instance.deployment_id)
+                    .join(Instance, Instance.id == JournalEntry.instance_id)
+                    .where(
                         JournalEntry.instance_id.in_(ids[start:start + chunk]),
                         JournalEntry.actor == login,
                         JournalEntry.command == commands.COMPLETE,
                     )
                 )
                 found.update(
-                    instance_id for instance_id, payload in rows
-                    if bpmn_id_of(payload.get("task")) in JURY_STEPS
-                    and (payload.get("data") or {}).get(CONFLICT_FIELD) is True
+                    instance_id for instance_id, payload, deployment_id in rows
+                    if contract(deployment_id).declares_conflict(bpmn_id_of(payload.get("task")),
+                                                                       payload.get("data"))
                 )
         return found
 
@@ -249,16 +255,19 @@ class Queries:
         """
         ids = sorted(set(instance_ids))
         found: dict[int, dict] = {}
+        contract = functools.cache(self.contract)
         with self.db.sessions() as session:
             for start in range(0, len(ids), chunk):
                 rows = session.execute(
-                    select(JournalEntry.instance_id, JournalEntry.payload).where(
+                    select(JournalEntry.instance_id, JournalEntry.payload, Instance.deployment_id)
+                    .join(Instance, Instance.id == JournalEntry.instance_id)
+                    .where(
                         JournalEntry.instance_id.in_(ids[start:start + chunk]),
                         JournalEntry.command == commands.START,
                     )
                 )
-                for instance_id, payload in rows:
-                    campaign = ((payload or {}).get("data") or {}).get("campagne") or {}
+                for instance_id, payload, deployment_id in rows:
+                    campaign = contract(deployment_id).campaign_of((payload or {}).get("data") or {})
                     found[instance_id] = copy.deepcopy(campaign.get("jurys") or {})
         return found
 
@@ -283,6 +292,10 @@ class Queries:
             return CampaignInfo(row.code, row.libelle, row.is_open, copy.deepcopy(row.data))
 
     # -- steps, forms and data of a deployment ----------------------------------------------------
+
+    def contract(self, deployment_id: int) -> Contract:
+        """What the application reads from a deployment's models (:mod:`engine.contract`)."""
+        return self.engine.contract(deployment_id)
 
     def steps(self, deployment_id: int) -> dict[str, StepInfo]:
         """The user tasks of a deployment by BPMN id."""

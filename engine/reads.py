@@ -10,11 +10,13 @@ import contextlib
 import copy
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import inbox, runtime
 from .bpmn.parser import parse_models
 from .commands import Actor, LiveState
+from .contract import Contract
 from .errors import NotFound
 from .persistence import instances
 from .persistence.models import Instance
@@ -85,8 +87,21 @@ class EngineReads:
     def can_withdraw(self, instance_id: int) -> bool:
         """True while the dossier's process still catches the withdrawal message: the model, not
         the page, says when withdrawal ends (processes/README.md)."""
+        with self.db.engine.connect() as connection:
+            deployment_id = connection.scalar(select(Instance.deployment_id).where(Instance.id == instance_id))
+            withdrawal = deployment_id and self.deployments.models(connection, deployment_id).contract.withdrawal
+        if not withdrawal:
+            return False
         with self._reading(instance_id) as state:
-            return state is not None and runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE)
+            return state is not None and runtime.can_catch(state.wf, withdrawal.message)
+
+    def contract(self, deployment_id: int) -> Contract:
+        """The contract of a deployment's models: what the application reads from them."""
+        known = self.deployments.known(deployment_id)  # pages ask once per dossier: no connection then
+        if known is not None:
+            return known.contract
+        with self.db.engine.connect() as connection:
+            return self.deployments.models(connection, deployment_id).contract
 
     def live_state(self, instance_id: int) -> LiveState:
         """The instance's workflow freshly restored from the database (for reads: never mutate it)."""

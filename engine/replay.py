@@ -61,7 +61,7 @@ def _apply_entry(state: LiveState | None, row, models: ParsedModels, script_engi
                 return commands.new_state(models, script_engine, row.payload)
             if state is None:
                 raise ReplayError(f"entry {row.seq} ({row.command}) comes before the start")
-            commands.apply(state, row.command, row.payload)
+            commands.apply(state, row.command, row.payload, contract=models.contract)
             return state
     except ReplayError:
         raise

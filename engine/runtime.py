@@ -25,8 +25,6 @@ from .bpmn.checks import event_definitions
 from .errors import Conflict, NotFound, ScriptFailed
 from .roles import role_for_lane
 
-WITHDRAW_MESSAGE = "retrait_porteur"
-
 
 @dataclass(frozen=True, slots=True)
 class HumanTask:

@@ -167,8 +167,8 @@ class WorkflowEngine(EngineReads):
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
                 created_at=now, updated_at=now)
             instance.ref = f"{campaign.code}-{instance.id:05d}"
-            payload = commands.start_payload(actor.login, instance.ref, campaigns.snapshot(campaign))
             models = self.deployments.models(connection, deployment_id)
+            payload = commands.start_payload(models.contract, actor.login, instance.ref, campaigns.snapshot(campaign))
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
             checkpoint = self._record(connection, instance, state, commands.START, actor, now, payload)
@@ -240,7 +240,8 @@ class WorkflowEngine(EngineReads):
             if not motif or not motif.strip():
                 raise Invalid("Give a reason for withdrawing",
                               code="withdraw.reason_required", errors={"motif": ["required"]})
-            if not runtime.can_catch(state.wf, runtime.WITHDRAW_MESSAGE):
+            withdrawal = self.deployments.models(connection, instance.deployment_id).contract.withdrawal
+            if withdrawal is None or not runtime.can_catch(state.wf, withdrawal.message):
                 raise Conflict("This application can no longer be withdrawn", code="withdraw.too_late")
             return {"motif": motif.strip()}, None
 
@@ -446,7 +447,8 @@ class WorkflowEngine(EngineReads):
             now = self.clock.now()
             try:
                 with at(now):
-                    commands.apply(state, command, payload, human)
+                    commands.apply(state, command, payload, human,
+                                   self.deployments.models(connection, instance.deployment_id).contract)
                 checkpoint = self._record(connection, instance, state, command, actor, now, payload)
             except (EngineError, IntegrityError, *incidents.INFRASTRUCTURE):
                 raise
@@ -492,13 +494,14 @@ class WorkflowEngine(EngineReads):
             instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
         instance.updated_at = now
-        instance.epci = data.get("epci") or instance.epci
-        instance.title = data.get("titre_projet") or instance.title
-        instance.jury_type = data.get("jury_type") or instance.jury_type
+        contract = self.deployments.models(connection, instance.deployment_id).contract
+        instance.epci = contract.value("epci", data) or instance.epci
+        instance.title = contract.value("title", data) or instance.title
+        instance.jury_type = contract.value("jury_type", data) or instance.jury_type
         if seen.finished:
             instance.status = "completed"
-            instance.outcome = data.get("issue")
-            instance.reason = data.get("motif_fin")
+            instance.outcome = contract.value("outcome", data)
+            instance.reason = contract.value("reason", data)
         instance.next_timer_at = min((when for _, when in pending), default=None)
         known = state.projections or {}
         previous_tasks = known.get("tasks")

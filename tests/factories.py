@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from engine import Actor, WorkflowEngine
@@ -11,10 +13,37 @@ from engine.deployments import DeploymentStore
 from engine.simulation.fake_data import generate
 
 CAMPAIGN = "DSDT-2014"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 PORTEUR = Actor("asso.alpha", frozenset({"porteur"}))
 OTHER_PORTEUR = Actor("asso.beta", frozenset({"porteur"}))
 INSTRUCTEUR = Actor("instructeur.region", frozenset({"instructeur"}))
 CONVENTIONS = Actor("conventions.region", frozenset({"service_conventions"}))
+
+
+def with_contract(files: dict[str, bytes], main_process: str = "dsdt_candidature") -> dict[str, bytes]:
+    """``files`` of a test model plus the ``processes/contract.json`` every deployment declares:
+    the DSDT start data and outcome fields, the user tasks of porteur lanes as porteur steps, no
+    jury, no withdrawal (a test model's own contract, if it has one, is kept)."""
+    if "processes/contract.json" in files:
+        return files
+    porteur_steps = set()
+    for path, content in files.items():
+        if path.endswith(".bpmn"):
+            root = ET.fromstring(content)
+            tasks = {el.get("id") for el in root.iter(f"{{{BPMN}}}userTask")}
+            for lane in root.iter(f"{{{BPMN}}}lane"):
+                if lane.get("name") == "Porteur de projet":
+                    porteur_steps |= {ref.text.strip() for ref in lane.iter(f"{{{BPMN}}}flowNodeRef")} & tasks
+    contract = {
+        "main_process": main_process,
+        "start_data": {"porteur": "porteur", "reference": "dossier_ref", "campaign": "campagne",
+                       "initial": {"issue": None, "motif_fin": None}},
+        "fields": {"title": None, "epci": None, "outcome": "issue", "reason": "motif_fin", "jury_type": None},
+        "porteur_steps": sorted(porteur_steps),
+        "jury": None,
+        "withdrawal": None,
+    }
+    return {**files, "processes/contract.json": json.dumps(contract).encode()}
 
 
 def technicien(role: str, epci: str) -> Actor:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine import Actor, Database, FixedClock, WorkflowEngine, campaigns_api
 from engine.persistence.models import Instance, JournalEntry
 from engine.scripts import make_plain_script_engine
+from tests.factories import with_contract
 from webapp.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -21,7 +22,7 @@ def _dossiers(url: str, model: str, logins: list[str]) -> list[str]:
     db.upgrade()
     # The command line runs on the wall clock: the dossiers start now, their timers a day ahead.
     engine = WorkflowEngine(db, FixedClock(datetime.now(UTC)), make_plain_script_engine())
-    engine.deploy({"processes/dsdt_candidature.bpmn": (DATA / model).read_bytes()}, author="tests")
+    engine.deploy(with_contract({"processes/dsdt_candidature.bpmn": (DATA / model).read_bytes()}), author="tests")
     code, libelle, data = campaigns_api.historical_campaign()
     engine.save_campaign(code, libelle, data)
     ids = [engine.start(Actor(login, frozenset({"porteur"})), code) for login in logins]

@@ -92,7 +92,8 @@ def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
     def member(jury: dict) -> bool:
         return actor.login in jury.get("membres", ()) or actor.login == jury.get("president")
 
-    return member(territorial) or (dossier.jury_type == "regional" and member(regional))
+    jury = services().queries.contract(dossier.deployment_id).jury  # the model names its regional jury
+    return member(territorial) or (jury is not None and dossier.jury_type == jury.regional_type and member(regional))
 
 
 def can_see(actor: Actor, dossier: DossierSummary, conflicts: set[int] | None = None) -> bool:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from engine.bpmn.parser import MAIN_PROCESS
-
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
@@ -51,15 +49,16 @@ def _read(path: str, content: bytes) -> _Process | None:
     )
 
 
-def diagram_data(files: dict[str, bytes], done: list[str], current: list[str]) -> list[dict]:
-    """The diagrams to show, main process first, each ``{process, name, main, calledBy, xml, done, current}``."""
+def diagram_data(files: dict[str, bytes], done: list[str], current: list[str], *, main_process: str) -> list[dict]:
+    """The diagrams to show, main process first (``main_process``: the id the deployment's contract
+    names), each ``{process, name, main, calledBy, xml, done, current}``."""
     processes = {}
     for path, content in sorted(files.items()):
         if path.endswith(".bpmn"):
             found = _read(path, content)
             if found is not None:
                 processes[found.process_id] = found
-    main = processes.get(MAIN_PROCESS)
+    main = processes.get(main_process)
     if main is None:
         return []
     done_ids, current_ids = set(done), set(current)

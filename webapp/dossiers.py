@@ -113,7 +113,8 @@ def show(instance_id: int):
     can_withdraw = (dossier.status == "running" and dossier.porteur == actor.login and actor.has(roles.PORTEUR)
                     and svc.engine.can_withdraw(instance_id))
     # The diagram's marks, from what the page has read already (the timeline and the open steps).
-    done = {entry.bpmn_id for entry in completed_steps(timeline)}
+    jury_steps = svc.queries.contract(dossier.deployment_id).jury_steps
+    done = {entry.bpmn_id for entry in completed_steps(timeline, jury_steps)}
     done_names = list(dict.fromkeys(entry.step_name or entry.bpmn_id for entry in timeline if entry.bpmn_id in done))
     current = {step.bpmn_id: step.name for step in dossier.open_steps}
     documents = svc.attachments.list(instance_id)
@@ -143,7 +144,8 @@ def diagram(instance_id: int):
         dossier=dossier.ref,
         done=done,
         current=current,
-        diagrams=diagram_data(files, done, current),
+        diagrams=diagram_data(files, done, current,
+                              main_process=svc.queries.contract(dossier.deployment_id).main_process),
     )
 
 

@@ -91,7 +91,7 @@ def step_records(reader: disclosure.Reader, dossier_row: DossierSummary, entries
     """
     steps, forms = _forms_of(dossier_row.deployment_id)
     records = []
-    for entry in completed_steps(entries):
+    for entry in completed_steps(entries, services().queries.contract(dossier_row.deployment_id).jury_steps):
         if entry.task_ref == exclude_ref or entry.bpmn_id not in steps or entry.data is None:
             continue
         step = steps[entry.bpmn_id]

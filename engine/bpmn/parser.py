@@ -31,14 +31,14 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from ..contract import CONTRACT_FILE, Contract, parse_contract
 from ..errors import Invalid
 from ..roles import LANE_ROLES
 from .checks import check_semantics, timers_drawn
+from .contract_check import check_contract, check_main_process
 from .dmn_cells import cell_code, decision_sources
 from .dmn_policies import PolicedDMNEngine, check_policy
 from .timers import clocked
-
-MAIN_PROCESS = "dsdt_candidature"
 
 
 class _ClockedTimers:
@@ -90,6 +90,8 @@ class ParsedModels:
     forms: dict[str, dict] = field(default_factory=dict)  # file name → parsed JSON
     user_tasks: dict[str, object] = field(default_factory=dict)  # bpmn id → task spec
     decisions: dict[str, tuple] = field(default_factory=dict)  # decision table id → (DMN file, decision id)
+    #: what the application reads from these models (main process, data fields, steps, messages)
+    contract: Contract | None = None
 
 
 def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -> Invalid:
@@ -144,17 +146,36 @@ def _parse_xml(name: str, content: bytes):
                       file=name, line=err.lineno) from err
 
 
-def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS,
-                 check_forms: bool = True) -> ParsedModels:
+def _contract(files: dict[str, bytes], main_process: str | None, undeclared: Contract | None) -> Contract:
+    if CONTRACT_FILE in files:
+        return parse_contract(files[CONTRACT_FILE])
+    if main_process:
+        return Contract.bare(main_process)
+    if undeclared is not None:
+        return undeclared
+    detail = (f"{CONTRACT_FILE} is missing: the model must declare its contract (main process, data fields, "
+              "porteur and jury steps, withdrawal message); see processes/README.md, \"Contract\"")
+    raise Invalid(f"No contract: {detail}", code="model.invalid", params={"detail": detail}, file=CONTRACT_FILE)
+
+
+def parse_models(files: dict[str, bytes], main_process: str | None = None,
+                 check_forms: bool = True, undeclared: Contract | None = None) -> ParsedModels:
     """Parse and check BPMN, DMN and form files. Raise :class:`Invalid` naming file and element.
 
-    ``check_forms=False`` skips checking the form schemas against the JSON Schema meta-schema,
-    nine tenths of the cost of a parse: for a deployment's files, checked when it was deployed.
+    The contract comes from the files' ``contract.json`` and is checked against the diagrams.
+    Without one: ``main_process`` (a lone process parsed by a tool or a test: a contract naming
+    only it), else ``undeclared`` (a deployment stored before contracts existed, unchecked: it ran
+    as it was), else :class:`Invalid`. ``check_forms=False`` skips checking the form schemas
+    against the JSON Schema meta-schema, nine tenths of the cost of a parse: for a deployment's
+    files, checked when it was deployed.
     """
+    contract = _contract(files, main_process, undeclared)
     parser = DsdtBpmnParser()
     forms: dict[str, dict] = {}
     for name in sorted(files):
         content = files[name]
+        if name == CONTRACT_FILE:
+            continue
         if name.endswith(".bpmn"):
             xml = _parse_xml(name, content)
             try:
@@ -179,6 +200,8 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS,
                 except SchemaError as err:
                     raise Invalid(f"Invalid JSON Schema: {err.message}",
                                   code="model.invalid", params={"detail": f"{name}: {err.message}"}, file=name) from err
+    check_main_process(contract, parser.process_parsers)
+    main_process = contract.main_process
     try:
         spec = parser.get_spec(main_process)
         subprocess_specs = parser.get_subprocess_specs(main_process)
@@ -186,9 +209,11 @@ def parse_models(files: dict[str, bytes], main_process: str = MAIN_PROCESS,
         raise _invalid_from_spiff(err, None) from err
     except Exception as err:  # SpiffWorkflow raises plain errors for some broken models
         raise Invalid(f"Invalid model: {err}", code="model.invalid", params={"detail": str(err)}) from err
-    models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms)
+    models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms, contract=contract)
     models.decisions = decision_sources(parser)
     _check_tasks(models)
+    if contract is not undeclared:
+        check_contract(models, contract)
     check_semantics(models)
     _connect_loop_children(models)
     return models

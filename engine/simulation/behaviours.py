@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..roles import PORTEUR
+
 
 @dataclass
 class Profile:
@@ -85,17 +87,14 @@ def decide(bpmn_id: str, data: dict, rng: random.Random, today: date, profile: P
     return {}
 
 
-PORTEUR_STEPS = {"contact", "fiche", "dossier", "complements", "remaniement_dossier", "signature_porteur"}
-
-
-def delay_days(bpmn_id: str, rng: random.Random, profile: Profile) -> float:
-    """Days the person in charge of ``bpmn_id`` takes before acting."""
+def delay_days(bpmn_id: str, rng: random.Random, profile: Profile, role: str | None = None) -> float:
+    """Days the person in charge of ``bpmn_id`` (of ``role``, as its lane says) takes before acting."""
     if bpmn_id == "fiche":
         return rng.uniform(20, 70) if profile.late else rng.uniform(2, 25)
     if bpmn_id == "dossier":
         return rng.uniform(40, 90) if profile.late else rng.uniform(5, 35)
     if bpmn_id == "complements":
         return rng.uniform(16, 30) if rng.random() < 0.2 else rng.uniform(2, 12)
-    if bpmn_id in PORTEUR_STEPS:
+    if role == PORTEUR:
         return rng.uniform(1, 10)
     return rng.uniform(1, 8)

@@ -90,7 +90,8 @@ class MemoryDriver:
 
     def start(self, porteur: Actor, campaign_code: str) -> int:
         key = len(self.states) + 1
-        payload = commands.start_payload(porteur.login, f"{campaign_code}-{key:05d}", self.campaign)
+        reference = f"{campaign_code}-{key:05d}"
+        payload = commands.start_payload(self.models.contract, porteur.login, reference, self.campaign)
         with at(self.clock.now()):
             self.states[key] = commands.new_state(self.models, self.script_engine, payload)
         self.commands += 1
@@ -114,7 +115,7 @@ class MemoryDriver:
             self.commands += 1
             self._after(key)
         with at(now):
-            commands.apply(state, command, payload)
+            commands.apply(state, command, payload, contract=self.models.contract)
         self.commands += 1
         self._after(key)
 
@@ -122,7 +123,8 @@ class MemoryDriver:
         self._apply(key, commands.COMPLETE, {"task": ref, "data": data})
 
     def withdraw(self, actor: Actor, key: int, motif: str) -> None:
-        if not runtime.can_catch(self.states[key].wf, runtime.WITHDRAW_MESSAGE):
+        withdrawal = self.models.contract.withdrawal
+        if withdrawal is None or not runtime.can_catch(self.states[key].wf, withdrawal.message):
             raise Conflict("This application can no longer be withdrawn", code="withdraw.too_late")
         self._apply(key, commands.WITHDRAW, {"motif": motif})
 
@@ -140,4 +142,5 @@ class MemoryDriver:
     def outcome(self, key: int) -> tuple[bool, str | None, str | None]:
         wf = self.states[key].wf
         data = runtime.current_data(wf)
-        return runtime.is_finished(wf), data.get("issue"), data.get("jury_type")
+        contract = self.models.contract
+        return runtime.is_finished(wf), contract.value("outcome", data), contract.value("jury_type", data)

@@ -104,7 +104,7 @@ def simulate(
         after = driver.tasks(key)
         if after:
             counter += 1
-            delay = behaviours.delay_days(after[0].bpmn_id, rng, profile)
+            delay = behaviours.delay_days(after[0].bpmn_id, rng, profile, after[0].role)
             heapq.heappush(events, (when + timedelta(days=delay), counter, key))
     # Let the worker run past the last deadline so every timer has fired.
     driver.clock.set(driver.clock.now() + timedelta(days=120))

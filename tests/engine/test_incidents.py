@@ -11,10 +11,10 @@ from sqlalchemy import select
 from engine import Actor, ScriptFailed, campaigns_api, runtime
 from engine.incidents import MAX_ATTEMPTS
 from engine.persistence.models import Instance, JournalEntry
-from tests.factories import Walker
+from tests.factories import Walker, with_contract
 
 DATA = Path(__file__).parents[1] / "data"
-MODEL = {"processes/dsdt_candidature.bpmn": (DATA / "incidents.bpmn").read_bytes()}
+MODEL = with_contract({"processes/dsdt_candidature.bpmn": (DATA / "incidents.bpmn").read_bytes()})
 
 
 @pytest.fixture

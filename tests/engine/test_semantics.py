@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine import Actor, Database, Forbidden, Invalid, campaigns_api
 from engine.persistence.models import Instance, Timer
-from tests.factories import scenario_engine
+from tests.factories import scenario_engine, with_contract
 
 DATA = Path(__file__).parents[1] / "data"
 PORTEUR = Actor("porteur1", frozenset({"porteur"}))
@@ -42,7 +42,7 @@ def _deploy(engine, *files: str) -> None:
         folder = "processes" if name.endswith((".bpmn", ".dmn")) else "forms"
         target = "dsdt_candidature.bpmn" if name == files[0] else name
         models[f"{folder}/{target}"] = (DATA / name).read_bytes()
-    engine.deploy(models, author="tests")
+    engine.deploy(with_contract(models), author="tests")
 
 
 def _start(engine, porteur: Actor = PORTEUR) -> int:
@@ -83,7 +83,7 @@ def test_a_timer_behind_an_event_based_gateway_reaches_the_timer_table_and_fires
 def _variant(name: str, old: str, new: str) -> dict[str, bytes]:
     text = (DATA / name).read_text()
     assert old in text
-    return {"processes/dsdt_candidature.bpmn": text.replace(old, new).encode()}
+    return with_contract({"processes/dsdt_candidature.bpmn": text.replace(old, new).encode()})
 
 
 TWO_TIMERS = ('<bpmn:sequenceFlow id="f_relance"', '''
@@ -116,7 +116,7 @@ def test_deploy_refuses_a_split_whose_branches_both_run_code(bare_engine, kind):
     """SpiffWorkflow merges the branches' data at the join, the last one to finish winning."""
     text = (DATA / "inclusive_scripts.bpmn").read_text().replace("inclusiveGateway", kind)
     with pytest.raises(Invalid) as refused:
-        bare_engine.deploy({"processes/dsdt_candidature.bpmn": text.encode()}, author="tests")
+        bare_engine.deploy(with_contract({"processes/dsdt_candidature.bpmn": text.encode()}), author="tests")
     assert refused.value.bpmn_id == "ouverture"
     assert "avis_a" in str(refused.value) and "avis_b" in str(refused.value) and "join" in str(refused.value)
 
@@ -149,8 +149,8 @@ def test_deploy_refuses_a_task_nobody_can_complete(bare_engine, tag):
 
 def _deploy_policy(engine, policy: str, old: str = "", new: str = "") -> None:
     table = (DATA / "hit_policy.dmn").read_text().replace('hitPolicy="UNIQUE"', f'hitPolicy="{policy}"')
-    engine.deploy({"processes/dsdt_candidature.bpmn": (DATA / "hit_policy.bpmn").read_bytes(),
-                   "processes/hit_policy.dmn": table.replace(old, new).encode()}, author="tests")
+    engine.deploy(with_contract({"processes/dsdt_candidature.bpmn": (DATA / "hit_policy.bpmn").read_bytes(),
+                                 "processes/hit_policy.dmn": table.replace(old, new).encode()}), author="tests")
 
 
 def _decide(engine, clock, login: str):

@@ -109,9 +109,9 @@ def test_a_hostile_script_task_fails_the_command_and_changes_nothing(bare_engine
 
     path = models / "processes" / "phase_contact.bpmn"
     text = path.read_text()
-    start = text.index("<bpmn:script>", text.index('id="contact_portee"'))
-    end = text.index("</bpmn:script>", start)
-    path.write_text(text[:start] + "<bpmn:script>" + script.replace("<", "&lt;") + text[end:])
+    start = text.index("<bpmn:script>", text.index('id="contact_portee"')) + len("<bpmn:script>")
+    # Run first, the script's own lines kept: they write the title and EPCI the contract names.
+    path.write_text(text[:start] + script.replace("<", "&lt;") + "\n" + text[start:])
     bare_engine.deploy_directory(models, author="tests")
     code, libelle, data = campaigns_api.historical_campaign()
     bare_engine.save_campaign(code, libelle, data)

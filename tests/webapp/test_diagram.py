@@ -63,7 +63,7 @@ def test_diagram_data_skips_phases_never_reached():
         )
 
     files = {"m.bpmn": main, "a.bpmn": phase("a", "t1"), "b.bpmn": phase("b", "t2"), "x.dmn": b"<x/>"}
-    found = diagram_data(files, ["t1"], [])
+    found = diagram_data(files, ["t1"], [], main_process="dsdt_candidature")
     assert [d["process"] for d in found] == ["dsdt_candidature", "a"]
     assert found[0]["done"] == ["p1"] and found[0]["current"] == []
-    assert diagram_data({"a.bpmn": phase("a", "t1")}, [], []) == []
+    assert diagram_data({"a.bpmn": phase("a", "t1")}, [], [], main_process="dsdt_candidature") == []
