@@ -87,8 +87,13 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str) -> None:
-    """:class:`Invalid` when ``password`` is too short for a new password."""
+    """:class:`Invalid` when ``password`` is too short or too long for a new password."""
     _check_fields(None, (), password)
+
+
+def check_new_login(login: str, password: str) -> None:
+    """:class:`Invalid` naming the login and the password when they cannot make a new account."""
+    _check_fields(login, (), password)
 
 
 def role_rows(user_id: int, roles, epci) -> list[dict]:
@@ -208,6 +213,8 @@ class AccountService:
                 row.email = email
             if active is not None:
                 ends_sessions |= row.active and not active
+                if active != row.active:  # an administrator decided: no verification link reopens it
+                    row.pending_verification = False
                 row.active = active
             if password:
                 row.password_hash = hash_password(password)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import roles
-from .accounts import Account, AccountService, check_password, hash_password
+from .accounts import Account, AccountService, check_new_login, check_password, hash_password
 from .errors import Invalid
 from .limits import MAX_SHORT_TEXT
 from .notifications_store import header_problem, queue_email
@@ -106,9 +106,17 @@ def _check(application: Application) -> None:
               "A SIRET (14 digits, with a valid key) or an RNA number (W and 9 digits).")
     if "email" not in codes and (not _EMAIL.fullmatch(application.email) or header_problem(application.email, "")):
         wrong("email", "registration.email_format", "An e-mail address such as name@example.org.")
+    params: dict = {"limit": MAX_SHORT_TEXT}
+    try:  # the account's own rules, so that every wrong field is named at once
+        check_new_login(application.login, application.password)
+    except Invalid as err:
+        for field, code in err.params["fields"].items():
+            codes.setdefault(field, code)
+            errors.setdefault(field, err.errors[field])
+        params.update((name, value) for name, value in err.params.items() if name != "fields")
     if errors:
         raise Invalid("Correct the fields shown.", errors=errors, code="account.invalid",
-                      params={"fields": codes, "limit": MAX_SHORT_TEXT})
+                      params={**params, "fields": codes})
 
 
 class Registrations:
@@ -140,7 +148,6 @@ class Registrations:
             application.password,
         )
         _check(application)
-        check_password(application.password)
         now = self.accounts.clock.now()
         with self.accounts.db.sessions.begin() as session:
             organisation = Organisation(name=application.association, identifier=application.identifier,

@@ -219,3 +219,24 @@ def test_only_administrators_see_throttled_logins(auth):
     auth.login("porteur1")
     assert auth.client.get("/admin/connexions").status_code == 403
     assert auth.post("/admin/connexions/porteur1/debloquer").status_code == 403
+
+
+def test_an_administrator_deciding_on_a_pending_account_spends_its_link(auth, client, services):
+    refused = _register(auth, services)
+    services.accounts.update(refused["login"], active=False, full_name="Refusée")  # active unchanged: still pending
+    services.accounts.update(refused["login"], active=True)
+    services.accounts.update(refused["login"], active=False)  # deactivated by the administrator
+    assert client.get(_link(services, refused["email"])).status_code == 400
+    assert not services.accounts.get(refused["login"]).active
+
+    kept = _register(auth, services)
+    services.accounts.update(kept["login"], full_name="Camille M.", active=False)
+    assert client.get(_link(services, kept["email"])).status_code == 302
+
+
+def test_an_account_activated_by_an_administrator_no_longer_awaits_verification(auth, services):
+    form = _register(auth, services)
+    services.accounts.update(form["login"], active=True)
+    before = len(services.notifications.outbox(limit=1000))
+    auth.post("/inscription/renvoyer", {"email": form["email"]})
+    assert len(services.notifications.outbox(limit=1000)) == before
