@@ -86,10 +86,24 @@ def _check_data(field: str, value) -> None:
         raise Invalid(str(err), code="event.invalid", params={"detail": field}, errors={field: [str(err)]}) from err
 
 
-def running_instances(connection: Connection, correlation: dict | None = None) -> list[int]:
-    """Ids of the running dossiers a message with ``correlation`` may reach (all, for a signal)."""
+def _reference_field(connection: Connection, deployments) -> str | None:
+    """The data field holding the dossier's reference (the instance's ``ref``) in the start data of
+    every running dossier's model (their contracts' ``start_data.reference``), if they all agree."""
+    running = select(Instance.deployment_id).where(Instance.status == "running").distinct()
+    names = {deployments.models(connection, deployment_id).contract.start_fields.get("reference")
+             for deployment_id in connection.execute(running).scalars()}
+    return names.pop() if len(names) == 1 else None
+
+
+def running_instances(connection: Connection, correlation: dict | None = None, deployments=None) -> list[int]:
+    """Ids of the running dossiers a message with ``correlation`` may reach (all, for a signal).
+
+    A correlation on the field the models' contract fills with the dossier reference (``deployments``:
+    the engine's store, to read it) is looked up by the instance's indexed ``ref``.
+    """
     query = select(Instance.id).where(Instance.status == "running").order_by(Instance.id)
-    ref = (correlation or {}).get("dossier_ref")
+    field = _reference_field(connection, deployments) if correlation and deployments is not None else None
+    ref = correlation.get(field) if field else None
     if isinstance(ref, str):
         query = query.where(Instance.ref == ref)
     return list(connection.execute(query).scalars())

@@ -273,7 +273,7 @@ class WorkflowEngine(EngineReads):
 
     def _broadcast(self, actor: Actor, command: str, correlation: dict | None, awaited, payload: dict) -> list[int]:
         with self.db.engine.connect() as connection:
-            candidates = events.running_instances(connection, correlation)
+            candidates = events.running_instances(connection, correlation, self.deployments)
         reached = []
         for instance_id in candidates:
             def check(connection, instance, state):

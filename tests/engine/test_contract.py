@@ -208,3 +208,21 @@ def test_renamed_steps_message_process_and_field_deploy_and_run(bare_engine, mod
     status, outcome, _ = walker.outcome(iid)
     assert (status, outcome) == ("completed", "abandonne")
     assert bare_engine.verify().diverged == []
+
+
+def test_a_message_correlated_on_the_declared_reference_field_narrows_to_that_dossier(bare_engine, models):
+    """The reference field is the contract's: a correlation on it is looked up by the indexed ref."""
+    from engine import events
+
+    contract = _contract(models)
+    contract["start_data"]["reference"] = "reference_candidature"
+    _write(models, contract)
+    bare_engine.deploy_directory(models, author="tests")
+    code, libelle, data = campaigns_api.historical_campaign()
+    bare_engine.save_campaign(code, libelle, data)
+    first, second = (bare_engine.start(PORTEUR, code) for _ in range(2))
+    ref = bare_engine.instance(second).ref
+    assert bare_engine.data(second)["reference_candidature"] == ref and "dossier_ref" not in bare_engine.data(second)
+    with bare_engine.db.engine.connect() as connection:
+        assert events.running_instances(connection, {"reference_candidature": ref}, bare_engine.deployments) == [second]
+        assert events.running_instances(connection, {"dossier_ref": ref}, bare_engine.deployments) == [first, second]
