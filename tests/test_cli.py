@@ -86,6 +86,8 @@ def test_deploy_check_history_refuses_models_that_break_recorded_histories(model
     path = models / "processes" / "phase_contact.bpmn"
     renamed = path.read_text().replace('"contact"', '"premier_contact"').replace(">contact<", ">premier_contact<")
     path.write_text(renamed)
+    contract = models / "processes" / "contract.json"  # renamed in the contract too: it holds
+    contract.write_text(contract.read_text().replace('"contact"', '"premier_contact"'))
     result = runner.invoke(main, ["deploy", "--check-history", "--root", str(models), "--database", url])
     assert result.exit_code == 3, result.output
     assert "DSDT-2014-00001" in result.output
