@@ -21,6 +21,7 @@ from .inbox import InboxFilter
 from .lockouts import Lockout, Lockouts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .outbox import Outbox, OutboxPage
+from .overview import IncidentCounts, Overview, VersionRow
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .registration import Application, LinkExpired, LinkInvalid, Registrations
@@ -59,6 +60,7 @@ __all__ = [
     "History",
     "HistoryEntry",
     "InboxFilter",
+    "IncidentCounts",
     "IntegrityBatch",
     "IntegrityResult",
     "Invalid",
@@ -74,6 +76,7 @@ __all__ = [
     "OpenStep",
     "Outbox",
     "OutboxPage",
+    "Overview",
     "Queries",
     "Registrations",
     "SYSTEM",
@@ -87,6 +90,7 @@ __all__ = [
     "TimelineEntry",
     "Unavailable",
     "VerifyReport",
+    "VersionRow",
     "WorkflowEngine",
     "as_unavailable",
     "audit_api",

@@ -66,8 +66,11 @@ def navigation(account) -> list[tuple[str, object]]:
         items.append(("dossiers.mine", _l("Mes candidatures")))
     items.append(("inbox.notifications", _l("Notifications")))
     if roles.ADMIN in held:
+        items.append(("home.admin", _l("Administration")))
         items.append(("admin.users", _l("Utilisateurs")))
         items.append(("admin.outbox", _l("Boîte d'envoi")))
+    if roles.PROCESS_OWNER in held:
+        items.append(("home.owner", _l("Processus")))
     if held & {roles.ADMIN, roles.PROCESS_OWNER}:
         items.append(("admin.incidents", _l("Incidents")))
     if held & {roles.AUDITOR, roles.ADMIN, roles.PROCESS_OWNER}:

@@ -14,6 +14,7 @@ from engine import (
     EngineConfig,
     NotificationCenter,
     Outbox,
+    Overview,
     Queries,
     SmtpSettings,
     StoredNotifier,
@@ -30,6 +31,7 @@ class Services:
     attachments: AttachmentStore
     notifications: NotificationCenter
     outbox: Outbox
+    overview: Overview
 
 
 #: the task page (``dossiers.task``) as the e-mails link to it; tests/webapp/test_home.py opens one
@@ -74,6 +76,7 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         AttachmentStore(engine.db, engine.clock, int(config.get("DSDT_MAX_UPLOAD_BYTES") or MAX_BYTES)),
         NotificationCenter(engine.db, engine.clock, smtp),
         Outbox(engine.db),
+        Overview(engine.db),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
+
 from webapp import demo
 
 
@@ -29,3 +31,49 @@ def test_a_mail_links_to_the_task_page_which_opens_for_its_recipient(make_app, m
 def _token(client) -> str:
     page = client.get("/connexion").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize(("login", "landing"), [
+    ("admin", "/accueil/administration"),
+    ("process.owner", "/accueil/processus"),
+    ("auditeur", "/audit/"),
+    ("instructeur1", "/taches/"),
+    ("tech.epci.cab", "/taches/"),
+    ("porteur1", "/dossiers/"),
+])
+def test_each_role_lands_on_its_own_home_page(client, auth, login, landing):
+    assert urlsplit(auth.login(login).headers["Location"]).path == "/"
+    assert urlsplit(client.get("/").headers["Location"]).path == landing
+    assert client.get(landing).status_code == 200
+
+
+def test_the_administrators_home_shows_accounts_throttled_logins_outbox_and_incidents(client, auth, services):
+    auth.login("admin")
+    page = client.get("/accueil/administration").get_data(as_text=True)
+    assert "<h1>Administration</h1>" in page
+    active, _total = services.overview.accounts()
+    assert f"{active} compte(s) actif(s)" in page and 'href="/admin/utilisateurs"' in page
+    assert 'href="/admin/connexions"' in page and 'href="/admin/courriels"' in page
+    assert "Aucun serveur d'envoi configuré" in page and 'href="/admin/incidents"' in page
+
+
+def test_the_process_owners_home_lists_the_versions_and_open_incidents(client, auth, services):
+    from .test_admin import _incident
+
+    incident_id = _incident(services)
+    ref = services.engine.incidents.get(incident_id).dossier_ref
+    current = services.overview.versions()[0]
+    auth.login("process.owner")
+    page = client.get("/accueil/processus").get_data(as_text=True)
+    assert "<h1>Processus</h1>" in page and "<caption>" in page
+    assert f'<th scope="row">{current.version} <span class="muted">(en vigueur)</span>' in page
+    assert ref in page and "no attribute" in page and 'href="/admin/incidents"' in page
+
+
+@pytest.mark.parametrize(("path", "login"), [("/accueil/administration", "process.owner"),
+                                             ("/accueil/administration", "instructeur1"),
+                                             ("/accueil/processus", "porteur1"),
+                                             ("/accueil/processus", "auditeur")])
+def test_the_home_pages_are_refused_to_other_roles(client, auth, path, login):
+    auth.login(login)
+    assert client.get(path).status_code == 403
