@@ -20,6 +20,7 @@ from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .lockouts import Lockout, Lockouts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
+from .organisations import OrganisationInfo, Organisations
 from .outbox import Outbox, OutboxPage
 from .overview import IncidentCounts, Overview, VersionRow
 from .persistence.db import Database
@@ -74,6 +75,8 @@ __all__ = [
     "NotFound",
     "NotificationCenter",
     "OpenStep",
+    "OrganisationInfo",
+    "Organisations",
     "Outbox",
     "OutboxPage",
     "Overview",

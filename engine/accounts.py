@@ -63,6 +63,8 @@ class Account:
     epci: tuple[str, ...]
     active: bool
     session_version: int
+    #: the association of a porteur who registered or was invited (None for other accounts)
+    organisation_id: int | None = None
 
     @property
     def actor(self) -> Actor:
@@ -79,6 +81,7 @@ class Account:
             tuple(row.epci or ()),
             row.active,
             row.session_version or 0,
+            row.organisation_id,
         )
 
 

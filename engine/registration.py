@@ -87,21 +87,29 @@ def identifier_ok(value: str) -> bool:
     return total % 10 == 0
 
 
-def _check(application: Application) -> None:
-    """Raise :class:`Invalid` naming each wrong field, with a message code per field."""
+def check_email(email: str) -> None:
+    """:class:`Invalid` naming the ``email`` field when it is not one address."""
+    if not email or len(email) > MAX_SHORT_TEXT or not _EMAIL.fullmatch(email) or header_problem(email, ""):
+        raise Invalid("Correct the fields shown.", errors={"email": ["An e-mail address."]}, code="account.invalid",
+                      params={"fields": {"email": "registration.email_format"}})
+
+
+def check_application(application: Application, *, association: bool = True) -> None:
+    """Raise :class:`Invalid` naming each wrong field, with a message code per field (the
+    association's fields are left out for a member joining an association)."""
     codes: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
 
     def wrong(field: str, code: str, message: str) -> None:
         codes[field], errors[field] = code, [message]
 
-    for field in ("association", "full_name", "email", "login"):
+    for field in ("association", "full_name", "email", "login")[0 if association else 1:]:
         value = getattr(application, field)
         if not value:
             wrong(field, "registration.required", "Required.")
         elif len(value) > MAX_SHORT_TEXT:
             wrong(field, "registration.too_long", f"At most {MAX_SHORT_TEXT} characters.")
-    if not identifier_ok(application.identifier):
+    if association and not identifier_ok(application.identifier):
         wrong("identifier", "registration.identifier_format",
               "A SIRET (14 digits, with a valid key) or an RNA number (W and 9 digits).")
     if "email" not in codes and (not _EMAIL.fullmatch(application.email) or header_problem(application.email, "")):
@@ -127,15 +135,8 @@ class Registrations:
 
     def __init__(self, accounts: AccountService, secret: str | bytes):
         self.accounts = accounts
-        clock = accounts.clock
-
-        class _ClockSigner(TimestampSigner):
-            # Links age on the engine's clock, the one every other deadline follows.
-            def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
-
-        self._verify = URLSafeTimedSerializer(secret, salt=_VERIFY_SALT, signer=_ClockSigner)
-        self._reset = URLSafeTimedSerializer(secret, salt=_RESET_SALT, signer=_ClockSigner)
+        self._verify = signed_links(secret, _VERIFY_SALT, accounts.clock)
+        self._reset = signed_links(secret, _RESET_SALT, accounts.clock)
 
     # -- registration ----------------------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class Registrations:
             application.full_name.strip(), application.email.strip(), application.login.strip(),
             application.password,
         )
-        _check(application)
+        check_application(application)
         now = self.accounts.clock.now()
         with self.accounts.db.sessions.begin() as session:
             organisation = Organisation(name=application.association, identifier=application.identifier,
@@ -171,11 +172,11 @@ class Registrations:
 
     def verify(self, token: str) -> Account:
         """Activate the account of a verification link; :class:`LinkExpired` / :class:`LinkInvalid` else."""
-        data = _load(self._verify, token, VERIFY_FOR)
+        data = load_link(self._verify, token, VERIFY_FOR)
         with self.accounts.db.sessions.begin() as session:
             row = session.scalar(select(User).where(User.login == data.get("l")))
             if row is None or not row.pending_verification or row.session_version != data.get("v"):
-                raise _spent()
+                raise spent()
             row.pending_verification = False
             row.active = True
             row.session_version = (row.session_version or 0) + 1
@@ -196,14 +197,14 @@ class Registrations:
 
     def check_reset(self, token: str) -> str:
         """The login a reset link is for, if it can still be used; the link's error else."""
-        data = _load(self._reset, token, RESET_FOR)
+        data = load_link(self._reset, token, RESET_FOR)
         with self.accounts.db.sessions() as session:
             return self._reset_row(session, data).login
 
     def reset_password(self, token: str, password: str) -> Account:
         """Set the password of a reset link's account; the link is spent and every web session
         of the person ends."""
-        data = _load(self._reset, token, RESET_FOR)
+        data = load_link(self._reset, token, RESET_FOR)
         check_password(password)
         with self.accounts.db.sessions.begin() as session:
             row = self._reset_row(session, data)
@@ -217,7 +218,7 @@ class Registrations:
     def _reset_row(session: Session, data: dict) -> User:
         row = session.scalar(select(User).where(User.login == data.get("l")))
         if row is None or not row.active or _fingerprint(row) != data.get("f"):
-            raise _spent()
+            raise spent()
         return row
 
     @staticmethod
@@ -242,23 +243,34 @@ class Registrations:
         queue_email(session.connection(), row.email, subject, body, self.accounts.clock.now())
 
 
+def signed_links(secret: str | bytes, salt: str, clock) -> URLSafeTimedSerializer:
+    """Signs and reads the tokens of links for one purpose (``salt``), aged on ``clock``."""
+
+    class _ClockSigner(TimestampSigner):
+        # Links age on the engine's clock, the one every other deadline follows.
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    return URLSafeTimedSerializer(secret, salt=salt, signer=_ClockSigner)
+
+
 def _fingerprint(row: User) -> str:
     return hashlib.sha256(f"{row.password_hash}:{row.session_version or 0}".encode()).hexdigest()[:32]
 
 
-def _load(serializer: URLSafeTimedSerializer, token: str, lifetime: timedelta) -> dict:
+def load_link(serializer: URLSafeTimedSerializer, token: str, lifetime: timedelta) -> dict:
     if len(token) > 1000:
-        raise _spent()
+        raise spent()
     try:
         data = serializer.loads(token, max_age=int(lifetime.total_seconds()))
     except SignatureExpired as err:
         raise LinkExpired("This link has expired: ask for a new one.", code="link.expired") from err
     except BadSignature as err:
-        raise _spent() from err
+        raise spent() from err
     if not isinstance(data, dict):
-        raise _spent()
+        raise spent()
     return data
 
 
-def _spent() -> LinkInvalid:
+def spent() -> LinkInvalid:
     return LinkInvalid("This link is not valid or was already used: ask for a new one.", code="link.invalid")

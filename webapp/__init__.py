@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .health import register as register_health
     from .home import bp as home_bp
     from .lockouts import bp as lockouts_bp
+    from .organisation import bp as organisation_bp
     from .registration import bp as registration_bp
     from .services import build
 
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.register_blueprint(registration_bp)  # registration, e-mail verification, forgotten passwords
     app.register_blueprint(lockouts_bp)  # administrators: throttled logins
+    app.register_blueprint(organisation_bp)  # an association's members and invitations
     app.register_blueprint(home_bp)  # the home pages of administrators and process owners
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from engine import Account, Actor, DossierSummary, Forbidden, NotFound, roles, task_refusal
+from engine import Account, Actor, DossierSummary, Forbidden, NotFound, Organisations, roles, task_refusal
 
 from .services import services
 
@@ -96,13 +96,30 @@ def _jury_member(actor: Actor, dossier: DossierSummary) -> bool:
     return member(territorial) or (jury is not None and dossier.jury_type == jury.regional_type and member(regional))
 
 
+def porteurs_read_by(actor: Actor) -> frozenset[str]:
+    """The porteurs whose dossiers ``actor`` reads as a porteur: themselves and the other members
+    of their association (read once per request)."""
+    if not actor.has(roles.PORTEUR):
+        return frozenset()
+    cache = g.setdefault("colleagues", {})
+    if actor.login not in cache:
+        cache[actor.login] = Organisations(services().accounts, current_app.secret_key).colleagues(actor.login)
+    return cache[actor.login]
+
+
+def dossiers_of_association(actor: Actor) -> list[DossierSummary]:
+    """The dossiers of ``actor`` and of the other members of their association, newest first."""
+    dossiers = [d for login in porteurs_read_by(actor) for d in services().queries.dossiers_of_porteur(login)]
+    return sorted(dossiers, key=lambda d: (d.created_at, d.id), reverse=True)
+
+
 def can_see(actor: Actor, dossier: DossierSummary, conflicts: set[int] | None = None) -> bool:
     """The scope rule, stated once.
 
     ``conflicts``: the dossiers on which the actor declared a conflict of interest, when the
     caller has read them for a whole list (else this dossier's journal is read).
     """
-    if actor.has(roles.PORTEUR) and dossier.porteur == actor.login:
+    if dossier.porteur in porteurs_read_by(actor):
         return True
     if actor.roles & SEE_ALL:
         return True
@@ -130,7 +147,7 @@ def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, pa
     staff = actor.roles & STAFF
     if actor.roles & SEE_ALL or (staff and staff <= TECHNICIENS):
         return queries.dossiers_for_staff(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
-    candidates = queries.dossiers_of_porteur(actor.login) if actor.has(roles.PORTEUR) else []
+    candidates = dossiers_of_association(actor)
     if staff & JURY:
         seen = {d.id for d in candidates}
         # Only a dossier some jury has reached can be a jury member's (can_see decides which).

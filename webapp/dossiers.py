@@ -10,7 +10,16 @@ from flask_babel import gettext as _
 from engine import Conflict, Forbidden, Invalid, NotFound, completed_steps, roles
 
 from . import presenters
-from .access import STAFF, can_do, current_actor, load_dossier_or_404, login_required, roles_required, visible_dossiers
+from .access import (
+    STAFF,
+    can_do,
+    current_actor,
+    dossiers_of_association,
+    load_dossier_or_404,
+    login_required,
+    roles_required,
+    visible_dossiers,
+)
 from .diagram import diagram_data
 from .engine_messages import describe
 from .schema_forms import parse_form, render_form
@@ -26,7 +35,7 @@ STAFF_PER_PAGE = 50
 def mine():
     actor = current_actor()
     svc = services()
-    dossiers = svc.queries.dossiers_of_porteur(actor.login)
+    dossiers = dossiers_of_association(actor)  # their own and their association's
     campaigns = svc.queries.campaigns(open_only=True)
     # What the staff asked of the porteur, beside each step that waits for them (few dossiers each).
     requests = {}

@@ -46,6 +46,7 @@ MESSAGES = {
     "registration.email_format": _l("Indiquez une adresse électronique, par exemple nom@exemple.org."),
     "link.expired": _l("Ce lien a expiré : demandez-en un nouveau."),
     "link.invalid": _l("Ce lien n'est pas valide ou a déjà servi : demandez-en un nouveau."),
+    "organisation.none": _l("Votre compte n'appartient à aucune association : vous ne pouvez pas inviter."),
     # dossiers, tasks and commands
     "dossier.not_found": _l("Ce dossier n'existe pas."),
     "dossier.changed": _l("Ce dossier a changé depuis que vous l'avez ouvert : rechargez-le et recommencez."),

@@ -64,6 +64,8 @@ def navigation(account) -> list[tuple[str, object]]:
         items.append(("dossiers.staff_list", _l("Dossiers")))
     if roles.PORTEUR in held:
         items.append(("dossiers.mine", _l("Mes candidatures")))
+        if account.organisation_id is not None:
+            items.append(("organisation.members", _l("Mon association")))
     items.append(("inbox.notifications", _l("Notifications")))
     if roles.ADMIN in held:
         items.append(("home.admin", _l("Administration")))

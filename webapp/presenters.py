@@ -15,7 +15,7 @@ import dataclasses
 
 from engine import Actor, DossierSummary, OpenStep, TimelineEntry, completed_steps, disclosure, roles
 
-from .access import STAFF, can_see
+from .access import STAFF, can_see, porteurs_read_by
 from .schema_forms import render_readonly
 from .services import services
 
@@ -29,7 +29,7 @@ def reader_for(actor: Actor, dossier: DossierSummary) -> disclosure.Reader:
     Someone who is both the porteur of this dossier and staff elsewhere reads it as staff only
     where a staff role of theirs reaches it (their porteur role is left out of that check).
     """
-    porteur = actor.has(roles.PORTEUR) and dossier.porteur == actor.login
+    porteur = dossier.porteur in porteurs_read_by(actor)  # theirs, or their association's
     staff_roles = actor.roles & STAFF
     if not staff_roles:
         staff = False

@@ -1,12 +1,13 @@
-"""Self-service accounts: an association registers a porteur, verifies its address, and anyone
-resets a forgotten password by e-mail (the engine side is :mod:`engine.registration`)."""
+"""Self-service accounts: an association registers a porteur, verifies its address, a colleague
+joins by an invitation, and anyone resets a forgotten password by e-mail (the engine side is
+:mod:`engine.registration` and :mod:`engine.organisations`)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Application, Conflict, Invalid, LinkExpired, LinkInvalid, Registrations
+from engine import Application, Conflict, Invalid, LinkExpired, LinkInvalid, Organisations, Registrations
 
 from .access import current_account
 from .engine_messages import describe, field_errors
@@ -119,3 +120,36 @@ def reset(token: str):
                       "info")
                 return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", login=login, errors=errors), 400 if errors else 200
+
+
+@bp.route("/association/rejoindre/<token>", methods=("GET", "POST"))
+def join(token: str):
+    """A colleague invited by a member of an association creates their account in it."""
+    if current_account() is not None:
+        return redirect(url_for("index"))
+    organisations = Organisations(services().accounts, current_app.secret_key)
+    try:
+        info, email = organisations.invitation(token)
+    except (LinkExpired, LinkInvalid) as err:
+        return render_template("auth/link_error.html", message=describe(err), again=url_for("auth.login")), 400
+    values = {name: request.form.get(name, "").strip() for name in ("full_name", "login")}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("password_again", ""):
+            errors["password_again"] = [_("Les deux mots de passe diffèrent.")]
+        else:
+            try:
+                organisations.join(token, values["full_name"], values["login"], password)
+            except (LinkExpired, LinkInvalid) as err:
+                return render_template("auth/link_error.html", message=describe(err),
+                                       again=url_for("auth.login")), 400
+            except Invalid as err:
+                errors = field_errors(err)
+            except Conflict as err:
+                errors = {"login": [describe(err) or _("Cet identifiant existe déjà.")]}
+            else:
+                flash(_("Votre compte est créé dans l'association : connectez-vous."), "success")
+                return redirect(url_for("auth.login"))
+    return render_template("auth/join.html", info=info, email=email, values=values, errors=errors), \
+        400 if errors else 200

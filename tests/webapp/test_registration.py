@@ -240,3 +240,54 @@ def test_an_account_activated_by_an_administrator_no_longer_awaits_verification(
     before = len(services.notifications.outbox(limit=1000))
     auth.post("/inscription/renvoyer", {"email": form["email"]})
     assert len(services.notifications.outbox(limit=1000)) == before
+
+
+def _member(auth, client, services) -> dict:
+    form = _register(auth, services)
+    client.get(_link(services, form["email"]))
+    return form
+
+
+def test_a_member_invites_a_colleague_who_reads_the_associations_dossiers(auth, client, app, services):
+    founder = _member(auth, client, services)
+    auth.login(founder["login"], PASSWORD)
+    code = services.queries.campaigns(open_only=True)[0].code
+    auth.post("/dossiers/nouveau", {"campagne": code})
+    dossier = services.queries.dossiers_of_porteur(founder["login"])[0]
+    page = client.get("/association/").get_data(as_text=True)
+    assert "Les Jardins du Beffroi" in page and founder["login"] in page
+    assert "Mon association" in page
+    colleague_email = f"collegue{next(_serial)}@jardins.example.org"
+    assert auth.post("/association/", {"email": colleague_email}).status_code == 302
+    link = _link(services, colleague_email)
+    auth.logout()
+
+    other = AuthActions(app.test_client())
+    other.client.environ_base["REMOTE_ADDR"] = "10.3.0.1"
+    assert other.client.get(link).status_code == 200
+    login = f"collegue{next(_serial)}"
+    joined = other.post(link, {"full_name": "Dominique", "login": login,
+                               "password": PASSWORD, "password_again": PASSWORD})
+    assert joined.status_code == 302
+    assert other.client.get(link).status_code == 400  # works once
+    account = services.accounts.get(login)
+    assert account.active and account.roles == ("porteur",) and account.organisation_id is not None
+
+    other.login(login, PASSWORD)
+    assert f"/dossiers/{dossier.id}" in other.client.get("/dossiers/").get_data(as_text=True)
+    assert other.client.get(f"/dossiers/{dossier.id}").status_code == 200
+
+    outsider = AuthActions(app.test_client())
+    outsider.login("porteur1")
+    assert outsider.client.get(f"/dossiers/{dossier.id}").status_code == 404
+    assert outsider.client.get("/association/").status_code == 404
+
+
+def test_an_invitation_needs_an_address_and_a_member(auth, client, services):
+    founder = _member(auth, client, services)
+    auth.login(founder["login"], PASSWORD)
+    response = auth.post("/association/", {"email": "pas-une-adresse"})
+    assert response.status_code == 400 and 'id="email-error"' in response.get_data(as_text=True)
+    assert client.get("/association/rejoindre/forged-token").status_code == 302  # logged in: nothing to join
+    auth.logout()
+    assert client.get("/association/rejoindre/forged-token").status_code == 400
