@@ -20,9 +20,17 @@ from sqlalchemy import select
 from . import roles
 from .accounts import Account, AccountService
 from .errors import Forbidden
-from .notifications_store import queue_email
 from .persistence.models import Organisation, User
-from .registration import Application, LinkFor, check_application, check_email, load_link, signed_links, spent
+from .registration import (
+    Application,
+    LinkFor,
+    check_application,
+    check_email,
+    load_link,
+    queue_link_mail,
+    signed_links,
+    spent,
+)
 
 INVITE_FOR = timedelta(days=7)
 _INVITE_SALT = "dsdt.organisation.invite"
@@ -78,7 +86,7 @@ class Organisations:
                                 code="organisation.none")
             name = session.get(Organisation, row.organisation_id).name
             token = self._invite.dumps({"o": row.organisation_id, "e": email})
-            queue_email(session.connection(), email, "[DSDT] Invitation à rejoindre votre association",
+            queue_link_mail(session, email, "[DSDT] Invitation à rejoindre votre association",
                         f"Bonjour,\n\n{row.full_name or row.login} vous invite à rejoindre l'association "
                         f"« {name} » sur l'application DSDT, pour suivre ses candidatures. Pour créer votre "
                         f"compte, ouvrez ce lien dans les 7 jours :\n{link_for(token)}\n\n"

@@ -30,10 +30,12 @@ from .accounts import Account, AccountService, check_new_login, check_password, 
 from .errors import Invalid
 from .limits import MAX_SHORT_TEXT
 from .notifications_store import header_problem, queue_email
-from .persistence.models import Organisation, User
+from .persistence.models import Organisation, OutboxEmail, User
 
 VERIFY_FOR = timedelta(hours=48)
 RESET_FOR = timedelta(hours=1)
+#: the least time between two mails of one kind to one address
+RESEND_AFTER = timedelta(minutes=5)
 _VERIFY_SALT = "dsdt.registration.verify-email"
 _RESET_SALT = "dsdt.registration.reset-password"
 #: a French association's number: a SIRET (14 digits) or an RNA number (W and 9 digits)
@@ -240,7 +242,20 @@ class Registrations:
                    "Si vous n'avez rien demandé, ignorez ce message.\n")
 
     def _mail(self, session: Session, row: User, subject: str, body: str) -> None:
-        queue_email(session.connection(), row.email, subject, body, self.accounts.clock.now())
+        queue_link_mail(session, row.email, subject, body, self.accounts.clock.now())
+
+
+def queue_link_mail(session: Session, recipient: str, subject: str, body: str, now) -> bool:
+    """Queue a mail carrying a link, unless the same kind went to ``recipient`` less than
+    :data:`RESEND_AFTER` ago: anyone may ask for links to any address, and a mailbox must not
+    be flooded with them. Returns whether it was queued (the asker is told the same either way)."""
+    recent = session.scalar(select(OutboxEmail.id).where(
+        OutboxEmail.recipient == recipient, OutboxEmail.subject == subject,
+        OutboxEmail.created_at > now - RESEND_AFTER).limit(1))
+    if recent is not None:
+        return False
+    queue_email(session.connection(), recipient, subject, body, now)
+    return True
 
 
 def signed_links(secret: str | bytes, salt: str, clock) -> URLSafeTimedSerializer:

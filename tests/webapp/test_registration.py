@@ -291,3 +291,20 @@ def test_an_invitation_needs_an_address_and_a_member(auth, client, services):
     assert client.get("/association/rejoindre/forged-token").status_code == 302  # logged in: nothing to join
     auth.logout()
     assert client.get("/association/rejoindre/forged-token").status_code == 400
+
+
+def test_repeated_requests_do_not_flood_a_mailbox(auth, client, services, clock):
+    form = _member(auth, client, services)
+    for _ in range(3):
+        auth.post("/mot-de-passe-oublie", {"email": form["email"]})
+    resets = [m for m in services.notifications.outbox(limit=1000)
+              if m.recipient == form["email"] and "/mot-de-passe/" in m.body]
+    assert len(resets) == 1
+    start = clock.now()
+    clock.advance(minutes=6)
+    try:
+        auth.post("/mot-de-passe-oublie", {"email": form["email"]})
+    finally:
+        clock.set(start)
+    assert len([m for m in services.notifications.outbox(limit=1000)
+                if m.recipient == form["email"] and "/mot-de-passe/" in m.body]) == 2
