@@ -75,7 +75,9 @@ MESSAGES = {
     "message.not_awaited": _l("Plus rien dans ce dossier n'attend « %(message)s »."),
     "command.unknown": _l("Commande inconnue : %(command)s."),
     # messages and signals sent to dossiers (dsdt message, dsdt signal)
-    "event.forbidden": _l("Seuls un instructeur ou un administrateur peuvent envoyer messages et signaux aux dossiers."),
+    "event.forbidden": _l(
+        "Seuls un instructeur ou un administrateur peuvent envoyer messages et signaux aux dossiers."
+    ),
     "event.name_required": _l("Donnez le nom du message ou du signal, tel que le modèle BPMN le déclare."),
     "event.correlation_required": _l(
         "Un message a besoin d'au moins une clé de corrélation (par exemple dossier_ref=…) ; "
