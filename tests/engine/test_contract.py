@@ -51,7 +51,7 @@ def _assert_refused(engine, models, *named: str) -> None:
 
 
 def test_the_dsdt_contract_is_parsed_with_the_models(engine):
-    contract = engine.deployments.models(engine.session(), 1).contract
+    contract = engine.contract(1)
     assert contract.main_process == "dsdt_candidature"
     assert contract.fields["outcome"] == "issue" and contract.withdrawal.message == "retrait_porteur"
     assert contract.jury_steps == {"examen_territorial", "examen_regional"}
