@@ -123,7 +123,8 @@ def test_a_jury_restored_mid_examination_in_a_fresh_process_completes(engine, cl
 
 def test_sequential_multi_instance_and_standard_loop_restored_onto_fresh_specs_complete():
     """Each step restored onto specs parsed anew (a new process every time), as in production."""
-    files = {"processes/loops.bpmn": (ROOT / "tests" / "data" / "loops.bpmn").read_bytes()}
+    files = {"processes/loops.bpmn": (ROOT / "tests" / "data" / "loops.bpmn").read_bytes(),
+             "forms/relire.schema.json": b'{"type": "object", "properties": {}}'}
     models = parse_models(files, main_process="loops")
     wf = BpmnWorkflow(models.spec, models.subprocess_specs)
     runtime.start(wf, {"relecteurs": ["a", "b", "c"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import JSON, column, select, table
 
 from engine import AccountService, Database
 from engine.persistence.models import User, UserRole
@@ -39,11 +39,15 @@ def test_migration_0009_fills_the_rows_of_existing_accounts(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite'}")
     try:
         command.upgrade(db.alembic_config(), "0008")
+        # The table as it stood at 0008 (the model has gained columns since).
+        app_user = table("app_user", column("login"), column("full_name"), column("email"), column("password_hash"), column("roles", JSON),
+                         column("epci", JSON), column("active"), column("failed_logins"),
+                         column("created_at", User.__table__.c.created_at.type))
         with db.engine.begin() as connection:
-            connection.execute(User.__table__.insert(), [
-                {"login": "jury", "password_hash": "x", "roles": ["membre_jury_regional", "membre_jury_territorial"],
+            connection.execute(app_user.insert(), [
+                {"login": "jury", "full_name": "", "email": "", "password_hash": "x", "roles": ["membre_jury_regional", "membre_jury_territorial"],
                  "epci": ["CAB"], "active": True, "failed_logins": 0, "created_at": datetime(2014, 1, 1, tzinfo=UTC)},
-                {"login": "nobody", "password_hash": "x", "roles": [], "epci": ["CAB"], "active": True,
+                {"login": "nobody", "full_name": "", "email": "", "password_hash": "x", "roles": [], "epci": ["CAB"], "active": True,
                  "failed_logins": 0, "created_at": datetime(2014, 1, 1, tzinfo=UTC)},
             ])
         command.upgrade(db.alembic_config(), "0009")
