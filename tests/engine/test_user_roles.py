@@ -40,15 +40,15 @@ def test_migration_0009_fills_the_rows_of_existing_accounts(tmp_path):
     try:
         command.upgrade(db.alembic_config(), "0008")
         # The table as it stood at 0008 (the model has gained columns since).
-        app_user = table("app_user", column("login"), column("full_name"), column("email"), column("password_hash"), column("roles", JSON),
-                         column("epci", JSON), column("active"), column("failed_logins"),
+        app_user = table("app_user", *map(column, ("login", "full_name", "email", "password_hash")),
+                         column("roles", JSON), column("epci", JSON), column("active"), column("failed_logins"),
                          column("created_at", User.__table__.c.created_at.type))
+        common = {"full_name": "", "email": "", "password_hash": "x", "epci": ["CAB"], "active": True,
+                  "failed_logins": 0, "created_at": datetime(2014, 1, 1, tzinfo=UTC)}
         with db.engine.begin() as connection:
             connection.execute(app_user.insert(), [
-                {"login": "jury", "full_name": "", "email": "", "password_hash": "x", "roles": ["membre_jury_regional", "membre_jury_territorial"],
-                 "epci": ["CAB"], "active": True, "failed_logins": 0, "created_at": datetime(2014, 1, 1, tzinfo=UTC)},
-                {"login": "nobody", "full_name": "", "email": "", "password_hash": "x", "roles": [], "epci": ["CAB"], "active": True,
-                 "failed_logins": 0, "created_at": datetime(2014, 1, 1, tzinfo=UTC)},
+                {**common, "login": "jury", "roles": ["membre_jury_regional", "membre_jury_territorial"]},
+                {**common, "login": "nobody", "roles": []},
             ])
         command.upgrade(db.alembic_config(), "0009")
         assert _rows(db, "jury") == [("membre_jury_regional", ""), ("membre_jury_regional", "CAB"),
