@@ -37,27 +37,43 @@ def _link_error(err: Invalid, again: str):
     return render_template("auth/link_error.html", message=describe(err), again=again), 400
 
 
+def _new_password(errors: dict[str, list[str]]) -> str | None:
+    """The password typed twice, or None after noting in ``errors`` that the two copies differ."""
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        errors["password_again"] = [_("Les deux mots de passe diffèrent.")]
+        return None
+    return password
+
+
+def _login_taken(err: Conflict) -> dict[str, list[str]]:
+    return {"login": [describe(err) or _("Cet identifiant existe déjà.")]}
+
+
+def _ask_for_link(send, link_endpoint: str, message: str, title: str, endpoint: str):
+    """A form asking for an address, then the same answer whether or not it has an account."""
+    if request.method == "POST":
+        send(request.form.get("email", ""), _link(link_endpoint))
+        return _sent(message)
+    return render_template("auth/email_form.html", title=title, action=url_for(endpoint))
+
+
 @bp.route("/inscription", methods=("GET", "POST"))
 def register():
     if current_account() is not None:
         return redirect(url_for("index"))
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_again", ""):
-            errors["password_again"] = [_("Les deux mots de passe diffèrent.")]
+    if request.method == "POST" and (password := _new_password(errors)) is not None:
+        try:
+            _registrations().register(Application(**values, password=password), _link("registration.verify"))
+        except Invalid as err:
+            errors = field_errors(err)
+        except Conflict as err:  # the login is taken
+            errors = _login_taken(err)
         else:
-            try:
-                _registrations().register(Application(**values, password=password),
-                                          _link("registration.verify"))
-            except Invalid as err:
-                errors = field_errors(err)
-            except Conflict as err:  # the login is taken
-                errors = {"login": [describe(err) or _("Cet identifiant existe déjà.")]}
-            else:
-                return _sent(_("Un courriel de confirmation a été envoyé à %(email)s : ouvrez le lien qu'il "
-                               "contient dans les 48 heures pour activer votre compte.", email=values["email"]))
+            return _sent(_("Un courriel de confirmation a été envoyé à %(email)s : ouvrez le lien qu'il "
+                           "contient dans les 48 heures pour activer votre compte.", email=values["email"]))
     return render_template("auth/register.html", values=values, errors=errors), 400 if errors else 200
 
 
@@ -78,22 +94,18 @@ def verify(token: str):
 
 @bp.route("/inscription/renvoyer", methods=("GET", "POST"))
 def resend():
-    if request.method == "POST":
-        _registrations().resend(request.form.get("email", ""), _link("registration.verify"))
-        return _sent(_("Si un compte attend la vérification de cette adresse, un nouveau lien vient d'y être "
-                       "envoyé."))
-    return render_template("auth/email_form.html", title=_("Recevoir un nouveau lien de confirmation"),
-                           action=url_for("registration.resend"))
+    return _ask_for_link(_registrations().resend, "registration.verify",
+                         _("Si un compte attend la vérification de cette adresse, un nouveau lien vient d'y être "
+                           "envoyé."),
+                         _("Recevoir un nouveau lien de confirmation"), "registration.resend")
 
 
 @bp.route("/mot-de-passe-oublie", methods=("GET", "POST"))
 def forgot():
-    if request.method == "POST":
-        _registrations().request_reset(request.form.get("email", ""), _link("registration.reset"))
-        return _sent(_("Si un compte utilise cette adresse, un lien pour choisir un nouveau mot de passe vient "
-                       "d'y être envoyé ; il vaut une heure."))
-    return render_template("auth/email_form.html", title=_("Mot de passe oublié"),
-                           action=url_for("registration.forgot"))
+    return _ask_for_link(_registrations().request_reset, "registration.reset",
+                         _("Si un compte utilise cette adresse, un lien pour choisir un nouveau mot de passe vient "
+                           "d'y être envoyé ; il vaut une heure."),
+                         _("Mot de passe oublié"), "registration.forgot")
 
 
 @bp.route("/mot-de-passe/<token>", methods=("GET", "POST"))
@@ -104,21 +116,16 @@ def reset(token: str):
     except (LinkExpired, LinkInvalid) as err:
         return _link_error(err, url_for("registration.forgot"))
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_again", ""):
-            errors["password_again"] = [_("Les deux mots de passe diffèrent.")]
+    if request.method == "POST" and (password := _new_password(errors)) is not None:
+        try:
+            registrations.reset_password(token, password)
+        except (LinkExpired, LinkInvalid) as err:
+            return _link_error(err, url_for("registration.forgot"))
+        except Invalid as err:
+            errors = field_errors(err)
         else:
-            try:
-                registrations.reset_password(token, password)
-            except (LinkExpired, LinkInvalid) as err:
-                return _link_error(err, url_for("registration.forgot"))
-            except Invalid as err:
-                errors = field_errors(err)
-            else:
-                flash(_("Votre mot de passe est changé, et vos autres sessions sont fermées : connectez-vous."),
-                      "info")
-                return redirect(url_for("auth.login"))
+            flash(_("Votre mot de passe est changé, et vos autres sessions sont fermées : connectez-vous."), "info")
+            return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", login=login, errors=errors), 400 if errors else 200
 
 
@@ -131,25 +138,20 @@ def join(token: str):
     try:
         info, email = organisations.invitation(token)
     except (LinkExpired, LinkInvalid) as err:
-        return render_template("auth/link_error.html", message=describe(err), again=url_for("auth.login")), 400
+        return _link_error(err, url_for("auth.login"))
     values = {name: request.form.get(name, "").strip() for name in ("full_name", "login")}
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_again", ""):
-            errors["password_again"] = [_("Les deux mots de passe diffèrent.")]
+    if request.method == "POST" and (password := _new_password(errors)) is not None:
+        try:
+            organisations.join(token, values["full_name"], values["login"], password)
+        except (LinkExpired, LinkInvalid) as err:
+            return _link_error(err, url_for("auth.login"))
+        except Invalid as err:
+            errors = field_errors(err)
+        except Conflict as err:
+            errors = _login_taken(err)
         else:
-            try:
-                organisations.join(token, values["full_name"], values["login"], password)
-            except (LinkExpired, LinkInvalid) as err:
-                return render_template("auth/link_error.html", message=describe(err),
-                                       again=url_for("auth.login")), 400
-            except Invalid as err:
-                errors = field_errors(err)
-            except Conflict as err:
-                errors = {"login": [describe(err) or _("Cet identifiant existe déjà.")]}
-            else:
-                flash(_("Votre compte est créé dans l'association : connectez-vous."), "success")
-                return redirect(url_for("auth.login"))
+            flash(_("Votre compte est créé dans l'association : connectez-vous."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/join.html", info=info, email=email, values=values, errors=errors), \
         400 if errors else 200
