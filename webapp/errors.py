@@ -93,22 +93,28 @@ def log_failure(err: BaseException) -> None:
               exc_info=err)
 
 
+def engine_entry(err: EngineError, table: dict) -> tuple | None:
+    """``table``'s entry (its HTTP status first) for the nearest class of ``err``, or None for a
+    plain 500; every 500 is logged here, for the pages and the API alike."""
+    entry = next((table[cls] for cls in type(err).__mro__ if cls in table), None)
+    if entry is None or entry[0] >= 500:
+        log_failure(err)
+    return entry
+
+
 def engine_error(err: EngineError):
     if isinstance(err, Unavailable):
         return unavailable(err)
-    for cls in type(err).__mro__:
-        if cls in ENGINE_ERRORS:
-            status, title, message = ENGINE_ERRORS[cls]
-            if isinstance(err, ScriptFailed) and err.incident_id is not None:
-                # The engine recorded the failure where process owners see it: give its number.
-                message = _l("Une règle du processus a échoué. Le responsable du processus en est informé "
-                             "(incident n° %(n)s) ; réessayez une fois le modèle corrigé.", n=err.incident_id)
-            if status >= 500:
-                log_failure(err)
-            # The engine's message is English, for logs: the person reads its code, translated.
-            return _page(status, title, message, describe(err) if status < 500 else None)
-    log_failure(err)
-    return _page(500, *HTTP_TITLES[500])
+    entry = engine_entry(err, ENGINE_ERRORS)
+    if entry is None:
+        return _page(500, *HTTP_TITLES[500])
+    status, title, message = entry
+    if isinstance(err, ScriptFailed) and err.incident_id is not None:
+        # The engine recorded the failure where process owners see it: give its number.
+        message = _l("Une règle du processus a échoué. Le responsable du processus en est informé "
+                     "(incident n° %(n)s) ; réessayez une fois le modèle corrigé.", n=err.incident_id)
+    # The engine's message is English, for logs: the person reads its code, translated.
+    return _page(status, title, message, describe(err) if status < 500 else None)
 
 
 def unavailable(err: Unavailable):

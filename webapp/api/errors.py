@@ -30,7 +30,7 @@ from engine import (
 
 from .. import request_ids
 from ..engine_messages import describe, field_errors
-from ..errors import log_failure
+from ..errors import engine_entry, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +99,16 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 def engine_error(err: EngineError):
     if isinstance(err, Unavailable):
         return unavailable(err)
-    for cls in type(err).__mro__:
-        if cls in ENGINE_ERRORS:
-            status, code = ENGINE_ERRORS[cls]
-            if status == 500:
-                log_failure(err)
-                return body(status, code, "Une règle du processus a échoué ; le responsable du processus est informé.",
-                            reason=err.code)
-            errors = field_errors(err) if isinstance(err, Invalid) else None
-            message = describe(err) or HTTP_MESSAGES.get(status, "")
-            return body(status, code, message, errors, reason=err.code, params=_plain(err.params))
-    log_failure(err)
-    return body(500, "internal_error", HTTP_MESSAGES[500])
+    entry = engine_entry(err, ENGINE_ERRORS)
+    if entry is None:
+        return body(500, "internal_error", HTTP_MESSAGES[500])
+    status, code = entry
+    if status == 500:
+        return body(status, code, "Une règle du processus a échoué ; le responsable du processus est informé.",
+                    reason=err.code)
+    errors = field_errors(err) if isinstance(err, Invalid) else None
+    message = describe(err) or HTTP_MESSAGES.get(status, "")
+    return body(status, code, message, errors, reason=err.code, params=_plain(err.params))
 
 
 def unavailable(err: Unavailable):
