@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from .errors import Invalid, NotFound
-from .history import History, read_history
+from .history import History, existing_instance, read_history
 from .persistence.models import Deployment, Instance, OpenTask
 from .replay import verify_instance
 
@@ -214,11 +214,7 @@ class Audit:
     def verify_one(self, instance_id: int) -> IntegrityResult:
         """Replay one dossier on its pinned version and check its chain (``dsdt verify``'s code)."""
         with self.db.sessions() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                raise NotFound(f"Dossier {instance_id} does not exist", code="dossier.not_found",
-                               params={"instance_id": instance_id}, instance_id=instance_id)
-            return self._verify(session, instance)
+            return self._verify(session, existing_instance(session, instance_id))
 
     def verify_batch(self, after_id: int = 0, size: int = 10) -> IntegrityBatch:
         """The next ``size`` dossiers after ``after_id`` (by id) checked, and how far the run is."""

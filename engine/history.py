@@ -127,13 +127,19 @@ def _role(command: str, bpmn_id: str | None, step_roles: dict[str, str | None]) 
     return None
 
 
+def existing_instance(session, instance_id: int) -> Instance:
+    """The dossier ``instance_id``, or NotFound (the history's and the audit's shared check)."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"Dossier {instance_id} does not exist", code="dossier.not_found",
+                       params={"instance_id": instance_id}, instance_id=instance_id)
+    return instance
+
+
 def read_history(engine, instance_id: int) -> History:
     """The history of one dossier (see the module's docstring). ``engine``: a WorkflowEngine."""
     with engine.db.sessions() as session:
-        instance = session.get(Instance, instance_id)
-        if instance is None:
-            raise NotFound(f"Dossier {instance_id} does not exist", code="dossier.not_found",
-                           params={"instance_id": instance_id}, instance_id=instance_id)
+        instance = existing_instance(session, instance_id)
         rows = journal.entries(session, instance_id)
         version = session.scalar(select(Deployment.version).where(Deployment.id == instance.deployment_id))
         logins = {row.actor for row in rows}
