@@ -224,26 +224,13 @@ class Queries:
         One indexed query per ``chunk`` dossiers (the journal's ``(instance_id, seq)`` index),
         for a jury member's dossier list, rather than one per dossier.
         """
-        ids = sorted(set(instance_ids))
-        found: set[int] = set()
         contract = functools.cache(self.contract)  # a few deployments for many dossiers
-        with self.db.sessions() as session:
-            for start in range(0, len(ids), chunk):
-                rows = session.execute(
-                    select(JournalEntry.instance_id, JournalEntry.payload, Instance.deployment_id)
-                    .join(Instance, Instance.id == JournalEntry.instance_id)
-                    .where(
-                        JournalEntry.instance_id.in_(ids[start:start + chunk]),
-                        JournalEntry.actor == login,
-                        JournalEntry.command == commands.COMPLETE,
-                    )
-                )
-                found.update(
-                    instance_id for instance_id, payload, deployment_id in rows
-                    if contract(deployment_id).declares_conflict(bpmn_id_of(payload.get("task")),
-                                                                       payload.get("data"))
-                )
-        return found
+        return {
+            instance_id
+            for instance_id, payload, deployment_id in self._journal_rows(
+                instance_ids, chunk, JournalEntry.actor == login, JournalEntry.command == commands.COMPLETE)
+            if contract(deployment_id).declares_conflict(bpmn_id_of(payload.get("task")), payload.get("data"))
+        }
 
     def jury_sessions(self, instance_ids, chunk: int = 500) -> dict[int, dict]:
         """The jury sessions (``campagne["jurys"]``) each dossier started with, by dossier id.
@@ -253,22 +240,26 @@ class Queries:
         changes no running dossier's jury (a membership change for running dossiers is an
         administrative act still to be modelled). One indexed query per ``chunk`` dossiers.
         """
-        ids = sorted(set(instance_ids))
         found: dict[int, dict] = {}
         contract = functools.cache(self.contract)
+        for instance_id, payload, deployment_id in self._journal_rows(
+                instance_ids, chunk, JournalEntry.command == commands.START):
+            campaign = contract(deployment_id).campaign_of((payload or {}).get("data") or {})
+            found[instance_id] = copy.deepcopy(campaign.get("jurys") or {})
+        return found
+
+    def _journal_rows(self, instance_ids, chunk: int, *conditions) -> list[tuple[int, dict, int]]:
+        """(dossier id, payload, deployment id) of the journal entries of ``instance_ids`` that
+        meet ``conditions``: one indexed query per ``chunk`` dossiers."""
+        ids = sorted(set(instance_ids))
+        found: list[tuple[int, dict, int]] = []
         with self.db.sessions() as session:
             for start in range(0, len(ids), chunk):
-                rows = session.execute(
+                found.extend(session.execute(
                     select(JournalEntry.instance_id, JournalEntry.payload, Instance.deployment_id)
                     .join(Instance, Instance.id == JournalEntry.instance_id)
-                    .where(
-                        JournalEntry.instance_id.in_(ids[start:start + chunk]),
-                        JournalEntry.command == commands.START,
-                    )
-                )
-                for instance_id, payload, deployment_id in rows:
-                    campaign = contract(deployment_id).campaign_of((payload or {}).get("data") or {})
-                    found[instance_id] = copy.deepcopy(campaign.get("jurys") or {})
+                    .where(JournalEntry.instance_id.in_(ids[start:start + chunk]), *conditions)
+                ).all())
         return found
 
     # -- campaigns ---------------------------------------------------------------------------------
