@@ -36,10 +36,24 @@ def _engine(database: str | None = None, clock=None) -> WorkflowEngine:
     return WorkflowEngine.from_config(config, clock=clock)
 
 
-def _refuse_to_start(what: str, err: Unavailable) -> None:
-    """A process that cannot start (the schema not migrated, the database down): say why, exit 2."""
+def _refuse_to_start(what: str, err: Unavailable | Invalid) -> None:
+    """A process that cannot start (the schema not migrated, the database down, bad sealing
+    settings): say why, exit 2."""
     click.echo(f"{what} not started: {err}", err=True)
     sys.exit(2)
+
+
+def _timer_worker(what: str, services, interval: float):
+    """The worker firing timers, sending the outbox and sealing the journal; bad sealing settings
+    close the engine and refuse to start."""
+    from engine.timers import Worker
+
+    try:
+        sealing = seal_jobs(services.engine)
+    except Invalid as err:
+        services.engine.close()
+        _refuse_to_start(what, err)
+    return Worker(services.engine, interval, jobs=[services.notifications.send_pending, *sealing])
 
 
 @click.group()
@@ -205,8 +219,6 @@ def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tup
 @click.option("--database", help="Database URL.")
 def worker(interval: float, database: str | None) -> None:
     """Fire due timers, and send the e-mail outbox when SMTP is configured, until stopped (Ctrl-C)."""
-    from engine.timers import Worker
-
     from . import config, services
 
     settings = config.from_env()
@@ -216,13 +228,7 @@ def worker(interval: float, database: str | None) -> None:
         built = services.build(settings)
     except Unavailable as err:
         _refuse_to_start("Worker", err)
-    try:
-        sealing = seal_jobs(built.engine)
-    except Invalid as err:
-        built.engine.close()
-        click.echo(f"Worker not started: {err}", err=True)
-        sys.exit(2)
-    runner = Worker(built.engine, interval, jobs=[built.notifications.send_pending, *sealing])
+    runner = _timer_worker("Worker", built, interval)
     click.echo("Timer worker started; Ctrl-C to stop.")
     try:
         runner.run()
@@ -315,8 +321,6 @@ def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None,
     import threading
     from datetime import date
 
-    from engine.timers import Worker
-
     from . import config, create_app
     from . import demo as demo_data
 
@@ -343,13 +347,7 @@ def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None,
     if setup_only:
         services.engine.close()
         return
-    try:
-        sealing = seal_jobs(services.engine)
-    except Invalid as err:
-        services.engine.close()
-        click.echo(f"DSDT not started: {err}", err=True)
-        sys.exit(2)
-    worker = Worker(services.engine, interval=5.0, jobs=[services.notifications.send_pending, *sealing])
+    worker = _timer_worker("DSDT", services, 5.0)
     thread = threading.Thread(target=worker.run, name="dsdt-timers", daemon=True)
     thread.start()
     click.echo(f"DSDT sur http://{host}:{port}/ (Ctrl-C pour arrêter)")
