@@ -237,88 +237,73 @@ def named_url(postgres_url):
     return f"{postgres_url}&application_name={name}", name
 
 
+@pytest.fixture
+def started(named_url, clock, script_engine):
+    """``(engine, walker, iid, drop)``: an engine on ``named_url`` with one dossier started, and
+    ``drop()``, which terminates its connections as a PostgreSQL restart would."""
+    url, name = named_url
+    db = Database(url)
+    db.upgrade()
+    engine = WorkflowEngine(db, clock, script_engine)
+    try:
+        engine.deploy_directory(ROOT, author="tests")
+        engine.save_campaign(*campaigns_api.historical_campaign())
+        walker = Walker(engine, clock)
+        yield engine, walker, walker.start(), lambda: _terminate(url.split("&application_name")[0], name)
+    finally:
+        db.dispose()
+
+
 @postgres_only
-def test_the_first_command_after_the_connections_were_dropped_while_idle_succeeds(named_url, clock, script_engine):
+def test_the_first_command_after_the_connections_were_dropped_while_idle_succeeds(started):
     """Before: no pool_pre_ping; after PostgreSQL restarted, each process's first request failed (500)."""
-    url, name = named_url
-    db = Database(url)
-    db.upgrade()
-    engine = WorkflowEngine(db, clock, script_engine)
-    try:
-        engine.deploy_directory(ROOT, author="tests")
-        engine.save_campaign(*campaigns_api.historical_campaign())
-        walker = Walker(engine, clock)
-        iid = walker.start()
-        assert _terminate(url.split("&application_name")[0], name) >= 1  # the pooled, idle connection
-        walker.do(iid, "contact", epci="CAB")  # a command
-        assert engine.instance(iid).epci == "CAB"  # and a read
-        _verified(engine)
-    finally:
-        db.dispose()
+    engine, walker, iid, drop = started
+    assert drop() >= 1  # the pooled, idle connection
+    walker.do(iid, "contact", epci="CAB")  # a command
+    assert engine.instance(iid).epci == "CAB"  # and a read
+    _verified(engine)
 
 
 @postgres_only
-def test_a_command_whose_connection_is_lost_midway_runs_again_and_is_recorded_once(named_url, clock, script_engine,
-                                                                                  monkeypatch):
-    url, name = named_url
-    db = Database(url)
-    db.upgrade()
-    engine = WorkflowEngine(db, clock, script_engine)
-    try:
-        engine.deploy_directory(ROOT, author="tests")
-        engine.save_campaign(*campaigns_api.historical_campaign())
-        walker = Walker(engine, clock)
-        iid = walker.start()
-        fetch, calls = service.instances.fetch, []
+def test_a_command_whose_connection_is_lost_midway_runs_again_and_is_recorded_once(started, monkeypatch):
+    engine, walker, iid, drop = started
+    fetch, calls = service.instances.fetch, []
 
-        def fetch_then_lose_the_connection(connection, instance_id, **options):
-            found = fetch(connection, instance_id, **options)
-            calls.append(instance_id)
-            if len(calls) == 1:  # the server goes away in the middle of the first attempt
-                _terminate(url.split("&application_name")[0], name)
-            return found
+    def fetch_then_lose_the_connection(connection, instance_id, **options):
+        found = fetch(connection, instance_id, **options)
+        calls.append(instance_id)
+        if len(calls) == 1:  # the server goes away in the middle of the first attempt
+            drop()
+        return found
 
-        monkeypatch.setattr(service.instances, "fetch", fetch_then_lose_the_connection)
-        walker.do(iid, "contact", epci="CAB")
-        assert len(calls) == 2
-        monkeypatch.undo()
-        with db.engine.connect() as connection:
-            completes = connection.execute(text("SELECT count(*) FROM journal_entry WHERE command = 'complete'"))
-            assert completes.scalar_one() == 1
-        _verified(engine)
-    finally:
-        db.dispose()
+    monkeypatch.setattr(service.instances, "fetch", fetch_then_lose_the_connection)
+    walker.do(iid, "contact", epci="CAB")
+    assert len(calls) == 2
+    monkeypatch.undo()
+    with engine.db.engine.connect() as connection:
+        completes = connection.execute(text("SELECT count(*) FROM journal_entry WHERE command = 'complete'"))
+        assert completes.scalar_one() == 1
+    _verified(engine)
 
 
 @postgres_only
-def test_a_command_still_failing_after_the_retries_is_unavailable_and_changes_nothing(named_url, clock,
-                                                                                     script_engine, monkeypatch):
-    url, name = named_url
-    db = Database(url)
-    db.upgrade()
-    engine = WorkflowEngine(db, clock, script_engine)
-    try:
-        engine.deploy_directory(ROOT, author="tests")
-        engine.save_campaign(*campaigns_api.historical_campaign())
-        walker = Walker(engine, clock)
-        iid = walker.start()
-        fetch = service.instances.fetch
+def test_a_command_still_failing_after_the_retries_is_unavailable_and_changes_nothing(started, monkeypatch):
+    engine, walker, iid, drop = started
+    fetch = service.instances.fetch
 
-        def always_lost(connection, instance_id, **options):
-            found = fetch(connection, instance_id, **options)
-            _terminate(url.split("&application_name")[0], name)
-            return found
+    def always_lost(connection, instance_id, **options):
+        found = fetch(connection, instance_id, **options)
+        drop()
+        return found
 
-        monkeypatch.setattr(service.instances, "fetch", always_lost)
-        view = walker.view(iid, "contact")
-        with pytest.raises(Unavailable) as caught:
-            engine.complete(walker.porteur, iid, view.ref, walker.form(view, epci="CAB"))
-        assert caught.value.code == "service.unavailable" and caught.value.retry_after > 0
-        monkeypatch.undo()
-        assert walker.steps(iid) == ["contact"]  # nothing recorded
-        _verified(engine)
-    finally:
-        db.dispose()
+    monkeypatch.setattr(service.instances, "fetch", always_lost)
+    view = walker.view(iid, "contact")
+    with pytest.raises(Unavailable) as caught:
+        engine.complete(walker.porteur, iid, view.ref, walker.form(view, epci="CAB"))
+    assert caught.value.code == "service.unavailable" and caught.value.retry_after > 0
+    monkeypatch.undo()
+    assert walker.steps(iid) == ["contact"]  # nothing recorded
+    _verified(engine)
 
 
 def test_transient_failures_are_told_from_the_others():
