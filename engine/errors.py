@@ -67,6 +67,12 @@ class NotFound(EngineError):
     default_code = "not_found"
 
 
+def dossier_not_found(instance_id) -> NotFound:
+    """The error of an id that names no dossier (reads, queries, history): one message, one code."""
+    return NotFound(f"Dossier {instance_id} does not exist", code="dossier.not_found",
+                    params={"instance_id": instance_id}, instance_id=instance_id)
+
+
 class Conflict(EngineError):
     """The state changed since it was read: reload and try again, or the step is already done."""
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import commands, journal, roles
-from .errors import EngineError, NotFound
+from .errors import EngineError, dossier_not_found
 from .journal import TailEntry
 from .persistence.models import Deployment, Instance, User
 from .queries import bpmn_id_of
@@ -131,8 +131,7 @@ def existing_instance(session, instance_id: int) -> Instance:
     """The dossier ``instance_id``, or NotFound (the history's and the audit's shared check)."""
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"Dossier {instance_id} does not exist", code="dossier.not_found",
-                       params={"instance_id": instance_id}, instance_id=instance_id)
+        raise dossier_not_found(instance_id)
     return instance
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from . import commands
 from .commands import Actor
 from .contract import Contract
-from .errors import NotFound
+from .errors import NotFound, dossier_not_found
 from .persistence.models import Campaign, Instance, JournalEntry, OpenTask
 from .roles import (
     JURY_REGIONAL,
@@ -168,8 +168,7 @@ class Queries:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             return self._with_steps(session, [row])[0]
 
     def dossiers_of_porteur(self, login: str) -> list[DossierSummary]:
@@ -327,8 +326,7 @@ class Queries:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             entries = session.scalars(
                 select(JournalEntry).where(JournalEntry.instance_id == instance_id).order_by(JournalEntry.seq)
             ).all()
@@ -360,8 +358,7 @@ class Queries:
         """(completed, current) BPMN ids of user tasks, for marking the diagram."""
         with self.db.sessions() as session:
             if session.get(Instance, instance_id) is None:
-                raise NotFound(f"Le dossier {instance_id} n'existe pas.",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             payloads = session.scalars(
                 select(JournalEntry.payload).where(
                     JournalEntry.instance_id == instance_id, JournalEntry.command == commands.COMPLETE

@@ -17,7 +17,7 @@ from . import inbox, runtime
 from .bpmn.parser import parse_models
 from .commands import Actor, LiveState
 from .contract import Contract
-from .errors import NotFound
+from .errors import NotFound, dossier_not_found
 from .persistence import instances
 from .persistence.models import Instance
 from .replay import VerifyReport, check_history, verify_all
@@ -35,8 +35,7 @@ class EngineReads:
         with self.db.sessions() as session:
             row = session.get(Instance, instance_id)
             if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             return row
 
     def open_tasks(self, actor: Actor, flt: inbox.InboxFilter | None = None):
@@ -67,8 +66,7 @@ class EngineReads:
             with self.db.engine.connect() as connection:
                 row = instances.version_and_status(connection, instance_id)
             if row is None:
-                raise NotFound(f"Dossier {instance_id} does not exist",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             version, status = row
             if status != "running" and not closed_too:
                 yield None
@@ -89,7 +87,7 @@ class EngineReads:
         the page, says when withdrawal ends (processes/README.md)."""
         with self.db.engine.connect() as connection:
             deployment_id = connection.scalar(select(Instance.deployment_id).where(Instance.id == instance_id))
-            withdrawal = deployment_id and self.deployments.models(connection, deployment_id).contract.withdrawal
+        withdrawal = deployment_id and self.contract(deployment_id).withdrawal
         if not withdrawal:
             return False
         with self._reading(instance_id) as state:
@@ -108,8 +106,7 @@ class EngineReads:
         with self.db.engine.connect() as connection:
             instance = instances.fetch(connection, instance_id)
             if instance is None:
-                raise NotFound(f"Dossier {instance_id} does not exist",
-                               code="dossier.not_found", params={"instance_id": instance_id}, instance_id=instance_id)
+                raise dossier_not_found(instance_id)
             return self._deserialize(connection, instance)
 
     def current_forms(self) -> dict[str, dict]:

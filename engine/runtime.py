@@ -182,8 +182,7 @@ def waiting_tasks(wf: BpmnWorkflow):
 
 def can_catch(wf: BpmnWorkflow, message: str) -> bool:
     """True when a waiting event (a gateway's branch included) catches the message ``message``."""
-    return any(isinstance(definition, BpmnMessage) and definition.name == message
-               for task in waiting_tasks(wf) for definition in event_definitions(task.task_spec))
+    return awaits(wf, BpmnMessage, message)
 
 
 _MISSING = object()
