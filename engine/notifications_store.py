@@ -87,13 +87,17 @@ def _permanent(refusal: smtplib.SMTPException) -> bool:
     return bool(codes) and all(code >= 500 for code in codes)
 
 
+def _email_row(recipient: str, subject: str, body: str, now: datetime) -> dict:
+    """An outbox row, set aside at once when its headers cannot be sent (so the outbox page shows
+    whose address to correct)."""
+    problem = header_problem(recipient, subject)
+    return {"recipient": recipient, "subject": subject, "body": body, "created_at": now, "attempts": 0,
+            "last_error": problem, "failed_at": now if problem else None}
+
+
 def queue_email(connection: Connection, recipient: str, subject: str, body: str, now: datetime) -> None:
     """Queue one e-mail in the caller's transaction (set aside at once if its headers cannot be sent)."""
-    problem = header_problem(recipient, subject)
-    _QUEUE.execute_many(connection, [{
-        "recipient": recipient, "subject": subject, "body": body, "created_at": now, "attempts": 0,
-        "last_error": problem, "failed_at": now if problem else None,
-    }])
+    _QUEUE.execute_many(connection, [_email_row(recipient, subject, body, now)])
 
 
 class StoredNotifier:
@@ -132,22 +136,11 @@ class StoredNotifier:
                 "message": message,
                 "created_at": now,
             })
-            for user in people:
-                email = {
-                    "recipient": user.email,
-                    "subject": subject,
-                    "body": (
-                        f"Bonjour {user.full_name or user.login},\n\n{message}.\n{self._where(instance, task)}"
-                    ),
-                    "created_at": now,
-                    "attempts": 0,
-                    "last_error": None,
-                    "failed_at": None,
-                }
-                problem = header_problem(user.email, subject)
-                if problem:  # queued set aside, so the outbox page shows whose address to correct
-                    email.update(last_error=problem, failed_at=now)
-                emails.append(email)
+            emails += [
+                _email_row(user.email, subject,
+                           f"Bonjour {user.full_name or user.login},\n\n{message}.\n{self._where(instance, task)}", now)
+                for user in people
+            ]
         if notifications:
             _NOTIFY.execute_many(connection, notifications)
         if emails:
