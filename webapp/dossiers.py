@@ -133,7 +133,7 @@ def show(instance_id: int):
         steps=steps,
         timeline=presenters.timeline(reader, timeline),
         earlier=_earlier_steps(dossier, reader, documents, timeline),
-        documents=documents,
+        documents=presenters.documents(reader, documents),
         can_withdraw=can_withdraw,
         done_names=done_names,
         current_names=[current[bpmn_id] for bpmn_id in sorted(current)],
@@ -296,5 +296,5 @@ def task(instance_id: int, task_ref: str):
         version=version,
         earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
         requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
-        documents=documents,
+        documents=presenters.documents(reader, documents),
     ), status

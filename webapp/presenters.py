@@ -55,6 +55,14 @@ def open_step(reader: disclosure.Reader, step: OpenStep) -> OpenStep:
     )
 
 
+def documents(reader: disclosure.Reader, docs: list) -> list:
+    """The dossier's documents, without the login of the staff member who uploaded one when the
+    reader may not know it (the same rule as the open steps and the timeline)."""
+    if reader.staff:
+        return docs
+    return [dataclasses.replace(doc, uploaded_by=_shown_login(reader, doc.uploaded_by) or "") for doc in docs]
+
+
 def dossier(reader: disclosure.Reader, summary: DossierSummary) -> DossierSummary:
     """The dossier summary with its open steps as the reader may see them."""
     if reader.staff:

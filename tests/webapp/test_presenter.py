@@ -209,3 +209,16 @@ def test_every_form_declares_a_sound_audience(walk):
         if name.endswith(".schema.json"):
             assert disclosure.ANNOTATION in schema, name
             assert disclosure.check_annotations(schema) == [], name
+
+
+def test_the_porteur_does_not_see_which_staff_member_uploaded_a_document(client, make_dossier, services):
+    """The documents list follows the open steps' and the timeline's rule: no staff login for the porteur."""
+    instance_id = make_dossier("fiche", "CAB", porteur="porteur1")
+    services.attachments.store(instance_id, "note-instruction.pdf", b"%PDF-1.4 note", "instructeur1")
+    auth = AuthActions(client)
+    auth.login("porteur1")
+    page = client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
+    assert "note-instruction.pdf" in page and "instructeur1" not in page
+    auth.logout()
+    auth.login("instructeur1")
+    assert "instructeur1" in client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
