@@ -63,10 +63,15 @@ class ColdEngine(WorkflowEngine):
 
     Its own workflow cache and the process's parsed specs are dropped, so state kept only in
     memory (a cached workflow, connections SpiffWorkflow makes on the specs while running) cannot
-    hide what a restore from the database loses. ``loads`` counts those cold loads.
+    hide what a restore from the database loses. Nothing is cached after a command either, so a
+    read (``data``, ``task_views``) after it loads the dossier from the database too. ``loads``
+    counts those cold loads.
     """
 
     loads = 0
+
+    def _remember(self, instance, state):
+        pass  # never keep a workflow: the next command or read restores it from the database
 
     def _load(self, connection, instance):
         # Overrides the engine's one load path (commands, and reads on a cache miss).
