@@ -104,7 +104,7 @@ def test_an_id_beyond_64_bits_is_404_on_the_pages(auth, path):
 @pytest.mark.parametrize("path", ["/tasks", "/dossiers"])
 def test_a_page_number_beyond_64_bits_is_refused(api, path):
     response = api.get(f"{path}?page={2**70}", "instructeur1")
-    assert response.status_code in (404, 422) and "page" in response.get_json().get("errors", {"page": 1})
+    assert response.status_code == 422 and "page" in response.get_json()["errors"]
 
 
 def test_the_inbox_page_survives_a_page_number_beyond_64_bits(auth):

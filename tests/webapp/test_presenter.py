@@ -122,7 +122,8 @@ def walk(engine):
     for login in ("instructeur1", "auditeur", "tech.epci.cab", PORTEUR):
         read("fin", login, None)
     jury = services.queries.campaign(code).data["jurys"]["territoriaux"]["CAB"]
-    return {"captures": captures, "jury": sorted(set(jury["membres"]) | {jury["president"]}), "services": services}
+    return {"captures": captures, "jury": sorted(set(jury["membres"]) | {jury["president"]}), "services": services,
+            "iid": iid}
 
 
 def _porteur_captures(walk):
@@ -181,8 +182,7 @@ def walk_page(walk, login: str, step: str) -> str:
     """The dossier page ``login`` would read at ``step`` (read now, as it stands at the end)."""
     services = walk["services"]
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DSDT_ENGINE": services.engine})
-    iid = next(d.id for d in services.queries.dossiers_of_porteur(PORTEUR))
-    return Reader(app, services, login).page(f"/dossiers/{iid}")
+    return Reader(app, services, login).page(f"/dossiers/{walk['iid']}")  # the walked one, not porteur3's newest
 
 
 def test_the_president_and_the_instructeur_read_every_evaluation(walk):
