@@ -12,7 +12,7 @@ API calls never use the cookie (bearer tokens, :mod:`webapp.api.auth`): none of 
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, session
+from flask import current_app, flash, g, request, session
 from flask_babel import gettext as _
 
 from engine import Account
@@ -20,6 +20,9 @@ from engine import Account
 from .services import services
 
 KEYS = ("login", "session_version", "since", "seen")
+#: seconds between two refreshes of ``seen``: the idle lifetime counts in minutes, and a cookie
+#: rewritten on every request would be sent back with every response
+SEEN_RESOLUTION = 60
 
 
 def _now() -> float:
@@ -65,7 +68,7 @@ def load_user() -> None:
     (a before-request hook)."""
     g.account = None
     login = session.get("login")
-    if not login:
+    if not login or request.endpoint == "static":  # a stylesheet needs no account lookup
         return
     account = services().accounts.find(login)
     if account is None or not account.active or session.get("session_version") != account.session_version:
@@ -76,5 +79,6 @@ def load_user() -> None:
         _clear()
         flash(_("Votre session a expiré : reconnectez-vous."), "info")
         return
-    session["seen"] = now
+    if now - session["seen"] >= SEEN_RESOLUTION:  # not a new cookie on every response
+        session["seen"] = now
     g.account = account
