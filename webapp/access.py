@@ -14,7 +14,7 @@ import functools
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from engine import Account, Actor, DossierSummary, Forbidden, NotFound, Organisations, roles, task_refusal
+from engine import Account, Actor, Conflict, DossierSummary, Forbidden, NotFound, Organisations, roles, task_refusal
 
 from .services import services
 
@@ -196,3 +196,15 @@ def load_dossier_or_404(instance_id: int) -> DossierSummary:
 def can_do(actor: Actor, dossier: DossierSummary, role: str, assignee: str | None, claimed_by: str | None) -> bool:
     """Whether ``actor`` may work on an open step (the engine's rule; it checks it again on the command)."""
     return task_refusal(actor, role, assignee, claimed_by, dossier.epci) is None
+
+
+def open_task_or_refuse(actor: Actor, dossier: DossierSummary, ref: str):
+    """The open task ``ref`` of ``dossier`` (a task view) if ``actor`` may work on it; None when it
+    is not open (done, withdrawn, past its deadline, or no such step); 409 when a colleague has
+    claimed it, 403 when it is another role's or person's. Pages and API share this answer."""
+    view = next((v for v in services().engine.task_views(dossier.id) if v.ref == ref), None)
+    if view is not None and not can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
+        if view.claimed_by and view.claimed_by != actor.login:
+            raise Conflict(_("%(login)s a pris en charge cette étape.", login=view.claimed_by))
+        raise Forbidden(_("Cette étape est réservée à un autre rôle ou à une autre personne."))
+    return view

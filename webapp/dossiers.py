@@ -7,7 +7,7 @@ from io import BytesIO
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, Forbidden, Invalid, NotFound, completed_steps, roles
+from engine import Conflict, Invalid, NotFound, completed_steps, roles
 
 from . import presenters
 from .access import (
@@ -17,6 +17,7 @@ from .access import (
     dossiers_of_association,
     load_dossier_or_404,
     login_required,
+    open_task_or_refuse,
     roles_required,
     visible_dossiers,
 )
@@ -192,13 +193,9 @@ def task(instance_id: int, task_ref: str):
     dossier = load_dossier_or_404(instance_id)
     actor = current_actor()
     svc = services()
-    view = next((v for v in svc.engine.task_views(instance_id) if v.ref == task_ref), None)
+    view = open_task_or_refuse(actor, dossier, task_ref)
     if view is None:
         return _stale(dossier)
-    if not can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
-        if view.claimed_by and view.claimed_by != actor.login:
-            raise Conflict(_("%(login)s a pris en charge cette étape.", login=view.claimed_by))
-        raise Forbidden(_("Cette étape est réservée à un autre rôle ou à une autre personne."))
     forms = svc.queries.forms(dossier.deployment_id)
     schema = forms[view.form]
     ui = forms.get(view.ui_form, {}) if view.ui_form else {}

@@ -10,13 +10,12 @@ A task is addressed as `/api/dossiers/<dossier_id>/tasks/<ref>`, where `ref` is 
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from engine import Conflict, Forbidden, InboxFilter, Invalid, NotFound
+from engine import Conflict, InboxFilter, Invalid, NotFound
 
 from .. import presenters
-from ..access import STAFF, can_do, current_actor, roles_required
+from ..access import STAFF, can_do, current_actor, open_task_or_refuse, roles_required
 from ..dossiers import attachment_errors
 from ..inbox import end_of_day
 from ..services import services
@@ -60,16 +59,11 @@ def inbox(page, mine, per_page=None, step=None, epci=None, campaign=None, due_be
 
 def _open_task(dossier, ref: str):
     """The open task `ref` of a dossier the caller may see, if the caller may work on it."""
-    actor = current_actor()
-    view = next((v for v in services().engine.task_views(dossier.id) if v.ref == ref), None)
-    if view is None:
+    view = open_task_or_refuse(current_actor(), dossier, ref)
+    if view is None:  # the engine's codes, translated like its own refusals
         if any(entry.task_ref == ref for entry in services().queries.timeline(dossier.id)):
-            raise Conflict(f"L'étape {ref} n'est plus ouverte : rechargez le dossier pour voir son étape actuelle.")
-        raise NotFound(f"Le dossier {dossier.ref} n'a pas d'étape {ref} : prenez la référence dans sa liste « steps ».")
-    if not can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
-        if view.claimed_by and view.claimed_by != actor.login:
-            raise Conflict(f"{view.claimed_by} a pris en charge cette étape.")
-        raise Forbidden("Cette étape est réservée à un autre rôle ou à une autre personne.")
+            raise Conflict(f"Task {ref} is no longer open", code="task.not_open", params={"task": ref})
+        raise NotFound(f"Task {ref} does not exist in this dossier", code="task.not_found", params={"task": ref})
     return view
 
 
@@ -166,7 +160,7 @@ def complete(args: dict, dossier, ref: str):
         form = svc.queries.forms(dossier.deployment_id)[view.form]
         errors = attachment_errors(dossier.id, form, args["data"])
         if errors:
-            raise Invalid(_("Le formulaire comporte des erreurs : corrigez les champs signalés."), errors=errors)
+            raise Invalid("The form has errors", code="form.errors", errors=errors)
     svc.engine.complete(actor, dossier.id, ref, args["data"], expected_version=args["expected_version"])
     svc.drafts.discard(actor.login, dossier.id, ref)
     return _after(dossier.id)
