@@ -8,8 +8,10 @@ before every command, and ends with a clean ``verify``.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from engine import Conflict
+from engine.persistence.models import OpenTask
 from tests.factories import CONVENTIONS, INSTRUCTEUR, PORTEUR
 
 
@@ -76,6 +78,7 @@ def test_withdrawal_in_every_phase_closes_everything(walker, engine, step):
         for view in engine.task_views(iid)[:2]:
             walker.evaluate(iid, view)
     assert step.removesuffix("-mid") in walker.steps(iid)
+    assert _inbox_rows(engine, iid) > 0
     walker.clock.advance(days=1)
     engine.withdraw(PORTEUR, iid, "L'association se retire.")
     row = engine.instance(iid)
@@ -83,5 +86,12 @@ def test_withdrawal_in_every_phase_closes_everything(walker, engine, step):
     assert "L'association se retire." in row.reason
     assert row.next_timer_at is None and walker.steps(iid) == []
     assert [engine.open_tasks(actor)[1] for actor in (INSTRUCTEUR, CONVENTIONS, PORTEUR)] == [0, 0, 0]
+    assert _inbox_rows(engine, iid) == 0  # every role's inbox, not only those three: no row is left
     with pytest.raises(Conflict):
         engine.withdraw(PORTEUR, iid, "Deux fois.")
+
+
+def _inbox_rows(engine, iid: int) -> int:
+    """The dossier's rows in the inbox projection, whoever's they are."""
+    with engine.db.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.instance_id == iid))
