@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -59,8 +58,18 @@ def _timer_worker(what: str, services, interval: float):
 @click.group()
 def main() -> None:
     """DSDT workflow: deployments, simulation, timers and audit."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)  # SpiffWorkflow logs every state change
+    _configure_logs("text")
+
+
+def _configure_logs(default: str) -> None:
+    """Records in ``DSDT_LOG_FORMAT`` (``default`` when unset: text, JSON for the worker); exit 2 on a bad value."""
+    from . import config, log_format
+
+    try:
+        log_format.configure(config.log_format(), default)
+    except ValueError as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -221,6 +230,7 @@ def worker(interval: float, database: str | None) -> None:
     """Fire due timers, and send the e-mail outbox when SMTP is configured, until stopped (Ctrl-C)."""
     from . import config, services
 
+    _configure_logs("json")  # a production process: JSON records unless DSDT_LOG_FORMAT=text
     settings = config.from_env()
     if database:
         settings["DSDT_DATABASE_URL"] = database

@@ -18,6 +18,7 @@ DEFAULTS = {
     "DSDT_OUTBOX_PER_PAGE": 50,
     "DSDT_SESSION_IDLE_MINUTES": 30,  # a session unused this long ends
     "DSDT_SESSION_MAX_HOURS": 12,  # and any session ends this long after its login
+    "DSDT_LOG_FORMAT": None,  # json or text; None: json under webapp.wsgi and dsdt worker, text elsewhere
     "DSDT_MAX_UPLOAD_BYTES": 10 * 1024 * 1024,  # one attachment
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,  # a whole form with attachments
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,  # form fields without files (413 beyond), as engine.forms.MAX_FORM_BYTES
@@ -49,6 +50,12 @@ def from_env(environ=None) -> dict:
     if env.get("DSDT_SESSION_COOKIE_SECURE"):
         found["SESSION_COOKIE_SECURE"] = _BOOL.get(env["DSDT_SESSION_COOKIE_SECURE"].lower(), False)
     return found
+
+
+def log_format(environ=None) -> str | None:
+    """``DSDT_LOG_FORMAT`` as set (None when unset); :mod:`webapp.log_format` checks it."""
+    env = os.environ if environ is None else environ
+    return env.get("DSDT_LOG_FORMAT") or None
 
 
 def instance_secret_key(instance_path: str) -> str:

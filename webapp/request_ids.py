@@ -14,9 +14,10 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
+from . import log_format
+
 HEADER = "X-Request-ID"
 SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,99}")
-LOG_FORMAT = "[%(asctime)s] %(levelname)s [%(request_id)s] in %(module)s: %(message)s"
 
 
 def current() -> str:
@@ -52,4 +53,6 @@ def register(app: Flask) -> None:
     # Every record, from every logger (engine, SQLAlchemy, werkzeug...), carries ``request_id``,
     # so that any handler's format may name it; Flask's own handler does.
     logging.setLogRecordFactory(_record_with_request_id)
-    default_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    # Flask's handler, used when no root handler is set (not under webapp.wsgi or dsdt), writes
+    # the chosen DSDT_LOG_FORMAT too (text by default).
+    default_handler.setFormatter(log_format.formatter(log_format.chosen(app.config.get("DSDT_LOG_FORMAT"), "text")))
