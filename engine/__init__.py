@@ -5,7 +5,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 
 from . import audit as audit_api
 from . import campaigns as campaigns_api
-from . import disclosure, limits, roles, seals
+from . import disclosure, exports, limits, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
@@ -100,6 +100,7 @@ __all__ = [
     "campaigns_api",
     "completed_steps",
     "disclosure",
+    "exports",
     "limits",
     "read_model_files",
     "roles",
