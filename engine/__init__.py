@@ -27,6 +27,7 @@ from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .registration import Application, LinkExpired, LinkInvalid, Registrations
 from .replay import VerifyReport
+from .replay_steps import EntryLabel, ProcessMarks, ReplayPoint, ReplayView, StepThen
 from .seal_audit import SealReport
 from .seals import Sealer
 from .service import WorkflowEngine
@@ -55,6 +56,7 @@ __all__ = [
     "DraftStore",
     "EngineConfig",
     "EngineError",
+    "EntryLabel",
     "FieldChange",
     "FixedClock",
     "Forbidden",
@@ -80,14 +82,18 @@ __all__ = [
     "Outbox",
     "OutboxPage",
     "Overview",
+    "ProcessMarks",
     "Queries",
     "Registrations",
+    "ReplayPoint",
+    "ReplayView",
     "SYSTEM",
     "ScriptFailed",
     "SealReport",
     "Sealer",
     "SmtpSettings",
     "StepInfo",
+    "StepThen",
     "StoredNotifier",
     "SystemClock",
     "TimelineEntry",

@@ -3,7 +3,7 @@
 Nothing here changes state, and nothing here filters what is read: the pages that call it are
 for the overseeing roles (auditors, process owners, administrators), who read every dossier and
 every field (:data:`engine.disclosure.OVERSEERS`). A dossier's history, step by step, is
-:mod:`engine.history`.
+:mod:`engine.history`; its state after any entry, for the replay on the diagram, :mod:`engine.replay_steps`.
 
 Integrity runs :func:`engine.replay.verify_instance`, the very function ``dsdt verify`` runs, one
 dossier at a time, so a page can check every dossier in batches (:meth:`Audit.verify_batch`) and
@@ -22,6 +22,7 @@ from .errors import Invalid, NotFound
 from .history import History, existing_instance, read_history
 from .persistence.models import Deployment, Instance, OpenTask
 from .replay import verify_instance
+from .replay_steps import ReplayView, replay_to
 
 #: an ``outcome`` filter value for the dossiers still running (they have no outcome yet)
 RUNNING = "en_cours"
@@ -208,6 +209,10 @@ class Audit:
     def history(self, instance_id: int) -> History:
         """Every journal entry of the dossier with what it changed (:mod:`engine.history`)."""
         return read_history(self.engine, instance_id)
+
+    def replay(self, instance_id: int, entry: int) -> ReplayView:
+        """The dossier as it stood after journal entry ``entry``, replayed (:mod:`engine.replay_steps`)."""
+        return replay_to(self.engine, instance_id, entry)
 
     # -- integrity ---------------------------------------------------------------------------------
 

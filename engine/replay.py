@@ -98,14 +98,16 @@ def _stored_fingerprint(text: str, serializer) -> str | None:
 
 
 def replay_entries(rows, models: ParsedModels, script_engine, serializer, compare: bool = True,
-                   stored: tuple[int, str] | None = None) -> tuple[LiveState | None, str | None]:
+                   stored: tuple[int, str] | None = None,
+                   state: LiveState | None = None) -> tuple[LiveState | None, str | None]:
     """Re-apply ``rows``; return (the state reached, first problem or None).
 
     Each entry's journaled fingerprint is checked against the replayed state, and ``stored`` (the
     entry a stored state follows, and that state) against the state replayed up to that entry.
     With ``compare=False`` (other models than the pinned ones) only re-applicability is checked.
+    ``state``: the state the entry before ``rows[0]`` reached (the step-by-step replay goes on
+    from it, :mod:`engine.replay_steps`); ``None`` when ``rows`` starts with the start.
     """
-    state = None
     for row in rows:
         try:
             state = _apply_entry(state, row, models, script_engine)

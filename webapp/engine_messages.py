@@ -91,6 +91,11 @@ MESSAGES = {
     "audit.export_too_large": _l(
         "%(total)s dossiers correspondent : affinez la recherche pour en exporter %(limit)s au plus."
     ),
+    "replay.entry": _l("Ce dossier n'a pas d'entrée n° %(entry)s : son journal va de l'entrée 1 à l'entrée %(total)s."),
+    "replay.too_long": _l(
+        "Ce dossier compte %(total)s entrées de journal ; le rejeu pas à pas s'arrête à %(limit)s : "
+        "utilisez « dsdt verify »."
+    ),
     # campaigns
     "campaign.not_found": _l("La campagne %(campaign)s n'existe pas."),
     "campaign.closed": _l("La campagne %(campaign)s est close aux nouvelles candidatures."),
