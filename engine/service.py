@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -95,6 +95,8 @@ class WorkflowEngine(EngineReads):
         self._validators: dict[tuple[int, str], object] = {}
         #: failures of model code per dossier: listed for process owners, retried (engine.incidents)
         self.incidents = incidents.IncidentCenter(db, self.clock, self.fire_timers_of)
+        #: what this process's timer passes claimed, fired, missed and failed (engine.timers.run_pass)
+        self.timer_counts: Counter = Counter()
 
     @classmethod
     def from_config(cls, config: EngineConfig, clock: Clock | None = None, upgrade: bool | None = True,
@@ -290,28 +292,18 @@ class WorkflowEngine(EngineReads):
             reached.append(instance_id)
         return reached
 
-    def fire_due_timers(self, limit: int = 1000) -> int:
+    def fire_due_timers(self, limit: int = 1000, batch: int = timers.BATCH) -> int:
         """Fire due timers across all instances (the worker's pass); returns how many instances moved.
 
-        A candidate is read without locks, then its instance's due timer rows are locked inside the
-        command's transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so concurrent workers
-        never fire one timer twice. An instance whose timers cannot fire, for whatever reason, gets
-        an incident (:mod:`engine.incidents`) and is skipped for the rest of the pass, then waits
-        for its back-off: one bad dossier never holds up the others.
+        Workers claim batches of due dossiers (:func:`engine.timers.run_pass`) and fire each in
+        its own transaction, which locks the instance row first (``FOR UPDATE SKIP LOCKED`` on
+        PostgreSQL), so concurrent workers share the work and never fire one timer twice. An
+        instance whose timers cannot fire, for whatever reason, gets an incident
+        (:mod:`engine.incidents`) and is skipped for the rest of the pass, then waits for its
+        back-off: one bad dossier never holds up the others. ``self.timer_counts`` adds up what
+        the passes claimed, fired, missed and failed.
         """
-        fired, attempts, skipped = 0, 0, set()
-        while attempts < limit:
-            attempts += 1
-            with self.db.engine.connect() as connection:
-                instance_id = timers.next_due_instance(connection, self.clock.now(), exclude=skipped)
-            if instance_id is None:
-                break
-            moved = self.fire_timers_of(instance_id)
-            if moved is None:
-                skipped.add(instance_id)
-            elif moved:
-                fired += 1
-        return fired
+        return timers.run_pass(self.db, self.clock.now, self.fire_timers_of, limit, batch, self.timer_counts)
 
     def fire_timers_of(self, instance_id: int) -> bool | None:
         """Fire one instance's due timers: True if it moved, False if nothing was due (or another

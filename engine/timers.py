@@ -5,17 +5,30 @@ Every command rewrites its instance's pending timers from the workflow. The work
 (``FOR UPDATE SKIP LOCKED``: a row another worker or a person's command holds is skipped, that one
 fires the timers), then the due timer rows: the order every command takes its locks in, so a
 worker and a command never deadlock, and each timer fires once.
+
+Workers share the work (:func:`run_pass`): on deadline day every timer of a campaign falls due at
+the same instant, and workers that all went for the one most overdue dossier spun on each other's
+locks. A worker claims a batch of due dossiers at once: their instance rows ``FOR UPDATE SKIP
+LOCKED LIMIT n`` (rows another worker is claiming or firing, or a person's command holds, are
+skipped), and for each a session-level advisory lock that outlives the claim's short transaction
+and marks the dossier as this worker's until it has fired it; other workers' claims leave out the
+dossiers so marked. Each dossier then fires in its own transaction, which locks its instance row
+again (the one lock order). The advisory locks are only ever tried, never waited for, so they add
+no deadlock; they go with the claiming connection if the worker dies.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, or_, select, text
 
-from .persistence.models import Incident, Timer
+from .persistence.models import Incident, Instance, Timer
 from .persistence.raw import RawStatement
 
 log = logging.getLogger(__name__)
@@ -28,17 +41,9 @@ _OF_INSTANCE = RawStatement("SELECT task_ref, due_at FROM timer WHERE instance_i
 _DELETE = RawStatement("DELETE FROM timer WHERE instance_id = :instance_id", {"instance_id": _TABLE.c.instance_id})
 _INSERT = RawStatement("INSERT INTO timer (instance_id, task_ref, due_at) VALUES (:instance_id, :task_ref, :due_at)",
                        {name: _TABLE.c[name] for name in ("instance_id", "task_ref", "due_at")})
-# A dossier whose last timer pass failed waits for its back-off, or for a person, when set aside
-# (see engine.incidents); the NOT EXISTS reads the small index of open incidents.
-_NEXT_DUE = RawStatement(
-    "SELECT instance_id FROM timer WHERE due_at <= :now AND NOT EXISTS (SELECT 1 FROM incident"
-    " WHERE incident.instance_id = timer.instance_id AND incident.kind = 'timer' AND incident.resolved_at IS NULL"
-    " AND (incident.set_aside_at IS NOT NULL OR incident.next_attempt_at > :now)) ORDER BY due_at, id LIMIT 1",
-    {"now": _TABLE.c.due_at})
-
-
 def _waiting(now: datetime):
-    """The condition of :data:`_NEXT_DUE`'s NOT EXISTS, for the query built with exclusions."""
+    """A dossier whose last timer pass failed waits for its back-off, or for a person, when set
+    aside (see engine.incidents); the NOT EXISTS reads the small index of open incidents."""
     return select(Incident.id).where(
         Incident.instance_id == Timer.instance_id, Incident.kind == "timer", Incident.resolved_at.is_(None),
         or_(Incident.set_aside_at.is_not(None), Incident.next_attempt_at > now)).exists()
@@ -61,15 +66,108 @@ def refresh(
     return pending
 
 
-def next_due_instance(connection: Connection, now: datetime, exclude: set[int] = frozenset()) -> int | None:
-    """The instance whose timer is the most overdue (a plain read: candidates, not claims), leaving
-    out dossiers whose last pass failed until their back-off has passed."""
-    if not exclude:
-        row = _NEXT_DUE.first(connection, {"now": now})
-        return None if row is None else row[0]
-    query = select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(sorted(exclude)),
-                                            ~_waiting(now))
-    return connection.execute(query.order_by(Timer.due_at, Timer.id).limit(1)).scalar()
+#: dossiers a worker claims at once
+BATCH = 20
+# Advisory locks belong to the database, not the schema: the claims' key space is derived from
+# the schema's name, so workers of two schemas never take each other's claims.
+_SPACE = text("SELECT hashtext('dsdt-timers:' || current_schema()) & 2147483647")
+_NOT_CLAIMED = text(
+    "NOT EXISTS (SELECT 1 FROM pg_locks WHERE pg_locks.locktype = 'advisory' AND pg_locks.classid = :space"
+    " AND pg_locks.objid = instance.id AND pg_locks.objsubid = 2)")
+_TRY_CLAIM = text("SELECT pg_try_advisory_lock(CAST(:space AS integer), CAST(:id AS integer))")
+_RELEASE = text("SELECT pg_advisory_unlock(CAST(:space AS integer), CAST(:id AS integer))")
+
+
+def claim_space(connection: Connection) -> int:
+    """The advisory lock space of this schema's timer claims (PostgreSQL)."""
+    return connection.execute(_SPACE).scalar_one()
+
+
+def due_batch(connection: Connection, now: datetime, limit: int, exclude: set[int] = frozenset(),
+              space: int | None = None) -> list[int]:
+    """Up to ``limit`` dossiers with due timers, most overdue first, leaving out ``exclude`` and
+    those waiting for their back-off. On PostgreSQL, locks their instance rows (``FOR UPDATE SKIP
+    LOCKED``) and leaves out those another worker has claimed in ``space`` (see the module's
+    docstring; default: this schema's)."""
+    query = select(Instance.id).where(
+        Instance.id.in_(select(Timer.instance_id).where(Timer.due_at <= now, ~_waiting(now))))
+    if exclude:
+        query = query.where(Instance.id.not_in(sorted(exclude)))
+    if connection.dialect.name == "postgresql":
+        space = claim_space(connection) if space is None else space
+        query = query.where(_NOT_CLAIMED.bindparams(space=space)).with_for_update(skip_locked=True, of=Instance)
+    return list(connection.scalars(query.order_by(Instance.next_timer_at, Instance.id).limit(limit)))
+
+
+def run_pass(db, now: Callable[[], datetime], fire_one: Callable[[int], bool | None], limit: int,
+             batch: int = BATCH, counts: Counter | None = None) -> int:
+    """Fire due timers batch after batch, at most ``limit`` dossiers; returns how many moved.
+
+    ``fire_one(instance_id)`` fires one dossier in its own transaction: True if it moved, False
+    if it had nothing due any more or another held it, None if it failed (an incident is
+    recorded: the pass goes on with the others, and leaves that one out). ``counts`` (optional)
+    adds up ``claimed``, ``fired``, ``missed`` (claimed, then found taken or no longer due) and
+    ``failed``.
+    """
+    counts = Counter() if counts is None else counts
+    fired, tried, skipped = 0, 0, set()
+    while tried < limit:
+        if db.is_sqlite:  # one process (SQLite allows one writer): no claims to share
+            with db.engine.connect() as connection:
+                ids = due_batch(connection, now(), min(batch, limit - tried), skipped)
+            counts["claimed"] += len(ids)
+            moved, attempted = _fire_all(ids, fire_one, skipped, counts)
+        else:
+            with db.engine.connect() as claimer:
+                space = claim_space(claimer)
+                claimer.commit()
+                ids = _claim(claimer, space, now(), min(batch, limit - tried), skipped, counts)
+                try:
+                    moved, attempted = _fire_all(ids, fire_one, skipped, counts,
+                                                 functools.partial(_release, claimer, space))
+                finally:
+                    claimer.execute(text("SELECT pg_advisory_unlock_all()"))
+                    claimer.commit()
+        if not ids:
+            break
+        fired += moved
+        tried += attempted
+    return fired
+
+
+def _claim(claimer: Connection, space: int, now: datetime, limit: int, exclude: set[int],
+           counts: Counter) -> list[int]:
+    """Claim up to ``limit`` due dossiers for this worker (advisory locks held by ``claimer``)."""
+    with claimer.begin():
+        candidates = due_batch(claimer, now, limit, exclude, space)
+        ids = [iid for iid in candidates if claimer.execute(_TRY_CLAIM, {"space": space, "id": iid}).scalar()]
+    counts["missed"] += len(candidates) - len(ids)
+    counts["claimed"] += len(ids)
+    return ids
+
+
+def _release(claimer: Connection, space: int, instance_id: int) -> None:
+    claimer.execute(_RELEASE, {"space": space, "id": instance_id})
+    claimer.commit()
+
+
+def _fire_all(ids, fire_one, skipped: set[int], counts: Counter, release=None) -> tuple[int, int]:
+    moved = 0
+    for instance_id in ids:
+        try:
+            outcome = fire_one(instance_id)
+        finally:
+            if release is not None:
+                release(instance_id)
+        if outcome is None:
+            skipped.add(instance_id)
+            counts["failed"] += 1
+        elif outcome:
+            moved += 1
+            counts["fired"] += 1
+        else:
+            counts["missed"] += 1
+    return moved, len(ids)
 
 
 def lock_due(connection: Connection, instance_id: int, now: datetime, skip_locked: bool) -> bool:
