@@ -7,6 +7,7 @@ from . import audit as audit_api
 from . import campaigns as campaigns_api
 from . import disclosure, exports, limits, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
+from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
 from .clock import Clock, FixedClock, SystemClock
@@ -39,6 +40,8 @@ __all__ = [
     "AccountLocked",
     "AccountService",
     "Actor",
+    "Analytics",
+    "AnalyticsFilter",
     "Application",
     "AttachmentInfo",
     "AttachmentStore",
@@ -82,6 +85,7 @@ __all__ = [
     "Outbox",
     "OutboxPage",
     "Overview",
+    "ProcessAnalytics",
     "ProcessMarks",
     "Queries",
     "Registrations",
@@ -93,6 +97,7 @@ __all__ = [
     "Sealer",
     "SmtpSettings",
     "StepInfo",
+    "StepStats",
     "StepThen",
     "StoredNotifier",
     "SystemClock",

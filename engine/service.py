@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, timers, transient
+from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, step_spans, timers, transient
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -511,6 +511,8 @@ class WorkflowEngine(EngineReads):
                 previous_tasks if command != commands.START else {},
             ),
         }
+        step_spans.record(connection, instance, previous_tasks if command != commands.START else {}, ready,
+                          command, payload, now)
         new_tasks = inbox.opened(previous_tasks, ready)
         if new_tasks:
             self.notifier.tasks_opened(connection, instance, new_tasks, now)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -175,6 +176,36 @@ class OpenTask(Base):
               sqlite_where=text("assignee IS NOT NULL"), postgresql_where=text("assignee IS NOT NULL")),
         Index("ix_open_task_claimed_due", "claimed_by", "due_at",
               sqlite_where=text("claimed_by IS NOT NULL"), postgresql_where=text("claimed_by IS NOT NULL")),
+    )
+
+
+class StepSpan(Base):
+    """Analytics projection: one row per human step opened on a dossier, closed when it leaves the
+    inbox. Written by every command next to the inbox rows (:mod:`engine.step_spans`), read by
+    :mod:`engine.analytics`; durations are kept in seconds so that reading 10,000 dossiers' steps
+    needs no date arithmetic in SQL.
+    """
+
+    __tablename__ = "step_span"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_ref: Mapped[str] = mapped_column(String(200))
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_seq: Mapped[int] = mapped_column(Integer)
+    #: seconds from the dossier's previous step closing (or its start) to this opening
+    before_s: Mapped[float] = mapped_column(Float)
+    #: seconds from the dossier's previous step closing (or its start) to a person taking this step
+    #: up (first claim or delegation, else its completion); None until then, or if nobody did
+    waiting_s: Mapped[float | None] = mapped_column(Float)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_seq: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    #: True: completed by a person; False: closed otherwise (deadline, withdrawal, message)
+    completed: Mapped[bool | None] = mapped_column()
+
+    __table_args__ = (
+        Index("ix_step_span_instance", "instance_id", "closed_seq"),
     )
 
 
