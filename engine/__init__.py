@@ -26,6 +26,7 @@ from .outbox import Outbox, OutboxPage
 from .overview import IncidentCounts, Overview, VersionRow
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
+from .receipts import Receipt, ReceiptFile, Receipts
 from .registration import Application, LinkExpired, LinkInvalid, Registrations
 from .replay import VerifyReport
 from .replay_steps import EntryLabel, ProcessMarks, ReplayPoint, ReplayView, StepThen
@@ -88,6 +89,9 @@ __all__ = [
     "ProcessAnalytics",
     "ProcessMarks",
     "Queries",
+    "Receipt",
+    "ReceiptFile",
+    "Receipts",
     "Registrations",
     "ReplayPoint",
     "ReplayView",

@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .lockouts import bp as lockouts_bp
     from .organisation import bp as organisation_bp
+    from .receipts import bp as receipts_bp
     from .registration import bp as registration_bp
     from .services import build
 
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(lockouts_bp)  # administrators: throttled logins
     app.register_blueprint(organisation_bp)  # an association's members and invitations
     app.register_blueprint(home_bp)  # the home pages of administrators and process owners
+    app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     app.add_url_rule("/", "index", auth.home)

@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from engine import Audit, AuditFilter, Invalid, NotFound, audit_api, limits, roles
@@ -160,12 +159,6 @@ def shown(value) -> str:
 @bp.app_template_filter("audit_value")
 def audit_value(value) -> str:
     return shown(value)
-
-
-@bp.app_template_filter("precise")
-def precise(value: datetime | None) -> str:
-    """An instant to the second, in the display time zone (Europe/Paris)."""
-    return format_datetime(value, "dd/MM/yyyy HH:mm:ss") if value else ""
 
 
 def _dossier(instance_id: int):

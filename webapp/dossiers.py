@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine import Conflict, Invalid, NotFound, completed_steps, roles
 
-from . import presenters
+from . import presenters, receipts
 from .access import (
     STAFF,
     can_do,
@@ -138,6 +138,7 @@ def show(instance_id: int):
         can_withdraw=can_withdraw,
         done_names=done_names,
         current_names=[current[bpmn_id] for bpmn_id in sorted(current)],
+        submissions=receipts.submissions(dossier, timeline),
         now=svc.engine.now(),
     )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_decimal, format_time
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine import roles
@@ -45,12 +46,38 @@ COMMAND_LABELS = {
 }
 
 
+# One date format for the whole UI: the long date of the page's language ("8 décembre 2026",
+# "December 8, 2026"), in Europe/Paris (BABEL_DEFAULT_TIMEZONE), with the time where it matters.
+# Templates use these filters only, never isoformat() or strftime().
+
+
+def day(value: date | datetime | None) -> str:
+    """``8 décembre 2026``."""
+    return format_date(value, "long") if value else ""
+
+
 def when(value: datetime | None) -> str:
-    return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+    """``8 décembre 2026 à 09:30``."""
+    if not value:
+        return ""
+    return _("%(date)s à %(time)s", date=format_date(value, "long"), time=format_time(value, "HH:mm"))
 
 
-def day(value: datetime | None) -> str:
-    return format_date(value, "dd/MM/yyyy") if value else ""
+def precise(value: datetime | None) -> str:
+    """``8 décembre 2026 à 09:30:05``: to the second (the audit history)."""
+    if not value:
+        return ""
+    return _("%(date)s à %(time)s", date=format_date(value, "long"), time=format_time(value, "HH:mm:ss"))
+
+
+def filesize(size: int | None) -> str:
+    """A file size a person reads: ``512 octets``, ``1,5 Kio``, ``2,3 Mio`` (never ``0.0 Kio``)."""
+    size = int(size or 0)
+    if size < 1024:
+        return _("%(n)s octets", n=size) if size != 1 else _("1 octet")
+    if size < 1024 * 1024:
+        return _("%(n)s Kio", n=format_decimal(round(size / 1024, 1), "#,##0.#"))
+    return _("%(n)s Mio", n=format_decimal(round(size / (1024 * 1024), 1), "#,##0.#"))
 
 
 def navigation(account) -> list[tuple[str, object]]:
@@ -83,6 +110,8 @@ def navigation(account) -> list[tuple[str, object]]:
 def register(app) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["precise"] = precise
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["role_label"] = lambda code: ROLE_LABELS.get(code, code)
     app.jinja_env.filters["outcome_label"] = lambda code: OUTCOME_LABELS.get(code, code or "")
     app.jinja_env.filters["command_label"] = lambda code: COMMAND_LABELS.get(code, code)

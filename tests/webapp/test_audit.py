@@ -209,8 +209,8 @@ def test_history_gives_person_role_time_step_data_and_changes(world):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Association Alpha (asso.alpha)" in text and "Porteur de projet" in text
-    assert "02/10/2014 10:00:00" in text  # stored 08:00 UTC: 10:00 in Paris in summer
-    assert "02/12/2014 00:00:00" in text  # stored 23:00 UTC: midnight in Paris in winter
+    assert "2 octobre 2014 à 10:00:00" in text  # stored 08:00 UTC: 10:00 in Paris in summer
+    assert "2 décembre 2014 à 00:00:00" in text  # stored 23:00 UTC: midnight in Paris in winter
     assert re.search(r"<th scope=\"row\">issue</th>\s*<td>—</td>\s*<td>hors_delai</td>", text)
     assert "Étape déléguée" in text and "collegue.verif" in text and "Échéance atteinte" in text
 

@@ -701,7 +701,7 @@ def test_render_readonly_formats_values():
         {"accepte": True, "date_signature": "2015-04-02", "convention_signee": REF},
         context={"attachment_url": lambda ref: "/f/1", "attachment_name": lambda ref: "conv.pdf"},
     )
-    assert "<dd>Oui</dd>" in html and "<dd>02/04/2015</dd>" in html
+    assert "<dd>Oui</dd>" in html and "<dd>2 avril 2015</dd>" in html
     assert '<a href="/f/1">conv.pdf</a>' in html
     assert "<dd>Non</dd>" in render_readonly(schema, ui, {"accepte": False})
     schema, ui = load("recevabilite")

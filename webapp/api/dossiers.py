@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 
 from engine import Invalid, roles
 
+from .. import receipts
 from ..access import current_actor, roles_required, visible_dossiers
 from ..services import services
 from . import auth, errors, present
-from .schemas import DossierListArgs, DossierListSchema, DossierSchema, StartArgs, WithdrawArgs
+from .schemas import DossierListArgs, DossierListSchema, DossierSchema, ReceiptArgs, StartArgs, WithdrawArgs
 
 bp = Blueprint("api_dossiers", __name__, url_prefix="/api/dossiers", description="Dossiers de candidature.")
 bp.before_request(auth.authenticate)
@@ -69,6 +70,24 @@ def show(dossier):
     theirs (its existence is not revealed), 403 for staff outside its scope.
     """
     return present.dossier(current_actor(), dossier)
+
+
+@bp.route("/<int:dossier_id>/receipt", methods=["GET"])
+@auth.dossier_in_scope
+@bp.arguments(ReceiptArgs, location="query", as_kwargs=True)
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+             description="The receipt (PDF).")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def receipt(dossier, seq=None):
+    """Récépissé de dépôt of a porteur submission (PDF)
+
+    The dossier's reference, porteur and association, the step, the submission time (Europe/Paris),
+    the files with their size and sha256, and the journal entry's hash. ``seq`` names the journal
+    entry of the submission (default: the latest); 404 when it is not a porteur's submission.
+    Anyone who may read the dossier may have it.
+    """
+    return receipts.response(receipts.read(dossier.id, seq))
 
 
 @bp.route("/<int:dossier_id>/withdraw", methods=["POST"])

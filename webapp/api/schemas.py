@@ -158,6 +158,13 @@ class DossierListSchema(PageSchema):
     items = fields.List(fields.Nested(DossierSchema))
 
 
+class ReceiptArgs(Schema):
+    seq = fields.Integer(
+        validate=validate.Range(min=1, max=limits.MAX_PAGE),
+        metadata={"description": "Journal entry of the submission (default: the porteur's latest)."},
+    )
+
+
 class StartArgs(Schema):
     campaign = fields.String(required=True, validate=SHORT, metadata={"description": "Code of an open campaign."})
 

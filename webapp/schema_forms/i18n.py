@@ -8,8 +8,11 @@ the message shape and the field's schema (for limits the message does not carry)
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from babel.dates import format_date as babel_format_date
 from flask import current_app, has_app_context
+from flask_babel import format_date as flask_format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _babel_gettext
 
@@ -19,6 +22,13 @@ def _(msgid: str, **variables: object) -> str:
     if has_app_context() and "babel" in current_app.extensions:
         return _babel_gettext(msgid, **variables)
     return msgid % variables if variables else msgid
+
+
+def format_long_date(value: date) -> str:
+    """``23 janvier 2015`` (French outside a request, else the page's language)."""
+    if has_app_context() and "babel" in current_app.extensions:
+        return flask_format_date(value, "long")
+    return babel_format_date(value, "long", locale="fr")
 
 
 def _number(text: str) -> str:

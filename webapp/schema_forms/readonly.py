@@ -2,7 +2,7 @@
 
 Values are shown the way a French reader expects them: enum values by their title, booleans as
 Oui / Non, amounts (``ui:widget: euros``) as ``12 500,00 €``, other numbers with a decimal comma,
-dates as ``23/01/2015``, multi-line texts with their line breaks, attachments as a link built by
+dates as ``23 janvier 2015``, multi-line texts with their line breaks, attachments as a link built by
 ``context["attachment_url"]`` (or just their name). Thousands are separated by a no-break space
 (U+00A0), and so is the ``€`` sign, so an amount never wraps.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from . import schema as sch
-from .i18n import _
+from .i18n import _, format_long_date
 from .templating import render
 
 NBSP = "\u00a0"
@@ -37,11 +37,13 @@ def format_amount(value: int | float | Decimal) -> str:
 
 
 def format_date(value: str) -> str:
-    """``2015-01-23`` → ``23/01/2015`` (anything else is shown as it is)."""
+    """``2015-01-23`` → ``23 janvier 2015``, the long date of the page's language, as
+    :func:`webapp.filters.day` writes every date of the UI (anything else is shown as it is)."""
     try:
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        parsed = date.fromisoformat(value)
     except (TypeError, ValueError):
         return str(value)
+    return format_long_date(parsed)
 
 
 class _Reader:
