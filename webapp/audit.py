@@ -224,3 +224,7 @@ def integrity_all():
         "audit/integrity_all.html", batch=batch, divergent=divergent, failed=failed, finished=finished,
         carried=_audit().refs(carried), auto=auto and not finished, next_args=next_args,
     )
+
+
+# The downloads (event logs, a dossier's archive) live beside, on this blueprint.
+from . import audit_exports  # noqa: E402,F401

@@ -23,6 +23,7 @@ from engine import (
 )
 
 from .event_commands import message, signal
+from .export_commands import export
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -372,3 +373,4 @@ def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None,
 
 
 main.add_command(seal)
+main.add_command(export)

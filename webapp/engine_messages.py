@@ -91,6 +91,10 @@ MESSAGES = {
     "audit.export_too_large": _l(
         "%(total)s dossiers correspondent : affinez la recherche pour en exporter %(limit)s au plus."
     ),
+    "export.format": _l("Format d'export inconnu « %(value)s » : choisissez parmi %(formats)s."),
+    "export.archive_too_large": _l(
+        "Les pièces du dossier pèsent %(size)s octets, plus qu'une archive n'en contient (%(limit)s octets)."
+    ),
     "replay.entry": _l("Ce dossier n'a pas d'entrée n° %(entry)s : son journal va de l'entrée 1 à l'entrée %(total)s."),
     "replay.too_long": _l(
         "Ce dossier compte %(total)s entrées de journal ; le rejeu pas à pas s'arrête à %(limit)s : "

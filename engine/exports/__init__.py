@@ -38,9 +38,10 @@ class Exports:
         self.engine = engine
         self.sealer = sealer  # a Sealer: the archive's seal proof comes from its seal log
 
-    def dossier_ids(self, flt: AuditFilter, limit: int = MAX_DOSSIERS) -> list[int]:
-        """The dossiers ``flt`` selects (the audit search's filter), at most ``limit`` of them."""
-        return [row.id for row in Audit(self.engine).export(flt, limit)]
+    def dossier_ids(self, flt: AuditFilter, limit: int | None = None) -> list[int]:
+        """The dossiers ``flt`` selects (the audit search's filter); :class:`Invalid` beyond
+        ``limit`` (default :data:`MAX_DOSSIERS`)."""
+        return [row.id for row in Audit(self.engine).export(flt, limit or MAX_DOSSIERS)]
 
     def write_log(self, fmt: str, instance_ids: list[int], out: BinaryIO) -> tuple[int, int]:
         """The event log of ``instance_ids`` in ``fmt`` (one of :data:`FORMATS`) written to
