@@ -23,6 +23,8 @@ class _Process:
     element_ids: frozenset[str]
     #: call activity id → called process id, in document order
     calls: tuple[tuple[str, str], ...]
+    #: element id → its name in the diagram, for the elements that have one
+    names: tuple[tuple[str, str], ...] = ()
 
 
 def _read(path: str, content: bytes) -> _Process | None:
@@ -46,7 +48,24 @@ def _read(path: str, content: bytes) -> _Process | None:
         content.decode("utf-8"),
         ids,
         calls,
+        tuple((el.get("id"), el.get("name").strip()) for el in process.iter() if el.get("id") and el.get("name")),
     )
+
+
+def ordered_processes(files: dict[str, bytes], main_process: str) -> list[_Process]:
+    """Every process of ``files``: the main one first, then the phases it calls, in its order
+    (empty when the main process is missing)."""
+    processes = {}
+    for path, content in sorted(files.items()):
+        if path.endswith(".bpmn"):
+            found = _read(path, content)
+            if found is not None:
+                processes[found.process_id] = found
+    main = processes.get(main_process)
+    if main is None:
+        return []
+    called = dict.fromkeys(called for _, called in main.calls if called in processes and called != main_process)
+    return [main, *(processes[called] for called in called)]
 
 
 def diagram_data(files: dict[str, bytes], done: list[str], current: list[str], *, main_process: str) -> list[dict]:

@@ -1,6 +1,7 @@
 // Builds the front-end assets into webapp/static/build/ (generated, not committed):
 //   viewer.js          the BPMN diagram viewer of the dossier page (bpmn-js NavigatedViewer), bundled by esbuild
 //   forms.js           the task form's progressive enhancement (rows added and removed, unsaved-changes notice)
+//   replay.js          the auditors' step-by-step replay of a dossier on its diagram (bpmn-js NavigatedViewer)
 //   diagram-js.css,    bpmn-js's own styles, copied as they are
 //   bpmn-js.css
 // Run by bin/setup through `npm run build`.
@@ -16,7 +17,7 @@ const out = join(root, "webapp", "static", "build");
 
 await mkdir(out, { recursive: true });
 await esbuild.build({
-  entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js") },
+  entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js"), replay: join(here, "replay.js") },
   outdir: out,
   bundle: true,
   format: "iife",
