@@ -76,6 +76,9 @@ class LiveState:
     projections: dict | None = None
     #: what the workflow shows now (:func:`runtime.visible`), once computed; a change clears it
     seen: runtime.Visible | None = None
+    #: milliseconds of workflow work since the last stored state: what a load would replay
+    #: (measured while applying commands or replaying them; see WorkflowEngine's checkpoint policy)
+    replay_ms: float = 0.0
 
     def visible(self) -> runtime.Visible:
         """What the workflow shows now, computed once per change (the journal, projections and

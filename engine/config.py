@@ -60,8 +60,11 @@ class EngineConfig:
     script_workers: int = 2
     #: running workflows kept deserialized per process (a few hundred KB each)
     cache_size: int = 2048
-    #: journal entries between two stored states (a load replays at most this many commands)
+    #: journal entries between two stored states at most (a load replays at most this many commands)
     checkpoint_every: int = 32
+    #: store the state once replaying the entries since the last stored one would take this many
+    #: milliseconds; 0 (the default): as long as storing a state takes, measured by the process
+    checkpoint_replay_ms: float = 0.0
     #: SQLite's durability (``PRAGMA synchronous``): FULL by default, this being an administrative record
     sqlite_synchronous: str = "FULL"
     #: the PostgreSQL connection pool (DSDT_DB_POOL_SIZE, DSDT_DB_MAX_OVERFLOW, DSDT_DB_POOL_TIMEOUT,
@@ -101,6 +104,7 @@ class EngineConfig:
             script_workers=int(env.get("DSDT_SCRIPT_WORKERS", 2)),
             cache_size=int(env.get("DSDT_CACHE_SIZE", 2048)),
             checkpoint_every=int(env.get("DSDT_CHECKPOINT_EVERY", 32)),
+            checkpoint_replay_ms=float(env.get("DSDT_CHECKPOINT_REPLAY_MS", 0.0)),
             sqlite_synchronous=env.get("DSDT_SQLITE_SYNCHRONOUS", "FULL"),
             pool=PoolSettings(int(env.get("DSDT_DB_POOL_SIZE", 10)), int(env.get("DSDT_DB_MAX_OVERFLOW", 10)),
                               float(env.get("DSDT_DB_POOL_TIMEOUT", 10.0)), int(env.get("DSDT_DB_POOL_RECYCLE", 1800))),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -49,6 +50,10 @@ _INCIDENT_KIND = {commands.FIRE_TIMERS: incidents.TIMER, commands.COMPLETE: inci
                   commands.SIGNAL: incidents.COMMAND}
 
 
+#: the replay budget (ms) before this process has measured what storing a state costs
+_FIRST_STORE_MS = 2.0
+
+
 def _system_check(connection, instance, state) -> tuple[dict, None]:
     """The check of a system command (firing timers): nothing to refuse, an empty payload."""
     return {}, None
@@ -65,6 +70,7 @@ class WorkflowEngine(EngineReads):
         cache_size: int = 2048,
         notifier: Notifier | None = None,
         checkpoint_every: int = 32,
+        checkpoint_replay_ms: float | None = None,
     ):
         self.db = db
         self.notifier = notifier or NullNotifier()
@@ -81,6 +87,11 @@ class WorkflowEngine(EngineReads):
         self._cache_size = cache_size
         #: journal entries between two stored states (1: store the state after every command)
         self.checkpoint_every = max(1, checkpoint_every)
+        #: also store the state once replaying the entries since the last one would take this
+        #: many milliseconds (0: as long as storing a state takes, measured; None: by count only)
+        self.checkpoint_replay_ms = checkpoint_replay_ms
+        #: milliseconds to serialize a state, a moving average of this process's measurements
+        self._store_ms: float | None = None
         self._cache_lock = threading.Lock()
         # One writer at a time on SQLite (it allows no more, and a deferred transaction that read
         # before another thread's commit cannot write); PostgreSQL needs no such lock.
@@ -122,7 +133,7 @@ class WorkflowEngine(EngineReads):
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
         return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
-                   checkpoint_every=config.checkpoint_every)
+                   checkpoint_every=config.checkpoint_every, checkpoint_replay_ms=config.checkpoint_replay_ms)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
@@ -171,8 +182,10 @@ class WorkflowEngine(EngineReads):
             instance.ref = f"{campaign.code}-{instance.id:05d}"
             models = self.deployments.models(connection, deployment_id)
             payload = commands.start_payload(models.contract, actor.login, instance.ref, campaigns.snapshot(campaign))
+            began = time.perf_counter()
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
+            state.replay_ms = (time.perf_counter() - began) * 1000
             checkpoint = self._record(connection, instance, state, commands.START, actor, now, payload)
             instances.write(connection, instance, checkpoint, created=True)
         self._remember(instance, state)
@@ -438,9 +451,11 @@ class WorkflowEngine(EngineReads):
             payload, human = check(connection, instance, state)
             now = self.clock.now()
             try:
+                began = time.perf_counter()
                 with at(now):
                     commands.apply(state, command, payload, human,
                                    self.deployments.models(connection, instance.deployment_id).contract)
+                state.replay_ms += (time.perf_counter() - began) * 1000
                 checkpoint = self._record(connection, instance, state, command, actor, now, payload)
             except (EngineError, IntegrityError, *incidents.INFRASTRUCTURE):
                 raise
@@ -470,18 +485,21 @@ class WorkflowEngine(EngineReads):
     def _record(self, connection, instance, state: LiveState, command, actor, now, payload) -> bool:
         """Journal the command and refresh the instance row and projections; True for a checkpoint.
 
-        The serialized state is stored only every ``checkpoint_every`` entries: serializing a
+        The serialized state is stored only now and then (:meth:`_checkpoint_due`): serializing a
         whole workflow costs more than running most commands, and the journal entries after the
-        stored state rebuild it exactly (:meth:`_deserialize`), so a load replays at most
-        ``checkpoint_every - 1`` commands, closed dossiers included.
+        stored state rebuild it exactly (:meth:`_deserialize`).
         """
         seen = state.visible()
         ready, data, pending = seen.ready, seen.data, seen.timers
         journal.append(connection, instance, command, actor.login, now, payload,
                        visible_fingerprint(seen, state.claims))
-        checkpoint = instance.journal_seq - instance.state_seq >= self.checkpoint_every
+        checkpoint = self._checkpoint_due(instance, state)
         if checkpoint:
+            began = time.perf_counter()
             instance.state = self.serializer.dumps(state.wf)
+            took = (time.perf_counter() - began) * 1000
+            self._store_ms = took if self._store_ms is None else 0.8 * self._store_ms + 0.2 * took
+            state.replay_ms = 0.0
             instance.state_seq = instance.journal_seq
             instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
@@ -518,6 +536,23 @@ class WorkflowEngine(EngineReads):
             self.notifier.tasks_opened(connection, instance, new_tasks, now)
         return checkpoint
 
+    def _checkpoint_due(self, instance: InstanceRecord, state: LiveState) -> bool:
+        """Whether to store the state with this entry.
+
+        By replay cost: once replaying the entries since the stored state (measured while running
+        or replaying them) would take as long as storing a state does (measured too), or
+        ``checkpoint_replay_ms``. Each stored state then costs the write path no more than the
+        replay it saves a cold load, and a cold load replays at most that long whatever the
+        dossier's age (``dsdt bench``: cold completion by task). ``checkpoint_every`` entries at
+        most in any case.
+        """
+        if instance.journal_seq - instance.state_seq >= self.checkpoint_every:
+            return True
+        if self.checkpoint_replay_ms is None:
+            return False
+        budget = self.checkpoint_replay_ms or self._store_ms or _FIRST_STORE_MS
+        return state.replay_ms >= budget
+
     def _load(self, connection: Connection, instance: InstanceRecord) -> LiveState:
         """The instance's live state: cached, caught up from the journal, or restored."""
         with self._cache_lock:
@@ -531,12 +566,15 @@ class WorkflowEngine(EngineReads):
                 # usually one or two commands instead of a restore and a longer replay.
                 try:
                     models = self.deployments.models(connection, instance.deployment_id)
-                    state = replay.rebuild(state, journal.entries_after(connection, instance.id, seq), models,
-                                           self.script_engine)
+                    tail = journal.entries_after(connection, instance.id, seq)
+                    began, owed = time.perf_counter(), state.replay_ms
+                    state = replay.rebuild(state, tail, models, self.script_engine)
                 except EngineError:
                     log.warning("instance %s: catching up from the journal failed; restoring it", instance.id)
                 else:
-                    return LiveState(state.wf, dict(instance.claims or {}))
+                    # Another process may have stored a state meanwhile: then this overestimates.
+                    return LiveState(state.wf, dict(instance.claims or {}),
+                                     replay_ms=owed + (time.perf_counter() - began) * 1000)
         return self._deserialize(connection, instance)
 
     def _deserialize(self, connection: Connection, instance: InstanceRecord) -> LiveState:
@@ -550,8 +588,10 @@ class WorkflowEngine(EngineReads):
             text = instance.state if instance.state is not None else instances.fetch_state(connection, instance)
             # SpiffWorkflow's serializer migrations run inside loads(), keyed by the stored version.
             state = LiveState(self.serializer.loads(text, models.spec, models.subprocess_specs, self.script_engine))
-        state = replay.rebuild(state, journal.entries_after(connection, instance.id, instance.state_seq), models,
-                               self.script_engine)
+        tail = journal.entries_after(connection, instance.id, instance.state_seq)
+        began = time.perf_counter()
+        state = replay.rebuild(state, tail, models, self.script_engine)
+        state.replay_ms = (time.perf_counter() - began) * 1000
         state.claims = dict(instance.claims or {})
         return state
 

@@ -85,7 +85,9 @@ class ColdEngine(WorkflowEngine):
 def scenario_engine(db, clock, script_engine, mode: str) -> WorkflowEngine:
     """An engine for ``mode`` (one of :data:`RESTORE_MODES`)."""
     cls = WorkflowEngine if mode == "warm" else ColdEngine
-    return cls(db, clock, script_engine, checkpoint_every=CHECKPOINT_EVERY[mode])
+    # warm: the replay-cost policy of EngineConfig's default as well, so verify checks stored states
+    return cls(db, clock, script_engine, checkpoint_every=CHECKPOINT_EVERY[mode],
+               checkpoint_replay_ms=0.0 if mode == "warm" else None)
 
 
 class Walker:

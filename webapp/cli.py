@@ -225,6 +225,45 @@ def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tup
 
 
 @main.command()
+@click.option("--quick", is_flag=True, help="Smaller sizes (under a minute); the report says which.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable keys, see README).")
+def bench(quick: bool, as_json: bool) -> None:
+    """Measure the engine as the web app runs it: lifecycle, completions, sizes, verify (issue 13).
+
+    SQLite (NORMAL and FULL) in temporary files, and PostgreSQL too when DSDT_DATABASE_URL names
+    one (in a schema of its own, dropped at the end).
+    """
+    from engine.bench import run
+
+    from . import config, services
+
+    settings = config.from_env()
+    url = settings.get("DSDT_DATABASE_URL") or ""
+    report = run(quick=quick, postgres_url=url if url.startswith("postgresql") else None,
+                 prepare=lambda engine: services.build(settings, engine),
+                 log=None if as_json else lambda what: click.echo(f"measuring: {what}", err=True))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    for store, result in report["lifecycle"].items():
+        click.echo(f"lifecycle {store:14} {result['commands_per_second']:>8} commands/s"
+                   f"  p50 {result['command_p50_ms']} ms  p95 {result['command_p95_ms']} ms"
+                   f"  ratio vs in-memory {result['ratio_vs_inmemory']}")
+    for store, result in report["completion"].items():
+        click.echo(f"completion {store}: warm p50 {result['warm_completion_ms']['p50']} ms, cold p50 "
+                   f"{result['cold_completion_ms']['p50']} ms, fresh process by phase "
+                   f"{result['fresh_process_first_command_ms_by_phase']}")
+    click.echo(f"warm completion by extra accounts: {report['accounts']['warm_completion_ms_by_accounts']}")
+    for size, result in report["open_tasks"]["by_open_tasks"].items():
+        click.echo(f"{size} open tasks: inbox p50 {result['inbox_ms']['p50']} ms, completion p50 "
+                   f"{result['completion_ms']['p50']} ms")
+    click.echo(f"verify: {report['verify']['dossiers_per_second']} dossiers/s; per dossier: "
+               f"{report['sizes_per_dossier']}; peak RSS {report['peak_rss_mb']} MB")
+    for name, target in report["targets"].items():
+        click.echo(f"target {name}: {target['ratio']} (limit {target['limit']}) {'met' if target['met'] else 'MISSED'}")
+
+
+@main.command()
 @click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between passes.")
 @click.option("--database", help="Database URL.")
 def worker(interval: float, database: str | None) -> None:
