@@ -15,6 +15,7 @@ from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
 from .contract import Contract
 from .deployments import DeploymentInfo, read_model_files
+from .digests import DigestReport, Digests
 from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .history import FieldChange, History, HistoryEntry
@@ -56,6 +57,8 @@ __all__ = [
     "DATABASE_ERRORS",
     "Database",
     "DeploymentInfo",
+    "DigestReport",
+    "Digests",
     "DossierSummary",
     "DraftStore",
     "EngineConfig",

@@ -140,6 +140,7 @@ class StoredNotifier:
                 _email_row(user.email, subject,
                            f"Bonjour {user.full_name or user.login},\n\n{message}.\n{self._where(instance, task)}", now)
                 for user in people
+                if not user.daily_digest  # they get the day's digest instead (engine.digests)
             ]
         if notifications:
             _NOTIFY.execute_many(connection, notifications)

@@ -35,13 +35,15 @@ class Recipient(NamedTuple):
     login: str
     full_name: str
     email: str
+    daily_digest: bool = False  # they chose one summary a day (engine.digests): no mail per task
 
 
 @lru_cache(maxsize=16)
 def _by_login(count: int) -> RawStatement:
     names = [f"login{n}" for n in range(count)]
     return RawStatement(
-        f"SELECT login, full_name, email FROM app_user WHERE login IN ({', '.join(':' + n for n in names)}) "
+        "SELECT login, full_name, email, daily_digest FROM app_user "
+        f"WHERE login IN ({', '.join(':' + n for n in names)}) "
         "AND active = :active AND email <> ''",
         {"active": _USER.c.active, **{name: _USER.c.login for name in names}},
     )
@@ -54,7 +56,8 @@ def _by_role(count: int) -> RawStatement:
     for n in range(count):
         binds[f"role{n}"], binds[f"epci{n}"] = _ROLE.c.role, _ROLE.c.epci
     return RawStatement(
-        "SELECT r.role, r.epci, u.login, u.full_name, u.email FROM user_role r JOIN app_user u ON u.id = r.user_id "
+        "SELECT r.role, r.epci, u.login, u.full_name, u.email, u.daily_digest "
+        "FROM user_role r JOIN app_user u ON u.id = r.user_id "
         f"WHERE ({pairs}) AND u.active = :active AND u.email <> '' ORDER BY u.id",
         binds,
     )

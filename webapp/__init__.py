@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .lockouts import bp as lockouts_bp
     from .organisation import bp as organisation_bp
+    from .profile import bp as profile_bp
     from .receipts import bp as receipts_bp
     from .registration import bp as registration_bp
     from .services import build
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(home_bp)  # the home pages of administrators and process owners
     app.register_blueprint(replay_bp)  # auditors: a dossier's state after any journal entry
     app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
+    app.register_blueprint(profile_bp)  # /profil: the account, the daily digest choice
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     app.add_url_rule("/", "index", auth.home)

@@ -53,7 +53,11 @@ def _timer_worker(what: str, services, interval: float):
     except Invalid as err:
         services.engine.close()
         _refuse_to_start(what, err)
-    return Worker(services.engine, interval, jobs=[services.notifications.send_pending, *sealing])
+
+    def daily_digests() -> int:
+        return services.digests.send_due().sent
+
+    return Worker(services.engine, interval, jobs=[daily_digests, services.notifications.send_pending, *sealing])
 
 
 @click.group()
@@ -324,6 +328,28 @@ def verify(as_json: bool, database: str | None, seals_file: Path | None, public_
             echo_seal_report(seal_report)
     if report.diverged or not report.chain_ok or (seal_report is not None and not seal_report.ok):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--database", help="Database URL.")
+def digest(database: str | None) -> None:
+    """Queue today's daily digest of every account that chose it and has none yet (idempotent per day).
+
+    The worker does it from 7:00 Europe/Paris; this sends it at once. The outbox sends the mails."""
+    from . import config, services
+
+    settings = config.from_env()
+    if database:
+        settings["DSDT_DATABASE_URL"] = database
+    try:
+        built = services.build(settings)
+    except Unavailable as err:
+        _refuse_to_start("Digest", err)
+    try:
+        report = built.digests.send_due(force=True)
+    finally:
+        built.engine.close()
+    click.echo(f"{report.day.isoformat()}: {report.sent} digest(s) queued, {report.empty} with no open task.")
 
 
 main.add_command(message)

@@ -94,6 +94,7 @@ def navigation(account) -> list[tuple[str, object]]:
         if account.organisation_id is not None:
             items.append(("organisation.members", _l("Mon association")))
     items.append(("inbox.notifications", _l("Notifications")))
+    items.append(("profile.show", _l("Mon profil")))
     if roles.ADMIN in held:
         items.append(("home.admin", _l("Administration")))
         items.append(("admin.users", _l("Utilisateurs")))

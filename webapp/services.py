@@ -10,6 +10,7 @@ from engine import (
     MAX_BYTES,
     AccountService,
     AttachmentStore,
+    Digests,
     DraftStore,
     EngineConfig,
     NotificationCenter,
@@ -32,16 +33,21 @@ class Services:
     notifications: NotificationCenter
     outbox: Outbox
     overview: Overview
+    digests: Digests
 
 
 #: the task page (``dossiers.task``) as the e-mails link to it; tests/webapp/test_home.py opens one
 TASK_PAGE = "/dossiers/{instance_id}/etape/{task_ref}"
 
 
+def _task_link(config: dict, base: EngineConfig) -> str:
+    """The task page's address at the public address, as the mails give it."""
+    return (config.get("DSDT_PUBLIC_URL") or base.public_url).rstrip("/") + TASK_PAGE
+
+
 def _notifier(config: dict, base: EngineConfig) -> StoredNotifier:
     """The stored notifier, its mails linking to the task page at the public address."""
-    public = (config.get("DSDT_PUBLIC_URL") or base.public_url).rstrip("/")
-    return StoredNotifier(task_link=public + TASK_PAGE)
+    return StoredNotifier(task_link=_task_link(config, base))
 
 
 def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
@@ -77,6 +83,7 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         NotificationCenter(engine.db, engine.clock, smtp),
         Outbox(engine.db),
         Overview(engine.db),
+        Digests(engine.db, engine.clock, _task_link(config, base)),
     )
 
 

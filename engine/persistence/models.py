@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -248,6 +249,19 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     #: registered but the e-mail address not yet verified: inactive, and a new link may be sent
     pending_verification: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: staff: one daily digest of their open tasks instead of an e-mail per task (0014, engine.digests)
+    daily_digest: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
+
+class DigestSent(Base):
+    """The daily digest of one account for one day (Europe/Paris): at most one, whatever the workers."""
+
+    __tablename__ = "digest_sent"
+    login: Mapped[str] = mapped_column(String(120), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: open tasks listed (0: nothing was open, no mail was queued)
+    tasks: Mapped[int] = mapped_column(Integer)
 
 
 class Organisation(Base):
