@@ -132,8 +132,23 @@ class WorkflowEngine(EngineReads):
             raise
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
-        return cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
-                   checkpoint_every=config.checkpoint_every, checkpoint_replay_ms=config.checkpoint_replay_ms)
+        engine = cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
+                     checkpoint_every=config.checkpoint_every, checkpoint_replay_ms=config.checkpoint_replay_ms)
+        engine.warm_up()
+        return engine
+
+    def warm_up(self) -> None:
+        """Prepare at start what every process's first command would otherwise pay (issue 13):
+        SQLAlchemy's mappers and the current deployment's models, parsed and their code compiled
+        (per content hash, once per process). A new web or timer worker's first command then costs
+        what a cold load does (``dsdt bench``: fresh-process first command)."""
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
+        with self.db.engine.connect() as connection:
+            current = self.deployments.current_id(connection)
+            if current is not None:
+                self.deployments.models(connection, current)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)

@@ -37,11 +37,20 @@ def main() -> None:
     built = time.perf_counter()
     try:
         actor = Actor(request["login"], frozenset(request["roles"]), frozenset(request["scope"]))
+        profiler = None
+        if request.get("profile"):  # a path: the command's cProfile statistics are written there
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         if request["command"] == "start":
             engine.start(actor, request["campaign"])
         else:
             engine.complete(actor, request["instance_id"], request["task_ref"], request["data"])
         done = time.perf_counter()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(request["profile"])
     finally:
         engine.close()
     print(json.dumps({"import_ms": round((imported - _BEGAN) * 1000, 3),

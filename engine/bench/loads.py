@@ -30,7 +30,9 @@ def _median(values):
     return round(statistics.median(values), 3) if values else None
 
 
-def along_lifecycle(url: str, synchronous: str, dossiers: int, fresh: bool = True, prepare=None) -> dict:
+def along_lifecycle(url: str, synchronous: str, dossiers: int, fresh: bool = True, prepare=None,
+                    profile: str | None = None) -> dict:
+    """``profile``: a folder where each fresh process writes its command's cProfile statistics."""
     code, libelle, data = campaigns_api.historical_campaign()
     engine = build(url, synchronous, prepare)
     try:
@@ -40,12 +42,14 @@ def along_lifecycle(url: str, synchronous: str, dossiers: int, fresh: bool = Tru
         engine.save_campaign(code, libelle, data)
         forms = engine.current_forms()
         request = {"url": url, "synchronous": synchronous, "campaign": code}
+        if profile:
+            request["profile"] = f"{profile}/{{phase}}.pstats"
         fresh_by_phase = {}
         if fresh:
             porteur = porteur_actor(porteur_login(1))
             fresh_by_phase["start"] = run_in_fresh_process(
-                {**request, "command": "start", "now": engine.clock.now().isoformat(), "login": porteur.login,
-                 "roles": sorted(porteur.roles), "scope": []})["first_command_ms"]
+                {**_for(request, "start"), "command": "start", "now": engine.clock.now().isoformat(),
+                 "login": porteur.login, "roles": sorted(porteur.roles), "scope": []})["first_command_ms"]
             keys = [_last_instance(engine)]
         else:
             keys = []
@@ -61,7 +65,7 @@ def along_lifecycle(url: str, synchronous: str, dossiers: int, fresh: bool = Tru
                 moved = True
                 if fresh and index == 0 and step.phase not in fresh_by_phase:
                     report = run_in_fresh_process({
-                        **request, "command": "complete", "now": engine.clock.now().isoformat(),
+                        **_for(request, step.phase), "command": "complete", "now": engine.clock.now().isoformat(),
                         "login": step.actor.login, "roles": sorted(step.actor.roles),
                         "scope": sorted(step.actor.epci), "instance_id": step.instance_id,
                         "task_ref": step.task_ref, "data": step.data})
@@ -94,6 +98,10 @@ def along_lifecycle(url: str, synchronous: str, dossiers: int, fresh: bool = Tru
         return result
     finally:
         engine.close()
+
+
+def _for(request: dict, phase: str) -> dict:
+    return {**request, "profile": request["profile"].format(phase=phase)} if "profile" in request else request
 
 
 def _last_instance(engine) -> int:
