@@ -145,6 +145,14 @@ class Analytics:
         dossier without any) by replaying their journals; returns how many were rebuilt."""
         return step_spans.backfill(self.engine, instance_ids)
 
+    def deployment_id(self, version: int | None) -> int | None:
+        """The deployment of process version ``version``, or the newest one when None."""
+        with self.db.sessions() as session:
+            query = select(Deployment.id)
+            query = query.where(Deployment.version == version) if version is not None else query.order_by(
+                Deployment.version.desc()).limit(1)
+            return session.scalar(query)
+
     def choices(self) -> dict[str, list]:
         """What the filters offer: campaigns, EPCI and versions that have dossiers."""
         with self.db.sessions() as session:

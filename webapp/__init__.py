@@ -25,6 +25,7 @@ def select_locale() -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     from . import admin, api, audit, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
+    from .audit_analytics import bp as analytics_bp
     from .audit_replay import bp as replay_bp
     from .health import register as register_health
     from .home import bp as home_bp
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(lockouts_bp)  # administrators: throttled logins
     app.register_blueprint(organisation_bp)  # an association's members and invitations
     app.register_blueprint(home_bp)  # the home pages of administrators and process owners
+    app.register_blueprint(analytics_bp)  # auditors and process owners: process analytics
     app.register_blueprint(replay_bp)  # auditors: a dossier's state after any journal entry
     app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
     app.register_blueprint(profile_bp)  # /profil: the account, the daily digest choice

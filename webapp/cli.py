@@ -22,6 +22,7 @@ from engine import (
     read_model_files,
 )
 
+from .analytics_commands import analytics
 from .event_commands import message, signal
 from .export_commands import export
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
@@ -439,3 +440,4 @@ def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None,
 
 main.add_command(seal)
 main.add_command(export)
+main.add_command(analytics)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, select
 
 from engine import journal
@@ -16,6 +18,7 @@ from engine.persistence.models import Instance, StepSpan
 from engine.queries import bpmn_id_of
 from engine.simulation import DurableDriver, simulate
 from engine.step_spans import backfill, spans_from_journal
+from webapp.cli import main
 
 COLUMNS = ("task_ref", "bpmn_id", "opened_at", "opened_seq", "before_s", "waiting_s", "closed_at", "closed_seq",
            "duration_s", "completed")
@@ -68,6 +71,17 @@ def test_backfill_rebuilds_the_same_rows_from_the_journals(simulated):
     assert backfill(simulated) == len(before)
     assert {instance_id: _stored(simulated, instance_id) for instance_id in before} == before
     assert backfill(simulated) == 0  # every dossier has its spans now
+
+
+def test_cli_backfills_and_shows_the_figures(simulated):
+    with simulated.db.sessions.begin() as session:
+        session.execute(delete(StepSpan).where(StepSpan.instance_id == _instances(simulated)[0].id))
+    done = CliRunner().invoke(main, ["analytics", "backfill", "--database", simulated.db.url])
+    assert done.exit_code == 0 and "rebuilt for 1 dossier" in done.output, done.output
+    shown = CliRunner().invoke(main, ["analytics", "show", "--version", "1", "--database", simulated.db.url])
+    assert shown.exit_code == 0, shown.output
+    figures = json.loads(shown.output[shown.output.index("{\n"):])
+    assert figures["dossiers"] == 10 and figures["steps"][0]["bpmn_id"] == "contact"
 
 
 def test_outcome_counts_match_the_instance_table(simulated):

@@ -2,6 +2,7 @@
 //   viewer.js          the BPMN diagram viewer of the dossier page (bpmn-js NavigatedViewer), bundled by esbuild
 //   forms.js           the task form's progressive enhancement (rows added and removed, unsaved-changes notice)
 //   replay.js          the auditors' step-by-step replay of a dossier on its diagram (bpmn-js NavigatedViewer)
+//   heatmap.js         the auditors' process analytics: the diagram coloured by waiting time (bpmn-js NavigatedViewer)
 //   diagram-js.css,    bpmn-js's own styles, copied as they are
 //   bpmn-js.css
 // Run by bin/setup through `npm run build`.
@@ -17,7 +18,8 @@ const out = join(root, "webapp", "static", "build");
 
 await mkdir(out, { recursive: true });
 await esbuild.build({
-  entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js"), replay: join(here, "replay.js") },
+  entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js"), replay: join(here, "replay.js"),
+                 heatmap: join(here, "heatmap.js") },
   outdir: out,
   bundle: true,
   format: "iife",
