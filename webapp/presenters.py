@@ -121,17 +121,23 @@ def earlier_steps(reader, dossier_row, entries, attachment_context: dict, exclud
     ]
 
 
-def requests_to_porteur(reader: disclosure.Reader, dossier_row: DossierSummary, entries: list[TimelineEntry],
-                        attachment_context: dict) -> list[dict]:
-    """What the staff addressed to the porteur since the porteur last submitted (a fiche to
-    complete and why, advice, missing documents and their deadline): the steps of other roles
-    completed after the porteur's last step, as far as they are addressed to the porteur;
-    rendered like :func:`earlier_steps`."""
+def porteur_requests(reader: disclosure.Reader, records: list[dict]) -> list[dict]:
+    """Among :func:`step_records`, what the staff addressed to the porteur since the porteur last
+    submitted (a fiche to complete and why, advice, missing documents and their deadline): the
+    steps of other roles completed after the porteur's last step, as far as they are addressed
+    to the porteur. None for staff."""
     if not reader.porteur or reader.staff:
         return []
-    records = earlier_steps(reader, dossier_row, entries, attachment_context)
     last_own = max((r["entry"].seq for r in records if r["role"] == roles.PORTEUR), default=0)
     return [r for r in records if r["role"] != roles.PORTEUR and r["entry"].seq > last_own]
+
+
+def requests_to_porteur(reader: disclosure.Reader, dossier_row: DossierSummary, entries: list[TimelineEntry],
+                        attachment_context: dict) -> list[dict]:
+    """:func:`porteur_requests` rendered like :func:`earlier_steps`, for the pages."""
+    if not reader.porteur or reader.staff:
+        return []
+    return porteur_requests(reader, earlier_steps(reader, dossier_row, entries, attachment_context))
 
 
 def task_data(reader: disclosure.Reader, dossier_row: DossierSummary, view) -> dict:

@@ -222,3 +222,28 @@ def test_the_porteur_does_not_see_which_staff_member_uploaded_a_document(client,
     auth.logout()
     auth.login("instructeur1")
     assert "instructeur1" in client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("step,marker", [("contact", CONSEILS), ("fiche", MOTIF_FICHE), ("complements", PIECES)])
+def test_the_porteurs_dossier_api_carries_what_their_page_shows(walk, step, marker):
+    """API parity: the dossier's API answer comes from the page's presenter (requests, earlier
+    steps, timeline, documents), with what is addressed to the porteur and nothing internal."""
+    seen = [s for st, login, s in walk["captures"] if st == step and login == PORTEUR and "task page" in s][-1]
+    body = json.loads(seen["dossier api"])
+    assert [r for r in body["requests"] if marker in json.dumps(r["data"], ensure_ascii=False)]
+    assert all(r["role"] != "porteur" for r in body["requests"])
+    assert {r["name"] for r in body["earlier_steps"]} and body["timeline"]
+    assert all(entry["command"] not in ("claim", "unclaim", "delegate") for entry in body["timeline"])
+    for record in body["earlier_steps"]:
+        assert record["name"] in seen["dossier page"]
+
+
+def test_the_porteurs_dossier_api_never_names_staff_nor_carries_scores(walk):
+    final = json.loads([s for st, login, s in walk["captures"] if st == "fin" and login == PORTEUR][-1]["dossier api"])
+    staff = {e["actor"] for e in final["timeline"]} | {r["actor"] for r in final["earlier_steps"]}
+    assert staff <= {PORTEUR, None, "system"}
+    assert final["documents"] and all(d["uploaded_by"] in (PORTEUR, None) for d in final["documents"])
+    text = json.dumps(final, ensure_ascii=False)
+    assert "evaluations" not in text and "note" not in {k for r in final["earlier_steps"] for k in r["data"]}
+    staff_view = dict(_staff_captures(walk, "fin"))["instructeur1"]["dossier api"]
+    assert MOTIVATION in staff_view and MOTIVATION not in text  # the staff read it, the porteur not

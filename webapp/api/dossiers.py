@@ -11,7 +11,15 @@ from .. import receipts
 from ..access import current_actor, roles_required, visible_dossiers
 from ..services import services
 from . import auth, errors, present
-from .schemas import DossierListArgs, DossierListSchema, DossierSchema, ReceiptArgs, StartArgs, WithdrawArgs
+from .schemas import (
+    DossierDetailSchema,
+    DossierListArgs,
+    DossierListSchema,
+    DossierSchema,
+    ReceiptArgs,
+    StartArgs,
+    WithdrawArgs,
+)
 
 bp = Blueprint("api_dossiers", __name__, url_prefix="/api/dossiers", description="Dossiers de candidature.")
 bp.before_request(auth.authenticate)
@@ -60,16 +68,19 @@ def start(args: dict):
 
 @bp.route("/<int:dossier_id>", methods=["GET"])
 @auth.dossier_in_scope
-@bp.response(200, DossierSchema)
+@bp.response(200, DossierDetailSchema)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def show(dossier):
     """One dossier
 
-    Summary, status, outcome and reason, open steps and version. 404 for a porteur when it is not
-    theirs (its existence is not revealed), 403 for staff outside its scope.
+    Summary, status, outcome and reason, open steps and version; and what the dossier page shows
+    the caller: timeline, documents, earlier steps and, for the porteur, what is asked of them
+    (the same presenter as the pages: a porteur never gets jury scores, members' names or
+    internal comments). 404 for a porteur when it is not theirs (its existence is not revealed),
+    403 for staff outside its scope.
     """
-    return present.dossier(current_actor(), dossier)
+    return present.dossier_detail(current_actor(), dossier)
 
 
 @bp.route("/<int:dossier_id>/receipt", methods=["GET"])

@@ -7,6 +7,7 @@ from engine import Actor, DossierSummary
 
 from .. import presenters
 from ..access import can_do
+from ..services import services
 
 
 def step(actor: Actor, dossier: DossierSummary, open_step) -> dict:
@@ -39,6 +40,38 @@ def dossier(actor: Actor, summary: DossierSummary) -> dict:
         "created_at": summary.created_at,
         "updated_at": summary.updated_at,
         "steps": [step(actor, summary, open_step) for open_step in summary.open_steps],
+    }
+
+
+def _record(record: dict) -> dict:
+    entry = record["entry"]
+    return {"seq": entry.seq, "at": entry.at, "bpmn_id": entry.bpmn_id, "name": record["name"],
+            "role": record["role"], "actor": record["actor"], "data": record["data"]}
+
+
+def dossier_detail(actor: Actor, summary: DossierSummary) -> dict:
+    """:func:`dossier` with what the dossier page shows the caller, from the same presenter:
+    the timeline, the documents, the earlier steps' data they may read and, for the porteur,
+    what the staff asked of them. Never a jury member's name or scores, nor an internal comment,
+    for a porteur (:mod:`webapp.presenters`, :mod:`engine.disclosure`)."""
+    svc = services()
+    reader = presenters.reader_for(actor, summary)
+    entries = svc.queries.timeline(summary.id)
+    records = presenters.step_records(reader, summary, entries)
+    return {
+        **dossier(actor, summary),
+        "timeline": [
+            {"seq": e.seq, "at": e.at, "command": e.command, "bpmn_id": e.bpmn_id, "step": e.step_name,
+             "actor": e.actor or None, "data": e.data if e.command == "withdraw" else None}
+            for e in presenters.timeline(reader, entries)
+        ],
+        "documents": [
+            {"filename": d.filename, "media_type": d.media_type, "size": d.size, "sha256": d.sha256,
+             "uploaded_at": d.uploaded_at, "uploaded_by": d.uploaded_by or None}
+            for d in presenters.documents(reader, svc.attachments.list(summary.id))
+        ],
+        "earlier_steps": [_record(record) for record in records],
+        "requests": [_record(record) for record in presenters.porteur_requests(reader, records)],
     }
 
 

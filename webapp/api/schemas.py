@@ -149,6 +149,46 @@ class DossierSchema(Schema):
     steps = fields.List(fields.Nested(StepSchema), metadata={"description": "Open steps."})
 
 
+class TimelineEntrySchema(Schema):
+    seq = fields.Integer(metadata={"description": "Journal entry number."})
+    at = fields.DateTime()
+    command = fields.String()
+    bpmn_id = fields.String(**NULLABLE)
+    step = fields.String(**NULLABLE, metadata={"description": "The step's name."})
+    actor = fields.String(**NULLABLE, metadata={"description": "Who; null when the caller may not know it."})
+    data = fields.Dict(**NULLABLE, metadata={"description": "A withdrawal's reason; step data is in earlier_steps."})
+
+
+class DocumentSchema(Schema):
+    filename = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.DateTime()
+    uploaded_by = fields.String(**NULLABLE, metadata={"description": "Null when the caller may not know it."})
+
+
+class StepRecordSchema(Schema):
+    seq = fields.Integer(metadata={"description": "Journal entry of the completion."})
+    at = fields.DateTime()
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String(**NULLABLE)
+    actor = fields.String(**NULLABLE, metadata={"description": "Null when the caller may not know it."})
+    data = fields.Dict(metadata={"description": "What the caller may read of the submitted form."})
+
+
+class DossierDetailSchema(DossierSchema):
+    """One dossier as its page shows it to the caller (webapp.presenters decides what)."""
+
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    documents = fields.List(fields.Nested(DocumentSchema))
+    earlier_steps = fields.List(fields.Nested(StepRecordSchema), metadata={
+        "description": "Completed steps (the last completion of each), as far as the caller may read them."})
+    requests = fields.List(fields.Nested(StepRecordSchema), metadata={
+        "description": "For the porteur: what the staff asked of them since their last submission."})
+
+
 class DossierListArgs(PageArgs):
     epci = fields.String(validate=SHORT)
     campaign = fields.String(validate=SHORT)
