@@ -12,7 +12,6 @@ show its progress without holding one request for the whole database.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,20 +96,6 @@ class IntegrityBatch:
     last_id: int | None  # the last dossier checked: the next batch starts after it
     done: int  # dossiers checked so far, this batch included
     total: int  # dossiers in the database
-
-
-_ENTRY = re.compile(r"\bentry (\d+)\b")
-
-
-def first_entry(problem: str | None) -> int | None:
-    """The first journal entry a ``verify`` problem names, if any.
-
-    ``verify`` words every problem of an entry as "entry N …" (:func:`engine.journal.check_chain`,
-    :func:`engine.replay.replay_entries`); several problems are joined, so the smallest number is
-    where the record stops being trustworthy.
-    """
-    numbers = [int(n) for n in _ENTRY.findall(problem or "")]
-    return min(numbers) if numbers else None
 
 
 class Audit:
@@ -239,4 +224,4 @@ class Audit:
         engine = self.engine
         report = verify_instance(session, instance, engine.deployments, engine.script_engine, engine.serializer)
         return IntegrityResult(report.instance_id, report.ref, report.chain_ok, report.replay_ok, report.problem,
-                               first_entry(report.problem))
+                               report.entry)

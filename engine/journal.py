@@ -110,6 +110,7 @@ def entries_after(connection: Connection, instance_id: int, seq: int) -> list[Ta
 class ChainReport:
     ok: bool
     problem: str | None = None
+    entry: int | None = None  # the first entry in cause (seq), when the chain breaks
 
 
 def check_chain(instance: Instance, rows: list[JournalEntry]) -> ChainReport:
@@ -118,17 +119,20 @@ def check_chain(instance: Instance, rows: list[JournalEntry]) -> ChainReport:
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
             return ChainReport(
-                False, f"entry {expected_seq} is missing or out of order (found seq {row.seq})"
+                False, f"entry {expected_seq} is missing or out of order (found seq {row.seq})", expected_seq
             )
         if row.prev_hash != prev:
-            return ChainReport(False, f"entry {row.seq} does not link to the entry before it")
+            return ChainReport(False, f"entry {row.seq} does not link to the entry before it", row.seq)
         fields = (row.instance_id, row.seq, row.command, row.actor, row.at, row.payload, row.state_hash,
                   row.prev_hash)
         if entry_hash(*fields) != row.entry_hash and _legacy_entry_hash(*fields) != row.entry_hash:
-            return ChainReport(False, f"entry {row.seq} was altered (its hash does not match its content)")
+            return ChainReport(False, f"entry {row.seq} was altered (its hash does not match its content)", row.seq)
         prev = row.entry_hash
     if len(rows) != instance.journal_seq or prev != instance.journal_head:
-        return ChainReport(False, "the journal's last entry is not the one the instance recorded")
+        # entries missing at the end: the first one absent; one too many: the first extra one;
+        # as many as recorded: the last one is not the one recorded
+        entry = len(rows) + 1 if len(rows) < instance.journal_seq else min(len(rows), instance.journal_seq + 1)
+        return ChainReport(False, "the journal's last entry is not the one the instance recorded", entry)
     return ChainReport(True)
 
 

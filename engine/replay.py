@@ -31,6 +31,9 @@ class InstanceReport:
     chain_ok: bool
     replay_ok: bool
     problem: str | None = None
+    #: the first journal entry in cause (the chain breaks or the replay diverges there); None
+    #: when the problem names no entry (models that cannot be loaded) or there is none
+    entry: int | None = None
 
 
 @dataclass
@@ -108,20 +111,28 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer, compar
     ``state``: the state the entry before ``rows[0]`` reached (the step-by-step replay goes on
     from it, :mod:`engine.replay_steps`); ``None`` when ``rows`` starts with the start.
     """
+    state, problem, _ = replay_checked(rows, models, script_engine, serializer, compare, stored, state)
+    return state, problem
+
+
+def replay_checked(rows, models: ParsedModels, script_engine, serializer, compare: bool = True,
+                   stored: tuple[int, str] | None = None,
+                   state: LiveState | None = None) -> tuple[LiveState | None, str | None, int | None]:
+    """:func:`replay_entries`, with the journal entry its problem lies in (None: no problem)."""
     for row in rows:
         try:
             state = _apply_entry(state, row, models, script_engine)
         except ReplayError as err:
-            return state, err.message
+            return state, err.message, row.seq
         if not compare:
             continue
         if not _matches(row, state, serializer):
-            return state, f"entry {row.seq} ({row.command}) reaches a different state than journaled"
+            return state, f"entry {row.seq} ({row.command}) reaches a different state than journaled", row.seq
         if stored is not None and row.seq == stored[0] and (
             state_fingerprint(serializer.to_dict(state.wf)) != _stored_fingerprint(stored[1], serializer)
         ):
-            return state, f"the stored state (after entry {row.seq}) is not the state its journal leads to"
-    return state, None
+            return state, f"the stored state (after entry {row.seq}) is not the state its journal leads to", row.seq
+    return state, None, None
 
 
 def verify_instance(
@@ -134,21 +145,25 @@ def verify_instance(
     except EngineError as err:
         # Its pinned models are missing or no longer parse: this dossier cannot be replayed, which
         # the report says; the audit goes on with the others.
-        models, final = None, None
+        models, final, replay_entry = None, None, None
         replay_problem = f"its deployment {instance.deployment_id} cannot be loaded: {err}"
     if models is not None:
         stored = (instance.state_seq, instance.state) if instance.state_seq else None
-        final, replay_problem = replay_entries(rows, models, script_engine, serializer, stored=stored)
+        final, replay_problem, replay_entry = replay_checked(rows, models, script_engine, serializer, stored=stored)
     if replay_problem is None:
         if instance.state_seq > len(rows):
             replay_problem = f"the stored state follows entry {instance.state_seq}, which is not in the journal"
+            replay_entry = len(rows) + 1  # the first entry the journal lacks
         elif final is not None and final.claims != (instance.claims or {}):
             replay_problem = "the stored claims are not the ones its journal leads to"
+            replay_entry = len(rows)  # the stored claims follow the last entry
     problems = [
         p for p in (None if chain.ok else f"journal chain broken: {chain.problem}", replay_problem) if p
     ]
+    entries = [entry for entry in (chain.entry, replay_entry) if entry is not None]
     return InstanceReport(
-        instance.id, instance.ref, chain.ok, replay_problem is None, "; ".join(problems) or None
+        instance.id, instance.ref, chain.ok, replay_problem is None, "; ".join(problems) or None,
+        min(entries) if entries else None,
     )
 
 
