@@ -36,7 +36,8 @@ STAFF_PER_PAGE = 50
 def mine():
     actor = current_actor()
     svc = services()
-    dossiers = dossiers_of_association(actor)  # their own and their association's
+    # Their own and their association's, as the presenter shows them (a jury step once, not per member).
+    dossiers = [presenters.dossier(presenters.reader_for(actor, d), d) for d in dossiers_of_association(actor)]
     campaigns = svc.queries.campaigns(open_only=True)
     # What the staff asked of the porteur, beside each step that waits for them (few dossiers each).
     requests = {}

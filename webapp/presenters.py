@@ -63,11 +63,33 @@ def documents(reader: disclosure.Reader, docs: list) -> list:
     return [dataclasses.replace(doc, uploaded_by=_shown_login(reader, doc.uploaded_by) or "") for doc in docs]
 
 
+def _once_per_step(reader: disclosure.Reader, steps: list[OpenStep]) -> list[OpenStep]:
+    """Steps others do in parallel (each jury member's examination) listed once: who does them is
+    not the reader's to know, so one line per step and role, with the soonest due date."""
+    shown: list[OpenStep] = []
+    where: dict[tuple[str, str], int] = {}
+    for step in steps:
+        if step.assignee == reader.login or step.claimed_by == reader.login:
+            shown.append(step)
+            continue
+        key = (step.bpmn_id, step.role)
+        if key not in where:
+            where[key] = len(shown)
+            shown.append(step)
+            continue
+        first = shown[where[key]]
+        dues = [due for due in (first.due_at, step.due_at) if due is not None]
+        shown[where[key]] = dataclasses.replace(first, due_at=min(dues) if dues else None)
+    return shown
+
+
 def dossier(reader: disclosure.Reader, summary: DossierSummary) -> DossierSummary:
-    """The dossier summary with its open steps as the reader may see them."""
+    """The dossier summary with its open steps as the reader may see them (for a reader outside
+    the staff, a step several people do in parallel is listed once)."""
     if reader.staff:
         return summary
-    return dataclasses.replace(summary, open_steps=[open_step(reader, step) for step in summary.open_steps])
+    steps = [open_step(reader, step) for step in summary.open_steps]
+    return dataclasses.replace(summary, open_steps=_once_per_step(reader, steps))
 
 
 def timeline(reader: disclosure.Reader, entries: list[TimelineEntry]) -> list[TimelineEntry]:

@@ -247,3 +247,23 @@ def test_the_porteurs_dossier_api_never_names_staff_nor_carries_scores(walk):
     assert "evaluations" not in text and "note" not in {k for r in final["earlier_steps"] for k in r["data"]}
     staff_view = dict(_staff_captures(walk, "fin"))["instructeur1"]["dossier api"]
     assert MOTIVATION in staff_view and MOTIVATION not in text  # the staff read it, the porteur not
+
+
+def test_a_jury_step_waits_once_for_the_porteur_not_once_per_member(client, make_dossier, services):
+    instance_id = make_dossier("examen_territorial", "CAB", porteur="porteur1")
+    jury = [s for s in services.queries.dossier(instance_id).open_steps if s.bpmn_id == "examen_territorial"]
+    assert len(jury) >= 3 and len({s.assignee for s in jury}) == len(jury)
+    tokens = {login: services.accounts.create_token(login, "jury once") for login in ("porteur1", "instructeur1")}
+
+    def steps(login):
+        body = client.get(f"/api/dossiers/{instance_id}", headers={"Authorization": f"Bearer {tokens[login]}"})
+        return [s for s in body.get_json()["steps"] if s["bpmn_id"] == "examen_territorial"]
+
+    mine = steps("porteur1")
+    assert len(mine) == 1 and mine[0]["assignee"] is None
+    assert mine[0]["due_at"] == min(s["due_at"] for s in steps("instructeur1"))
+    assert len(steps("instructeur1")) == len(jury)  # the staff see each member's step
+    AuthActions(client).login("porteur1")
+    page = client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
+    current = page.split('id="current-title"', 1)[1].split("</section>", 1)[0]
+    assert current.count(jury[0].name) == 1  # one line for the jury's examination
