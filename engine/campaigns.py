@@ -63,6 +63,44 @@ JURYS = {
 }
 
 
+#: Processing times of the staff steps, in days from the step's opening (common practice): the
+#: step's due date in the inboxes. Campaign data, so each call may set its own; a step not listed
+#: has no due date unless a timer gives it one.
+DELAIS_TRAITEMENT = {
+    "avis_commune": 10,
+    "verification_contact": 10,
+    "adequation_epci": 15,
+    "recevabilite": 21,
+    "examen_territorial": 21,
+    "examen_regional": 21,
+    "confirmation_president": 10,
+    "reconstitution_jury": 15,
+    "commission_permanente": 45,
+    "redaction_convention": 30,
+    "signature_region": 15,
+    "notification_convention": 10,
+}
+#: the longest processing time a campaign may set, in days
+MAX_DELAI_TRAITEMENT = 366
+
+
+def service_days(campaign: dict) -> dict[str, int]:
+    """The processing times (days by step) of a campaign snapshot; ``{}`` for one that sets none."""
+    found = campaign.get("delais_traitement") if isinstance(campaign, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _check_service_days(code: str, data: dict) -> None:
+    found = data.get("delais_traitement", {})
+    if not isinstance(found, dict) or not all(
+        isinstance(step, str) and type(days) is int and 1 <= days <= MAX_DELAI_TRAITEMENT
+        for step, days in found.items()
+    ):
+        raise Invalid(f"Campaign {code}: delais_traitement must map step ids to whole days from 1 to "
+                      f"{MAX_DELAI_TRAITEMENT}", code="campaign.bad_delay",
+                      params={"campaign": code, "max": MAX_DELAI_TRAITEMENT})
+
+
 def deadline(day: date) -> str:
     """ISO instant of 23:59 Europe/Paris on ``day``."""
     return datetime.combine(day, time(23, 59), PARIS).isoformat()
@@ -74,6 +112,7 @@ def campaign_data(fiche: date, dossier: date) -> dict:
         "date_limite_dossier": deadline(dossier),
         "epci": EPCI,
         "jurys": JURYS,
+        "delais_traitement": DELAIS_TRAITEMENT,
     }
 
 
@@ -101,6 +140,7 @@ def upsert(session: Session, code: str, libelle: str, data: dict, is_open: bool 
         if when.tzinfo is None:
             raise Invalid(f"Campaign {code}: {key} needs a time zone",
                           code="campaign.bad_date", params={"campaign": code, "key": key})
+    _check_service_days(code, data)
     row = session.get(Campaign, code)
     if row is None:
         row = Campaign(code=code, libelle=libelle, data=data, is_open=is_open)

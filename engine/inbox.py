@@ -7,7 +7,7 @@ one indexed query, never a walk through workflow states.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -54,22 +54,30 @@ def refresh(
     due_at: datetime | None,
     now: datetime,
     previous: dict[str, tuple] | None,
+    service_days: dict[str, int] | None = None,
 ) -> dict[str, tuple]:
     """Make the instance's ``open_task`` rows match ``ready``; return what they now hold.
 
     ``previous`` is what the last refresh returned, when the caller still has it for the current
-    version of the instance: the rows are then known and need not be read back.
+    version of the instance: the rows are then known and need not be read back. A task is due at
+    the instance's next timer (``due_at``: a deadline the engine enforces) or else, for a step
+    given a processing time in ``service_days`` (days, by BPMN id: the campaign's
+    ``delais_traitement``), that many days after it opened.
     """
     if previous is None:
         previous = current(connection, instance.id)
-    wanted = {human.ref: (claims.get(human.ref), due_at, instance.epci, instance.title) for human in ready}
+    wanted = {
+        human.ref: (claims.get(human.ref), _due(human, previous.get(human.ref), due_at, service_days, now),
+                    instance.epci, instance.title)
+        for human in ready
+    }
     gone = [{"instance_id": instance.id, "task_ref": ref} for ref in previous if ref not in wanted]
     if gone:
         _DELETE.execute_many(connection, gone)
     new_rows = [
         dict(instance_id=instance.id, task_ref=human.ref, bpmn_id=human.bpmn_id, name=human.name, role=human.role,
              epci=instance.epci, campaign_code=instance.campaign_code, assignee=human.assignee,
-             claimed_by=wanted[human.ref][0], due_at=due_at, created_at=now, dossier_ref=instance.ref,
+             claimed_by=wanted[human.ref][0], due_at=wanted[human.ref][1], created_at=now, dossier_ref=instance.ref,
              title=instance.title)
         for human in ready
         if human.ref not in previous
@@ -77,7 +85,7 @@ def refresh(
     if new_rows:
         _INSERT.execute_many(connection, new_rows)
     changed = [
-        {"instance_id": instance.id, "task_ref": ref, "claimed_by": values[0], "due_at": due_at,
+        {"instance_id": instance.id, "task_ref": ref, "claimed_by": values[0], "due_at": values[1],
          "epci": instance.epci, "title": instance.title}
         for ref, values in wanted.items()
         if ref in previous and previous[ref] != values
@@ -85,6 +93,22 @@ def refresh(
     if changed:
         _UPDATE.execute_many(connection, changed)
     return wanted
+
+
+def _due(human: HumanTask, row: tuple | None, timer_due: datetime | None, service_days: dict[str, int] | None,
+         now: datetime) -> datetime | None:
+    """A task's due instant: the instance's next timer, else its step's processing time from its opening.
+
+    An open row keeps the instant computed when it opened (its opening time is not read back).
+    """
+    if timer_due is not None:
+        return timer_due
+    days = (service_days or {}).get(human.bpmn_id)
+    if not days:
+        return None
+    if row is not None and row[1] is not None:
+        return row[1]
+    return now + timedelta(days=days)
 
 
 def opened(previous: dict[str, tuple] | None, ready: list[HumanTask]) -> list[HumanTask]:

@@ -542,6 +542,7 @@ class WorkflowEngine(EngineReads):
                 instance.next_timer_at,
                 now,
                 previous_tasks if command != commands.START else {},
+                campaigns.service_days(contract.campaign_of(data)),
             ),
         }
         step_spans.record(connection, instance, previous_tasks if command != commands.START else {}, ready,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, roles
 
+from .demo_stages import STAGES
 from .services import Services
 
 DEMO_PASSWORD = "demo-dsdt-2024"
@@ -126,11 +127,15 @@ HAPPY = {
 class DemoDriver:
     """Completes the open steps of demo applications with generated data and chosen decisions."""
 
-    def __init__(self, services: Services, seed: int = 7):
+    def __init__(self, services: Services, seed: int = 7, engine: WorkflowEngine | None = None,
+                 clock: FixedClock | None = None):
         from engine.simulation.fake_data import generate
 
         self.svc = services
-        self.engine = services.engine
+        #: ``engine`` (default: the services') runs the commands; ``clock``, its clock, then moves a
+        #: minute before each one, so a dossier's steps do not all share one instant
+        self.engine = engine or services.engine
+        self.clock = clock
         self.generate = generate
         self.rng = random.Random(seed)
         self.forms = self.engine.current_forms()
@@ -172,61 +177,49 @@ class DemoDriver:
         return self._attachments(form, instance_id, login)
 
     def advance(
-        self, instance_id: int, porteur: str, stop_at: str | None, overrides: dict | None = None, limit: int = 40
+        self, instance_id: int, porteur: str, stop_at: str | None, overrides: dict | None = None, limit: int = 40,
+        after: str | None = None,
     ) -> None:
-        """Complete steps until one named ``stop_at`` is open (``None``: until the end)."""
+        """Complete steps until one named ``stop_at`` is open (``None``: until the end), once ``after`` is done."""
         overrides = overrides or {}
+        done: set[str] = set()
         for _ in range(limit):
             views = self.engine.task_views(instance_id)
-            if not views or any(view.bpmn_id == stop_at for view in views):
+            if not views or (any(view.bpmn_id == stop_at for view in views) and (after is None or after in done)):
                 return
             view = views[0]
             epci = self.engine.instance(instance_id).epci
             actor = self.actor_for(view, epci, porteur)
+            if self.clock is not None:
+                self.clock.advance(minutes=1)
             try:
                 self.engine.complete(
                     actor, instance_id, view.ref, self.form_for(view, instance_id, actor.login, overrides)
                 )
             except Conflict:
                 return
-
-
-#: (stop at, EPCI, decisions overriding the happy path) for the open campaign's demo applications
-STAGES = [
-    ("contact", "CAB", {}),
-    ("avis_commune", "CAVM", {}),
-    ("verification_contact", "CAAC", {}),
-    ("fiche", "CAB", {}),
-    ("adequation_epci", "CAVM", {}),
-    ("dossier", "CAAC", {}),
-    ("recevabilite", "CAB", {}),
-    ("complements", "CAVM", {"recevabilite": {"decision": "incomplet"}}),
-    ("examen_territorial", "CAB", {}),
-    ("examen_regional", "CAAC", {}),
-    ("confirmation_president", "CAVM", {}),
-    ("commission_permanente", "CAB", {}),
-    ("redaction_convention", "CAVM", {}),
-    ("signature_porteur", "CAB", {}),
-    ("signature_region", "CAAC", {}),
-    ("notification_convention", "CAVM", {}),
-    (None, "CAB", {}),  # conventionné
-    (None, "CAVM", {"recevabilite": {"decision": "recevable", "mobilisation_habitants": "insuffisante"}}),
-    ("remaniement_dossier", "CAB", {"confirmation_president": {"avis_final": "ajourne"}}),  # to rework
-]
+            done.add(view.bpmn_id)
 
 
 def seed_open_campaign(services: Services, campaign_code: str) -> int:
-    driver = DemoDriver(services)
-    for n, (stop_at, epci, overrides) in enumerate(STAGES):
-        porteur = f"porteur{n % 4 + 1}"
-        instance_id = services.engine.start(_porteur(porteur), campaign_code)
-        overrides = {"contact": {"epci": epci}, **overrides}
-        driver.advance(instance_id, porteur, stop_at, overrides)
+    """Drive the :data:`~webapp.demo_stages.STAGES`, each on a clock set back its age, and withdraw one more."""
+    now = services.engine.now()
+    clock = FixedClock(now)
+    # The same database and sandbox pool, a clock of its own: a stage's commands happened ``age`` days ago.
+    engine = WorkflowEngine(services.engine.db, clock, services.engine.script_engine,
+                            notifier=services.engine.notifier)
+    driver = DemoDriver(services, engine=engine, clock=clock)
+    for stage in STAGES:
+        clock.set(now - timedelta(days=stage.age, hours=2))
+        instance_id = engine.start(_porteur(stage.porteur), campaign_code)
+        overrides = {"contact": {"epci": stage.epci}, **stage.overrides}
+        driver.advance(instance_id, stage.porteur, stage.stop_at, overrides, after=stage.after)
     # One withdrawn application.
+    clock.set(now - timedelta(days=6))
     porteur = "porteur1"
-    instance_id = services.engine.start(_porteur(porteur), campaign_code)
+    instance_id = engine.start(_porteur(porteur), campaign_code)
     driver.advance(instance_id, porteur, "dossier", {"contact": {"epci": "CAB"}})
-    services.engine.withdraw(_porteur(porteur), instance_id, "L'association n'a plus les moyens de porter le projet.")
+    engine.withdraw(_porteur(porteur), instance_id, "L'association n'a plus les moyens de porter le projet.")
     return len(STAGES) + 1
 
 

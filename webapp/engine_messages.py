@@ -104,6 +104,8 @@ MESSAGES = {
     "campaign.not_found": _l("La campagne %(campaign)s n'existe pas."),
     "campaign.closed": _l("La campagne %(campaign)s est close aux nouvelles candidatures."),
     "campaign.bad_date": _l("Campagne %(campaign)s : %(key)s doit être une date et heure ISO avec son fuseau."),
+    "campaign.bad_delay": _l("Campagne %(campaign)s : les délais de traitement sont des nombres entiers de jours "
+                             "(de 1 à %(max)s) par étape."),
     # forms and attachments
     "form.not_object": _l("Les données du formulaire doivent former un objet."),
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +14,9 @@ from engine.inbox import counts as inbox_counts
 from .access import STAFF, can_do, current_account, current_actor, load_dossier_or_404, login_required, roles_required
 from .auth import safe_next
 from .services import services
+
+#: a task due within this time is marked "échéance proche" in the inbox
+DUE_SOON = timedelta(days=3)
 
 bp = Blueprint("inbox", __name__, url_prefix="/taches")
 PARIS = ZoneInfo("Europe/Paris")
@@ -71,6 +74,7 @@ def index():
         {
             "row": row,
             "overdue": row.due_at is not None and row.due_at < now,
+            "due_soon": row.due_at is not None and now <= row.due_at < now + DUE_SOON,
             "mine": row.claimed_by == actor.login or row.assignee == actor.login,
             "can_claim": row.assignee is None and row.claimed_by is None,
             "can_unclaim": row.claimed_by == actor.login,
