@@ -81,8 +81,7 @@ def _state_html(dossier, view, processes) -> str:
 @roles_required(*AUDIT_ROLES)
 def page(instance_id: int):
     dossier, view, processes = _context(instance_id)
-    return render_template("audit/replay.html", dossier=dossier, view=view, processes=processes,
-                           state_html=_state_html(dossier, view, processes))
+    return render_template("audit/replay.html", dossier=dossier, view=view, processes=processes)
 
 
 @bp.route("/<int:instance_id>/rejeu.json")

@@ -58,7 +58,9 @@ def get(client, url: str) -> str:
     """The page at ``url`` (200) as text, its HTML entities decoded."""
     answer = client.get(url)
     assert answer.status_code == 200, (url, answer.status_code)
-    return html.unescape(answer.get_data(as_text=True))
+    raw = answer.get_data(as_text=True)
+    assert "&lt;" not in raw, "markup escaped as text"
+    return html.unescape(raw)
 
 
 def test_the_page_without_javascript_moves_between_entries(world):
