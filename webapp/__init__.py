@@ -24,7 +24,21 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from . import admin, api, audit, auth, bounds, config, dossiers, errors, filters, inbox, request_ids, sessions
+    from . import (
+        admin,
+        api,
+        audit,
+        auth,
+        bounds,
+        config,
+        dossiers,
+        errors,
+        filters,
+        inbox,
+        request_ids,
+        request_log,
+        sessions,
+    )
     from .audit_analytics import bp as analytics_bp
     from .audit_replay import bp as replay_bp
     from .health import register as register_health
@@ -53,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.register(app)
     errors.register(app)
     request_ids.register(app)
+    request_log.register(app)  # one record per request: method, path, status, duration, account
     app.before_request(sessions.load_user)
 
     @app.context_processor
