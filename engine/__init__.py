@@ -21,6 +21,7 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptF
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .lockouts import Lockout, Lockouts
+from .model_drafts import DraftSummary, ModelDraftInfo, ModelDrafts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .organisations import OrganisationInfo, Organisations
 from .outbox import Outbox, OutboxPage
@@ -61,6 +62,7 @@ __all__ = [
     "Digests",
     "DossierSummary",
     "DraftStore",
+    "DraftSummary",
     "EngineConfig",
     "EngineError",
     "EntryLabel",
@@ -81,6 +83,8 @@ __all__ = [
     "LoginFailed",
     "MAX_BYTES",
     "MAX_FAILURES",
+    "ModelDraftInfo",
+    "ModelDrafts",
     "NotFound",
     "NotificationCenter",
     "OpenStep",

@@ -111,6 +111,24 @@ MESSAGES = {
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),
     "form.errors": _l("Le formulaire comporte des erreurs : corrigez les champs signalés."),
     "draft.too_large": _l("Le brouillon dépasse %(limit_kib)s Kio : joignez les longs documents en fichiers."),
+    # process owners' model drafts (engine.model_drafts)
+    "model_draft.bad_name": _l(
+        "Un nom de brouillon a de 1 à 80 lettres, chiffres, « . », « _ » ou « - », "
+        "en commençant par une lettre ou un chiffre."
+    ),
+    "model_draft.bad_path": _l(
+        "« %(path)s » n'est pas un nom de fichier de modèle : processes/NOM.bpmn, .dmn ou .json, ou forms/NOM.json."
+    ),
+    "model_draft.file_too_large": _l("Le fichier %(path)s dépasse %(limit_kib)s Kio."),
+    "model_draft.too_large": _l("Les fichiers du brouillon dépassent %(limit_kib)s Kio au total."),
+    "model_draft.too_many_files": _l("Un brouillon contient au plus %(limit)s fichiers."),
+    "model_draft.too_many": _l("Il y a déjà %(limit)s brouillons : supprimez-en un d'abord."),
+    "model_draft.exists": _l("Un brouillon nommé %(name)s existe déjà : choisissez un autre nom."),
+    "model_draft.not_found": _l("Le brouillon %(name)s n'existe pas."),
+    "model_draft.conflict": _l(
+        "%(by)s a enregistré le brouillon %(name)s entre-temps (révision %(revision)s ; votre version partait "
+        "de la révision %(expected)s) : rechargez-le et refaites vos modifications."
+    ),
     "input.too_long": _l("Le champ %(field)s dépasse %(limit)s caractères : raccourcissez-le."),
     "form.unbounded": _l("Champs de formulaire sans limite : %(problems)s"),
     "attachment.empty": _l("Le fichier est vide."),

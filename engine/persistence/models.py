@@ -437,3 +437,28 @@ class Seal(Base):
     signature: Mapped[str] = mapped_column(String(120))
     #: an RFC 3161 time-stamp token over ``seal_hash`` (base64 DER), when a service is configured
     timestamp_token: Mapped[str | None] = mapped_column(Text)
+
+
+class ModelDraft(Base):
+    """A process owner's draft of the model files, saved without deploying (:mod:`engine.model_drafts`).
+
+    ``revision`` grows by one at every save; a save names the revision it started from, so two
+    owners saving the same draft cannot overwrite each other silently.
+    """
+
+    __tablename__ = "model_draft"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModelDraftFile(Base):
+    """One file of a model draft (``processes/x.bpmn``, ``forms/x.schema.json``...)."""
+
+    __tablename__ = "model_draft_file"
+    draft_name: Mapped[str] = mapped_column(ForeignKey("model_draft.name", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
