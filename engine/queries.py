@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from . import commands
 from .commands import Actor
@@ -188,9 +188,15 @@ class Queries:
         campaign: str | None = None,
         page: int = 1,
         per_page: int = 50,
+        text: str | None = None,
+        step: str | None = None,
+        status: str | None = None,
     ) -> tuple[list[DossierSummary], int]:
         """Dossiers an EPCI officer (their EPCI) or regional staff (all) may list; jury members get none
-        here: they reach their dossiers through their tasks."""
+        here: they reach their dossiers through their tasks.
+
+        ``text``: a part of the reference, the title or the porteur's login (any case); ``step``:
+        the BPMN id of a step open on the dossier; ``status``: ``running`` or ``completed``."""
         query = select(Instance)
         jury_roles = (JURY_REGIONAL, PRESIDENT_JURY)
         if not any(role in REGIONAL_ROLES and role not in jury_roles for role in actor.roles):
@@ -202,6 +208,14 @@ class Queries:
             query = query.where(Instance.epci == epci)
         if campaign:
             query = query.where(Instance.campaign_code == campaign)
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(*(func.lower(column).like(pattern, escape="\\")
+                                      for column in (Instance.ref, Instance.title, Instance.porteur))))
+        if step:
+            query = query.where(exists().where(OpenTask.instance_id == Instance.id, OpenTask.bpmn_id == step))
+        if status:
+            query = query.where(Instance.status == status)
         with self.db.sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             if (max(page, 1) - 1) * per_page >= total:

@@ -136,8 +136,20 @@ def can_see(actor: Actor, dossier: DossierSummary, conflicts: set[int] | None = 
 _EVERY_DOSSIER = frozenset({roles.AUDITOR})
 
 
-def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, page: int, per_page: int):
-    """One page of the dossiers `actor` may see and their count, newest activity first.
+def _matches(dossier: DossierSummary, text: str | None, step: str | None, status: str | None) -> bool:
+    """The search of :meth:`engine.Queries.dossiers_for_staff`, on a dossier already read."""
+    if text and not any(text.lower() in (value or "").lower() for value in (dossier.ref, dossier.title,
+                                                                               dossier.porteur)):
+        return False
+    if step and not any(open_step.bpmn_id == step for open_step in dossier.open_steps):
+        return False
+    return not status or dossier.status == status
+
+
+def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, page: int, per_page: int,
+                     text: str | None = None, step: str | None = None, status: str | None = None):
+    """One page of the dossiers `actor` may see and their count, newest activity first; ``text``,
+    ``step`` and ``status`` search them (:meth:`engine.Queries.dossiers_for_staff`).
 
     Regional staff and techniciens are paged in SQL (the query applies the same EPCI scope as
     :func:`can_see`). Jury members and porteurs have few dossiers, read whole and kept when
@@ -146,7 +158,8 @@ def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, pa
     queries = services().queries
     staff = actor.roles & STAFF
     if actor.roles & SEE_ALL or (staff and staff <= TECHNICIENS):
-        return queries.dossiers_for_staff(actor, epci=epci, campaign=campaign, page=page, per_page=per_page)
+        return queries.dossiers_for_staff(actor, epci=epci, campaign=campaign, page=page, per_page=per_page,
+                                          text=text, step=step, status=status)
     candidates = dossiers_of_association(actor)
     if staff & JURY:
         seen = {d.id for d in candidates}
@@ -154,7 +167,8 @@ def visible_dossiers(actor: Actor, *, epci: str | None, campaign: str | None, pa
         candidates += [d for d in _every_dossier(actor, epci, campaign) if d.jury_type and d.id not in seen]
         candidates.sort(key=lambda d: (d.updated_at, d.id), reverse=True)
     candidates = [d for d in candidates
-                  if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign)]
+                  if (not epci or d.epci == epci) and (not campaign or d.campaign_code == campaign)
+                  and _matches(d, text, step, status)]
     # One read of the conflicts the jury member declared, for the whole list.
     conflicts = services().queries.declared_conflicts([d.id for d in candidates], actor.login) if staff & JURY else None
     if staff & JURY:  # and of the candidates' jury sessions (their snapshots), for can_see

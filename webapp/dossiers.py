@@ -19,7 +19,6 @@ from .access import (
     login_required,
     open_task_or_refuse,
     roles_required,
-    visible_dossiers,
 )
 from .diagram import diagram_data
 from .engine_messages import describe
@@ -27,8 +26,6 @@ from .schema_forms import parse_form, render_form
 from .services import services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/dossiers")
-
-STAFF_PER_PAGE = 50
 
 
 @bp.route("/")
@@ -51,25 +48,6 @@ def mine():
     return render_template(
         "dossiers/mine.html", dossiers=dossiers, campaigns=campaigns, requests=requests, now=svc.engine.now()
     )
-
-
-@bp.route("/tous")
-@roles_required(*STAFF)
-def staff_list():
-    actor = current_actor()
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
-    dossiers, total = visible_dossiers(
-        actor,
-        epci=request.args.get("epci") or None,
-        campaign=request.args.get("campagne") or None,
-        page=page,
-        per_page=STAFF_PER_PAGE,
-    )
-    pages = max((total + STAFF_PER_PAGE - 1) // STAFF_PER_PAGE, 1)
-    return render_template("dossiers/staff_list.html", dossiers=dossiers, total=total, page=page, pages=pages)
 
 
 @bp.route("/nouveau", methods=("POST",))
@@ -297,3 +275,7 @@ def task(instance_id: int, task_ref: str):
         requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
         documents=presenters.documents(reader, documents),
     ), status
+
+
+# The staff's list of dossiers (search and filters) lives beside, on this blueprint.
+from . import dossier_search  # noqa: E402,F401
