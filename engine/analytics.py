@@ -27,7 +27,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.types import NullType
 
 from . import step_spans
 from .audit import RUNNING
@@ -97,6 +98,13 @@ def _filtered(query, flt: AnalyticsFilter):
     return query
 
 
+def _seconds_between(dialect: str, start, end):
+    """``end - start`` in seconds, computed by the database (no datetime objects for 10,000 rows)."""
+    if dialect == "sqlite":  # datetimes stored as ISO text, UTC
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
 class Analytics:
     """Read-only analytics over a :class:`~engine.service.WorkflowEngine`'s database."""
 
@@ -105,22 +113,30 @@ class Analytics:
         self.db = engine.db
 
     def compute(self, flt: AnalyticsFilter) -> ProcessAnalytics:
+        filtered = flt != AnalyticsFilter()
         with self.db.sessions() as session:
-            outcomes_rows = session.execute(_filtered(
+            # Core rows on the session's connection: no ORM row machinery for 100,000 spans.
+            connection = session.connection()
+            outcomes_rows = connection.execute(_filtered(
                 select(Instance.status, Instance.outcome, func.count()).group_by(Instance.status, Instance.outcome),
                 flt)).all()
-            closed = session.execute(_filtered(
-                select(Instance.created_at, Instance.updated_at).where(Instance.status == "completed"), flt)).all()
-            spans = session.execute(_filtered(
-                select(StepSpan.bpmn_id, StepSpan.opened_seq, StepSpan.waiting_s, StepSpan.duration_s,
-                       StepSpan.completed, StepSpan.closed_seq)
-                .join(Instance, Instance.id == StepSpan.instance_id), flt)).all()
-            deployments = list(session.scalars(_filtered(select(Instance.deployment_id).distinct(), flt)))
+            lifecycle = connection.execute(_filtered(
+                select(_seconds_between(connection.dialect.name, Instance.created_at, Instance.updated_at))
+                .where(Instance.status == "completed"), flt)).scalars().all()
+            # As the driver returns them (no per-value result processing): text, numbers, 0/1 or booleans.
+            spans = select(*(type_coerce(column, NullType()) for column in (
+                StepSpan.bpmn_id, StepSpan.opened_seq, StepSpan.waiting_s, StepSpan.duration_s, StepSpan.completed,
+                StepSpan.closed_seq)))
+            if filtered:
+                spans = spans.where(StepSpan.instance_id.in_(_filtered(select(Instance.id), flt)))
+            spans = connection.execute(spans).all()
+            deployments = list(connection.execute(
+                _filtered(select(Instance.deployment_id).distinct(), flt)).scalars())
             names = self._names(session, deployments)
         outcomes: dict[str, int] = defaultdict(int)
         for status, outcome, count in outcomes_rows:
             outcomes[RUNNING if status != "completed" else (outcome or "")] += count
-        lifecycle = Stats.of([(end - start).total_seconds() for start, end in closed])
+        lifecycle = Stats.of([round(float(seconds), 3) for seconds in lifecycle])
         return ProcessAnalytics(
             dossiers=sum(outcomes.values()),
             outcomes=dict(sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))),
