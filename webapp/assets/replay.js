@@ -58,7 +58,8 @@ function setup(section) {
     canvasEl.dataset.entry = String(entry); // the entry the drawing shows (read by the browser test)
   }
 
-  async function show(index) {
+  // quiet: the caller announces (moving to another entry says which entry, not which diagram).
+  async function show(index, quiet = false) {
     const diagram = diagrams[index];
     if (!diagram) return;
     if (shown !== index) {
@@ -75,7 +76,7 @@ function setup(section) {
       viewer.get("canvas").zoom("fit-viewport", "auto");
     }
     paint();
-    announce(`${text("labelShown")} ${diagram.name}`.trim());
+    if (!quiet) announce(`${text("labelShown")} ${diagram.name}`.trim());
   }
 
   function links(k) {
@@ -115,7 +116,9 @@ function setup(section) {
     history.replaceState(null, "", `${section.dataset.pageUrl}?entree=${k}`);
     // Follow the token: the phase running at this entry, else the diagram already shown.
     const running = diagrams.findIndex((d) => !d.main && (marks[d.process]?.active || []).length);
-    await show(running >= 0 && running !== shown && diagrams[shown]?.main !== true ? running : (shown ?? 0));
+    await show(running >= 0 && running !== shown && diagrams[shown]?.main !== true ? running : (shown ?? 0), true);
+    // One short announcement (the state's heading), not the whole state read again.
+    announce(stateEl.querySelector("h2")?.textContent || "");
   }
 
   // The links and the form keep working without this script; with it, they move in place.
@@ -173,7 +176,7 @@ function setup(section) {
       if (controls) controls.hidden = false;
       if (legend) legend.hidden = false;
       section.classList.add("diagram-ready");
-      await show(0);
+      await show(0, true);
       await go(entry);
     })
     .catch((err) => {
