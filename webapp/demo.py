@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, roles
 
-from .demo_stages import STAGES
+from .demo_stages import STAGES, Stage
 from .services import Services
 
 DEMO_PASSWORD = "demo-dsdt-2024"
@@ -174,6 +174,7 @@ class DemoDriver:
             form["montant_propose"] = float(view.data.get("fiche", {}).get("montant_demande") or 10_000)
         form.update(HAPPY.get(view.bpmn_id, {}))
         form.update(overrides.get(view.bpmn_id, {}))
+        form = {key: value for key, value in form.items() if value is not None}  # None: leave the field out
         return self._attachments(form, instance_id, login)
 
     def advance(
@@ -201,25 +202,34 @@ class DemoDriver:
             done.add(view.bpmn_id)
 
 
+class BackdatedDriver(DemoDriver):
+    """A :class:`DemoDriver` whose commands run on a clock of their own, on the services' database
+    and sandbox pool: what it drives happened in the past (:meth:`drive` sets when)."""
+
+    def __init__(self, services: Services, seed: int = 7):
+        clock = FixedClock(services.engine.now())
+        engine = WorkflowEngine(services.engine.db, clock, services.engine.script_engine,
+                                notifier=services.engine.notifier)
+        super().__init__(services, seed, engine=engine, clock=clock)
+
+    def drive(self, campaign_code: str, stage: Stage, now: datetime) -> int:
+        """Start an application of ``stage.porteur`` ``stage.age`` days before ``now`` and drive it to its stop."""
+        self.clock.set(now - timedelta(days=stage.age, hours=2))
+        instance_id = self.engine.start(_porteur(stage.porteur), campaign_code)
+        overrides = {"contact": {"epci": stage.epci}, **stage.overrides}
+        self.advance(instance_id, stage.porteur, stage.stop_at, overrides, after=stage.after)
+        return instance_id
+
+
 def seed_open_campaign(services: Services, campaign_code: str) -> int:
     """Drive the :data:`~webapp.demo_stages.STAGES`, each on a clock set back its age, and withdraw one more."""
     now = services.engine.now()
-    clock = FixedClock(now)
-    # The same database and sandbox pool, a clock of its own: a stage's commands happened ``age`` days ago.
-    engine = WorkflowEngine(services.engine.db, clock, services.engine.script_engine,
-                            notifier=services.engine.notifier)
-    driver = DemoDriver(services, engine=engine, clock=clock)
+    driver = BackdatedDriver(services)
     for stage in STAGES:
-        clock.set(now - timedelta(days=stage.age, hours=2))
-        instance_id = engine.start(_porteur(stage.porteur), campaign_code)
-        overrides = {"contact": {"epci": stage.epci}, **stage.overrides}
-        driver.advance(instance_id, stage.porteur, stage.stop_at, overrides, after=stage.after)
+        driver.drive(campaign_code, stage, now)
     # One withdrawn application.
-    clock.set(now - timedelta(days=6))
-    porteur = "porteur1"
-    instance_id = engine.start(_porteur(porteur), campaign_code)
-    driver.advance(instance_id, porteur, "dossier", {"contact": {"epci": "CAB"}})
-    engine.withdraw(_porteur(porteur), instance_id, "L'association n'a plus les moyens de porter le projet.")
+    instance_id = driver.drive(campaign_code, Stage("dossier", "CAB", "porteur1", 6), now)
+    driver.engine.withdraw(_porteur("porteur1"), instance_id, "L'association n'a plus les moyens de porter le projet.")
     return len(STAGES) + 1
 
 

@@ -43,7 +43,7 @@ class Stage:
     porteur: str
     #: days since the open step opened (the commands run on a clock set back this far)
     age: float
-    #: decisions overriding the happy path, by step
+    #: decisions overriding the happy path, by step (None leaves a generated field out)
     overrides: dict = field(default_factory=dict)
     #: a step that must be done before stopping (for a step that opens twice: a returned fiche)
     after: str | None = None
@@ -52,7 +52,8 @@ class Stage:
 STAGES = [
     Stage("contact", "CAB", "porteur1", 0),
     Stage("contact", "CAB", "porteur1", 2,
-          {"verification_contact": {"decision": "a_retravailler", "conseils": CONSEILS}}, after="verification_contact"),
+          {"verification_contact": {"decision": "a_retravailler", "conseils": CONSEILS, "motif": None}},
+          after="verification_contact"),
     Stage("avis_commune", "CAB", "porteur2", 13),  # overdue (10 days)
     Stage("avis_commune", "CAB", "porteur4", 8),  # due in 2 days
     Stage("avis_commune", "CAVM", "porteur3", 1),
@@ -67,7 +68,8 @@ STAGES = [
     Stage("recevabilite", "CAB", "porteur3", 25),  # overdue (21 days)
     Stage("recevabilite", "CAVM", "porteur4", 19),  # due in 2 days
     Stage("complements", "CAB", "porteur1", 2,
-          {"recevabilite": {"decision": "incomplet", "pieces_manquantes": PIECES_MANQUANTES}}),
+          {"recevabilite": {"decision": "incomplet", "pieces_manquantes": PIECES_MANQUANTES, "motif": None,
+                            "mobilisation_habitants": None}}),
     Stage("examen_territorial", "CAB", "porteur2", 23),  # overdue (21 days)
     Stage("examen_regional", "CAAC", "porteur3", 5),
     Stage("confirmation_president", "CAVM", "porteur4", 9),  # due tomorrow

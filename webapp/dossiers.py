@@ -113,6 +113,7 @@ def show(instance_id: int):
         steps=steps,
         timeline=presenters.timeline(reader, timeline),
         earlier=_earlier_steps(dossier, reader, documents, timeline),
+        requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
         documents=presenters.documents(reader, documents),
         can_withdraw=can_withdraw,
         done_names=done_names,
