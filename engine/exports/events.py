@@ -10,11 +10,11 @@ The events come from the journal, the record ``verify`` checks, never from a pro
   system. Which timer a ``fire_timers`` entry fired is not in its payload (it fires whatever is
   due), so the dossier's journal is replayed on its pinned version (:func:`engine.replay.rebuild`,
   the code ``verify`` runs) and the timers waiting before the entry but not after it are named.
-  Only dossiers holding such an entry are replayed, up to their last one: most of an export's
-  time (1,000 simulated dossiers, 243 with a timer: 6.4 s of 6.4-9 s on the shared 2-core test
-  machine for ``dsdt export``). When the replay cannot reach the entry (an
-  altered journal, models that no longer load, which ``verify`` reports) it is named
-  :data:`TIMER_ACTIVITY`;
+  Only dossiers holding such an entry are replayed, up to their last one; that replay is most of
+  an export's time (``dsdt export csv`` of 1,000 simulated dossiers, 243 with a timer: 6.4 s on
+  the shared 2-core test machine, about four fifths of it replaying). When the replay cannot
+  reach the entry (an altered journal, models that no longer load, which ``verify`` reports) it
+  is named :data:`TIMER_ACTIVITY`;
 - ``withdraw`` → :data:`WITHDRAWAL_ACTIVITY`, by the porteur.
 
 Claims, unclaims and delegations change who may act, not where the dossier is: they are not
