@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from . import runtime
+from .bpmn.engine_steps import install
 from .errors import Invalid
 from .roles import REGIONAL_ROLES
 
@@ -104,7 +105,7 @@ def start_payload(contract, porteur: str, dossier_ref: str, campaign: dict) -> d
 
 def new_state(models, script_engine, payload: dict) -> LiveState:
     """Apply ``start``: a fresh workflow of the pinned models with the initial data."""
-    wf = BpmnWorkflow(models.spec, models.subprocess_specs, script_engine=script_engine)
+    wf = install(BpmnWorkflow(models.spec, models.subprocess_specs, script_engine=script_engine))
     runtime.start(wf, payload["data"])
     return LiveState(wf)
 

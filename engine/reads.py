@@ -20,7 +20,7 @@ from .contract import Contract
 from .errors import NotFound, dossier_not_found
 from .persistence import instances
 from .persistence.models import Instance
-from .replay import VerifyReport, check_history, verify_all
+from .replay import VerifyReport, check_history
 from .views import TaskView
 
 
@@ -117,10 +117,12 @@ class EngineReads:
                 raise NotFound("No deployment yet: run `dsdt deploy` first", code="deployment.none")
             return self.deployments.models(session, current.id).forms
 
-    def verify(self) -> VerifyReport:
-        """Replay every instance and check every journal chain (see :mod:`engine.replay`)."""
-        with self.db.sessions() as session:
-            return verify_all(session, self.deployments, self.script_engine, self.serializer)
+    def verify(self, jobs: int = 1, resume=None, progress=None, config=None) -> VerifyReport:
+        """Replay every instance and check every journal chain (see :mod:`engine.replay`), on
+        ``jobs`` processes built from ``config``, resumable (:mod:`engine.verification`)."""
+        from .verification import verify_dossiers
+
+        return verify_dossiers(self, config, jobs=jobs, resume=resume, progress=progress)
 
     def check_history(self, files: dict[str, bytes]) -> VerifyReport:
         """Replay every recorded history against new model files before deploying them."""

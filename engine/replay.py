@@ -136,9 +136,12 @@ def replay_checked(rows, models: ParsedModels, script_engine, serializer, compar
 
 
 def verify_instance(
-    session: Session, instance: Instance, deployments, script_engine, serializer
+    session: Session, instance: Instance, deployments, script_engine, serializer, rows=None
 ) -> InstanceReport:
-    rows = journal.entries(session, instance.id)
+    """Check one dossier's chain and replay it on its pinned deployment (``rows``: its journal,
+    oldest first, when already read: :func:`engine.verification.verify_chunk` reads a chunk's at once)."""
+    if rows is None:
+        rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
     try:
         models = deployments.models(session, instance.deployment_id)
@@ -165,21 +168,6 @@ def verify_instance(
         instance.id, instance.ref, chain.ok, replay_problem is None, "; ".join(problems) or None,
         min(entries) if entries else None,
     )
-
-
-def verify_all(session: Session, deployments, script_engine, serializer) -> VerifyReport:
-    report = VerifyReport()
-    for instance_id in session.scalars(select(Instance.id).order_by(Instance.id)).all():
-        instance = session.get(Instance, instance_id)
-        report.instances += 1
-        result = verify_instance(session, instance, deployments, script_engine, serializer)
-        report.chain_ok = report.chain_ok and result.chain_ok
-        if result.problem is None:
-            report.verified += 1
-        else:
-            report.diverged.append({"instance": instance.id, "ref": instance.ref, "problem": result.problem})
-        session.expunge_all()  # keep memory flat over thousands of instances
-    return report
 
 
 def check_history(session: Session, models: ParsedModels, script_engine, serializer) -> VerifyReport:

@@ -300,15 +300,32 @@ def worker(interval: float, database: str | None) -> None:
               help="A seal log (dsdt seal export): also check that no history sealed in it was rewritten.")
 @click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A public key the seals may be signed with (repeatable; default: DSDT_SEAL_KEY's).")
-def verify(as_json: bool, database: str | None, seals_file: Path | None, public_keys: tuple[Path, ...]) -> None:
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes replaying the dossiers.")
+@click.option("--resume", "resume_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A progress file: records each chunk verified, and a run given it again goes on from there.")
+@click.option("--progress-every", type=click.IntRange(0), default=500, show_default=True,
+              help="Print progress on stderr every N dossiers (0: never).")
+def verify(as_json: bool, database: str | None, seals_file: Path | None, public_keys: tuple[Path, ...],
+           jobs: int, resume_file: Path | None, progress_every: int) -> None:
     """Replay every instance from its journal and check the hash chains; non-zero exit on any problem.
 
     With --seals, also check each seal's signature and chain, and that every sealed dossier's
     journal still leads to its sealed head, even if someone recomputed every hash since."""
-    engine = _engine(database)
+    config = EngineConfig.from_env()
+    if database:
+        config = config.with_database(database)
+    engine = WorkflowEngine.from_config(config)
+    shown = [0]
+
+    def progress(where) -> None:
+        if progress_every and (where.done - shown[0] >= progress_every or where.done == where.total):
+            shown[0] = where.done
+            click.echo(f"verify: {where.done}/{where.total} dossiers ({where.rate:.0f}/s)", err=True)
+
     try:
         sealed = read_seals(seals_file, public_keys) if seals_file else None
-        report = engine.verify()
+        report = engine.verify(jobs=jobs, resume=resume_file, progress=progress, config=config)
         seal_report = audit_seals(engine, *sealed) if sealed else None
     except EngineError as err:
         click.echo(f"Verification failed: {err}", err=True)

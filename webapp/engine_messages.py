@@ -173,6 +173,14 @@ MESSAGES = {
     "config.sqlite_synchronous": _l(
         "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
     ),
+    "config.clock_offset": _l("DSDT_CLOCK_OFFSET vaut « %(value)s » : donnez un décalage comme +30d, +2h, "
+                              "+15m ou -1d (jours, heures, minutes, secondes)."),
+    "config.clock_offset_production": _l(
+        "DSDT_CLOCK_OFFSET (%(value)s) est refusé en production : l'horloge virtuelle ne sert qu'aux essais "
+        "et démonstrations (base SQLite embarquée, DSDT_ENV différent de production)."),
+    "verify.resume_invalid": _l("%(path)s n'est pas un fichier de progression de dsdt verify."),
+    "verify.resume_other_database": _l("%(path)s enregistre la vérification d'une autre base de données."),
+    "verify.jobs": _l("Le nombre de processus de vérification doit être compris entre 1 et %(max)s."),
 }
 
 

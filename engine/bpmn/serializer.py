@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
+from .engine_steps import install
 from .timers import ClockedDurationTimerEventDefinition, ClockedTimeDateEventDefinition
 
 _SPECS_KEY = "_pinned_specs"
@@ -74,7 +75,7 @@ class PinnedSpecWorkflowConverter(BpmnWorkflowConverter):
 
     def from_dict(self, dct):
         spec, subprocess_specs = dct.pop(_SPECS_KEY)
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow = install(self.target_class(spec, subprocess_specs, deserializing=True))
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
