@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from engine import AuditFilter, Invalid, NotFound, exports, journal, seals
 from engine.attachments import AttachmentStore
 from engine.exports import archive as archive_module
-from engine.exports.events import START_ACTIVITY, WITHDRAWAL_ACTIVITY
+from engine.exports.events import START_ACTIVITY, TIMER_ACTIVITY, WITHDRAWAL_ACTIVITY
 from engine.persistence.models import Instance, JournalEntry
 from engine.seals import Sealer
 from engine.simulation import DurableDriver, simulate
@@ -219,3 +219,17 @@ def test_an_archive_without_a_seal_says_so_and_one_too_large_or_unknown_is_refus
 ])
 def test_archive_file_names_cannot_leave_their_folder(name, safe):
     assert archive_module.safe_name(name) == safe
+
+
+def test_a_timer_the_replay_cannot_reach_is_still_an_event_named_generically(campaign):
+    with campaign.session() as session:
+        iid, seq = session.execute(select(JournalEntry.instance_id, JournalEntry.seq)
+                                   .where(JournalEntry.command == "fire_timers").order_by(JournalEntry.id)).first()
+        before = next(exports.EventLog(campaign).traces([iid])).events
+        row = session.scalar(select(JournalEntry).where(JournalEntry.instance_id == iid, JournalEntry.seq == 2))
+        row.payload = {"task": "forged.0/nowhere.0", "data": {}}  # the replay stops at entry 2
+        session.commit()
+    after = next(exports.EventLog(campaign).traces([iid])).events
+    assert len(after) == len(before)
+    assert [event.activity for event in before if event.seq == seq][0].startswith("Date limite")
+    assert [event.activity for event in after if event.seq == seq] == [TIMER_ACTIVITY]
