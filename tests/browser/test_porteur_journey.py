@@ -30,13 +30,16 @@ MOTIF = "Précisez le nombre de jeunes accueillis et le calendrier des ateliers 
 PIECES = "Statuts signés ; RIB au nom de l'association ; comptes du dernier exercice."
 
 
-def guide_shot(visit: Visit, name: str) -> None:
-    """The viewport as the guides show it, only when DSDT_SCREENSHOTS=1 (committed PNGs stay put otherwise)."""
+def guide_shot(visit: Visit, name: str, top: bool = True) -> None:
+    """The viewport as the guides show it (from the top of the page unless ``top`` is False), only
+    when DSDT_SCREENSHOTS=1 (committed PNGs stay put otherwise)."""
     if os.environ.get("DSDT_SCREENSHOTS") != "1":
         return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = visit.page
     page.set_viewport_size({"width": 1280, "height": 800})
+    if top:
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
@@ -62,17 +65,19 @@ def last_link(services, recipient: str, path: str) -> str:
     raise AssertionError(f"no mail to {recipient} with a link to {path}")
 
 
-def register(visit: Visit, services, login: str, email: str, password: str) -> None:
+def register(visit: Visit, services, login: str, email: str, password: str,
+             association: str = "Les Jardins du Portel", shot: str | None = None) -> None:
     page = visit.page
     visit.goto("/inscription")
-    page.get_by_label("Nom de l'association").fill("Les Jardins du Portel")
+    page.get_by_label("Nom de l'association").fill(association)
     page.get_by_label("SIRET ou numéro RNA").fill("W623001234")
     page.get_by_label("Nom complet").fill("Camille Durand")
     page.get_by_label("Courriel").fill(email)
     page.get_by_label("Identifiant").fill(login)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_label("Mot de passe (à nouveau)").fill(password)
-    guide_shot(visit, "porteur-inscription")
+    if shot:
+        guide_shot(visit, shot)
     visit.submit(page.get_by_role("button", name="Créer le compte"))
     assert email in page.locator("main").inner_text()
     # Not active before the address is confirmed.
@@ -90,7 +95,7 @@ def test_a_porteur_registers_applies_gets_the_fiche_back_and_sends_it_again(visi
     # The demo's password, so that Walk.step (Visit.as_user) can log the new porteur in like the others.
     login, email, password = "jardins.portel", "camille@jardins-portel.example", demo.DEMO_PASSWORD
     page = visit.page
-    register(visit, live_services, login, email, password)
+    register(visit, live_services, login, email, password, shot="porteur-inscription")
 
     walk = Walk(visit, live_services, attachment)
     visit.login(login, password)
@@ -122,7 +127,7 @@ def test_a_porteur_registers_applies_gets_the_fiche_back_and_sends_it_again(visi
         row = page.locator("table.dossiers tbody tr").filter(has_text=walk.ref)
         assert MOTIF in row.inner_text() and "Ce qui vous est demandé" in row.inner_text()
         show(visit, "table.dossiers")
-        guide_shot(visit, "porteur-fiche-a-completer")
+        guide_shot(visit, "porteur-fiche-a-completer", top=False)
         visit.click_link(row.get_by_role("link", name=walk.ref))
         assert MOTIF in page.locator(".requests").inner_text()  # the dossier page too
         view = walk.open_step("fiche", login)
@@ -162,7 +167,7 @@ def test_a_porteur_reads_the_missing_documents_and_uploads_them(visit, live_serv
         assert PIECES in page.locator(".requests").inner_text()
         page.locator('[name="f.reponse"]').fill("Voici les statuts signés, le RIB et les comptes 2029.")
         page.locator('input[type=file][name="f.pieces.0"]').set_input_files(str(attachment))
-        guide_shot(visit, "porteur-complements")
+        guide_shot(visit, "porteur-complements", top=False)
         visit.submit(page.get_by_role("button", name="Valider l'étape"))
         assert page.locator(".flash-success").count(), page.locator("main").inner_text()[:1500]
         visit.goto(f"/dossiers/{instance_id}")
@@ -190,9 +195,17 @@ def test_account_and_home_pages_pass_axe(visit, live_services):
         page.fill("#login", "porteur4")
         page.fill("#password", "pas-le-bon")
         visit.submit(page.locator("main button[type=submit]"))
-    with visit.as_user("porteur1"):
+    # An association's page: its members, and an invitation a colleague opens to join.
+    register(visit, live_services, "beffroi", "claude@beffroi.example", demo.DEMO_PASSWORD, "Amicale du Beffroi")
+    with visit.as_user("beffroi"):
         visit.goto("/association/")
+        assert "Amicale du Beffroi" in page.locator("main").inner_text()
+        page.get_by_label("Courriel").fill("dominique@beffroi.example")
         guide_shot(visit, "porteur-association")
+        visit.submit(page.locator("main form button[type=submit]"))
+        assert "dominique@beffroi.example" in page.locator(".flash-success").inner_text()
+    visit.goto(last_link(live_services, "dominique@beffroi.example", "/association/rejoindre/"))
+    assert "Amicale du Beffroi" in page.locator("main").inner_text()
     with visit.as_user("admin"):
         assert page.url.endswith("/accueil/administration")
         guide_shot(visit, "staff-accueil-administration")
