@@ -76,7 +76,8 @@ def _summary(reports: list[InstanceReport]) -> dict:
     return {
         "ids": [report.instance_id for report in reports],
         "chain_ok": all(report.chain_ok for report in reports),
-        "diverged": [{"instance": report.instance_id, "ref": report.ref, "problem": report.problem}
+        "diverged": [{"instance": report.instance_id, "ref": report.ref, "problem": report.problem,
+                      "entry": report.entry}  # the first journal entry in cause, when there is one
                      for report in reports if report.problem is not None],
     }
 
