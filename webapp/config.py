@@ -67,3 +67,21 @@ def instance_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+#: the X-Forwarded-* headers ``ProxyFix`` may trust, by setting (see :mod:`webapp.proxy`)
+PROXY_FIX = {"x_for": "DSDT_PROXY_FIX_X_FOR", "x_proto": "DSDT_PROXY_FIX_X_PROTO", "x_host": "DSDT_PROXY_FIX_X_HOST",
+             "x_port": "DSDT_PROXY_FIX_X_PORT", "x_prefix": "DSDT_PROXY_FIX_X_PREFIX"}
+
+
+def proxy_fix(environ=None) -> dict[str, int]:
+    """How many proxies set each X-Forwarded-* header (``DSDT_PROXY_FIX_X_FOR=1`` etc., unset: 0);
+    ValueError naming the setting unless a whole number from 0 to 10."""
+    env = os.environ if environ is None else environ
+    hops = {}
+    for name, key in PROXY_FIX.items():
+        raw = (env.get(key) or "0").strip()
+        if not raw.isdigit() or int(raw) > 10:
+            raise ValueError(f"{key} is {raw!r:.20}: give the number of proxies that set the header, 0 to 10.")
+        hops[name] = int(raw)
+    return hops

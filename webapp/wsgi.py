@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from . import config, create_app, log_format
+from .proxy import behind_proxy
 
 try:  # first: the records of the start-up itself come out in the production format
     log_format.configure(config.log_format(), "json")
@@ -23,4 +24,11 @@ if not os.environ.get("DSDT_SECRET_KEY"):
     raise RuntimeError("DSDT_SECRET_KEY is not set: give every web process the same long random value "
                        "(python -c 'import secrets; print(secrets.token_hex(32))'), then start again.")
 
+try:
+    _hops = config.proxy_fix()
+except ValueError as err:
+    raise RuntimeError(str(err)) from None
+
 app = create_app()
+# Behind a reverse proxy, the client's address from X-Forwarded-For (DSDT_PROXY_FIX_X_FOR=1...).
+app.wsgi_app = behind_proxy(app.wsgi_app, _hops)
