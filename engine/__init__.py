@@ -5,7 +5,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 
 from . import audit as audit_api
 from . import campaigns as campaigns_api
-from . import disclosure, exports, limits, roles, seals
+from . import disclosure, exports, limits, model_drafts, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
@@ -124,6 +124,7 @@ __all__ = [
     "disclosure",
     "exports",
     "limits",
+    "model_drafts",
     "read_model_files",
     "roles",
     "seals",

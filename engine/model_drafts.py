@@ -10,13 +10,19 @@ sizes (a draft may be half done); deploy checks everything.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from sqlalchemy import delete, select, update
 
+from .bpmn.parser import parse_models
+from .deployments import compile_model_code
 from .errors import Conflict, Invalid, NotFound
+from .forms import check_bounds
 from .persistence.models import Blob, Deployment, DeploymentFile, ModelDraft, ModelDraftFile
 
 #: Largest single file of a draft (our largest diagram is about 60 KiB).
@@ -31,6 +37,60 @@ MAX_DRAFTS = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 _PATH = re.compile(r"(processes/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(bpmn|dmn|json)"
                    r"|forms/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.json)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why deploy would refuse a draft: the file and element named, the rule (an error code)."""
+
+    file: str | None
+    element_id: str | None
+    rule: str
+    message: str
+    params: dict
+
+
+def deploy_problems(files: dict[str, bytes]) -> list[Problem]:
+    """What deploy would refuse in ``files``, checked as deploy checks them, nothing stored.
+
+    Deploy stops at the first refusal, so this names one problem at most.
+    """
+    try:
+        parsed = parse_models(files)
+        compile_model_code(parsed, strict=True)
+        check_bounds(parsed.forms)
+    except Invalid as err:
+        return [Problem(err.file, err.bpmn_id, err.code, err.message, dict(err.params))]
+    return []
+
+
+def form_documents(schema_text: str, ui_text: str) -> tuple[dict, dict]:
+    """A form's JSON Schema and UI schema read from their texts (the form editor's preview), or
+    :class:`Invalid` saying which is not JSON, or not a JSON Schema, and why."""
+    documents = []
+    for which, text in (("schema", schema_text), ("uischema", ui_text or "{}")):
+        if len(text.encode()) > MAX_FILE_BYTES:
+            raise Invalid(f"The {which} is larger than {MAX_FILE_BYTES // 1024} KiB",
+                          code="model_draft.form_too_large",
+                          params={"which": which, "limit_kib": MAX_FILE_BYTES // 1024})
+        try:
+            document = json.loads(text)
+        except ValueError as err:
+            raise Invalid(f"The {which} is not JSON: {err}", code="model_draft.form_not_json",
+                          params={"which": which, "detail": str(err)}) from err
+        if not isinstance(document, dict):
+            raise Invalid(f"The {which} is not a JSON object", code="model_draft.form_not_json",
+                          params={"which": which, "detail": type(document).__name__})
+        documents.append(document)
+    try:
+        Draft202012Validator.check_schema(documents[0])
+    except SchemaError as err:
+        raise Invalid(f"Invalid JSON Schema: {err.message}", code="model_draft.form_not_schema",
+                      params={"detail": err.message}) from err
+    if documents[0].get("type", "object") != "object":
+        raise Invalid("A form's schema describes an object", code="model_draft.form_not_schema",
+                      params={"detail": "type: object"})
+    return documents[0], documents[1]
 
 
 @dataclass(frozen=True)

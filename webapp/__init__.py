@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .health import register as register_health
     from .home import bp as home_bp
     from .lockouts import bp as lockouts_bp
+    from .modeler import bp as modeler_bp
     from .organisation import bp as organisation_bp
     from .profile import bp as profile_bp
     from .receipts import bp as receipts_bp
@@ -94,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(replay_bp)  # auditors: a dossier's state after any journal entry
     app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
     app.register_blueprint(profile_bp)  # /profil: the account, the daily digest choice
+    app.register_blueprint(modeler_bp)  # process owners: model drafts, BPMN/DMN/form editors, deploy
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     app.add_url_rule("/", "index", auth.home)

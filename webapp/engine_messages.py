@@ -125,6 +125,9 @@ MESSAGES = {
     "model_draft.too_many": _l("Il y a déjà %(limit)s brouillons : supprimez-en un d'abord."),
     "model_draft.exists": _l("Un brouillon nommé %(name)s existe déjà : choisissez un autre nom."),
     "model_draft.not_found": _l("Le brouillon %(name)s n'existe pas."),
+    "model_draft.form_too_large": _l("Le %(which)s dépasse %(limit_kib)s Kio."),
+    "model_draft.form_not_json": _l("Le %(which)s n'est pas un objet JSON : %(detail)s"),
+    "model_draft.form_not_schema": _l("Ce n'est pas un JSON Schema de formulaire utilisable : %(detail)s"),
     "model_draft.conflict": _l(
         "%(by)s a enregistré le brouillon %(name)s entre-temps (révision %(revision)s ; votre version partait "
         "de la révision %(expected)s) : rechargez-le et refaites vos modifications."

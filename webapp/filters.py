@@ -102,6 +102,8 @@ def navigation(account) -> list[tuple[str, object]]:
     if roles.PROCESS_OWNER in held:
         items.append(("home.owner", _l("Processus")))
     if held & {roles.ADMIN, roles.PROCESS_OWNER}:
+        items.append(("modeler.index", _l("Modeleur")))
+    if held & {roles.ADMIN, roles.PROCESS_OWNER}:
         items.append(("admin.incidents", _l("Incidents")))
     if held & {roles.AUDITOR, roles.ADMIN, roles.PROCESS_OWNER}:
         items.append(("audit.search", _l("Audit")))

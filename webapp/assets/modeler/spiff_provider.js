@@ -1,0 +1,176 @@
+// The properties panel's "DSDT" groups: the spiffworkflow: extensions our processes use, edited
+// without touching XML. bpmn-js-properties-panel's own provider already covers names, ids, lanes
+// (a lane's name is the role holding its steps), messages and timers (type and value); this adds:
+//   user tasks       form (JSON Schema file, UI schema file), data variable, instructions
+//   every task       pre-script and post-script
+//   script tasks     the script
+//   business rules   the called decision
+//   call activities  the called process
+//   sequence flows   the condition (a Python expression)
+// Labels come from the page (translated there): `labels` maps a key to its text.
+import { h } from "@bpmn-io/properties-panel/preact";
+import { Group, TextAreaEntry, TextFieldEntry, isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
+import { useService } from "bpmn-js-properties-panel";
+import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
+
+function extensionValues(bo) {
+  const ext = bo.get("extensionElements");
+  return ext ? ext.get("values") : [];
+}
+
+function ensureExtensions(element, bo, bpmnFactory, modeling) {
+  let ext = bo.get("extensionElements");
+  if (!ext) {
+    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
+    ext.$parent = bo;
+    modeling.updateModdleProperties(element, bo, { extensionElements: ext });
+  }
+  return ext;
+}
+
+// spiffworkflow:instructionsForEndUser, preScript, postScript, calledDecisionId: one body each.
+function bodyAccessors(type, services) {
+  const { bpmnFactory, modeling } = services;
+  return {
+    get(element) {
+      const item = extensionValues(getBusinessObject(element)).find((v) => v.$instanceOf(type));
+      return item ? item.get("value") || "" : "";
+    },
+    set(element, value) {
+      const bo = getBusinessObject(element);
+      const ext = ensureExtensions(element, bo, bpmnFactory, modeling);
+      const item = ext.get("values").find((v) => v.$instanceOf(type));
+      if (!value) {
+        if (item) modeling.updateModdleProperties(element, ext, { values: ext.get("values").filter((v) => v !== item) });
+      } else if (item) {
+        modeling.updateModdleProperties(element, item, { value });
+      } else {
+        const created = bpmnFactory.create(type, { value });
+        created.$parent = ext;
+        modeling.updateModdleProperties(element, ext, { values: [...ext.get("values"), created] });
+      }
+    },
+  };
+}
+
+// spiffworkflow:properties/spiffworkflow:property[@name]: the form files and variables.
+function propertyAccessors(name, services) {
+  const { bpmnFactory, modeling } = services;
+  const holder = (bo) => extensionValues(bo).find((v) => v.$instanceOf("spiffworkflow:Properties"));
+  return {
+    get(element) {
+      const props = holder(getBusinessObject(element));
+      const prop = props && props.get("properties").find((p) => p.name === name);
+      return prop ? prop.value || "" : "";
+    },
+    set(element, value) {
+      const bo = getBusinessObject(element);
+      const ext = ensureExtensions(element, bo, bpmnFactory, modeling);
+      let props = holder(bo);
+      if (!props) {
+        props = bpmnFactory.create("spiffworkflow:Properties", { properties: [] });
+        props.$parent = ext;
+        modeling.updateModdleProperties(element, ext, { values: [...ext.get("values"), props] });
+      }
+      const prop = props.get("properties").find((p) => p.name === name);
+      if (!value) {
+        if (prop) modeling.updateModdleProperties(element, props, { properties: props.get("properties").filter((p) => p !== prop) });
+      } else if (prop) {
+        modeling.updateModdleProperties(element, prop, { value });
+      } else {
+        const created = bpmnFactory.create("spiffworkflow:Property", { name, value });
+        created.$parent = props;
+        modeling.updateModdleProperties(element, props, { properties: [...props.get("properties"), created] });
+      }
+    },
+  };
+}
+
+// A plain attribute of the business object (script, calledElement).
+function attributeAccessors(attribute, services) {
+  return {
+    get: (element) => getBusinessObject(element).get(attribute) || "",
+    set: (element, value) => services.modeling.updateProperties(element, { [attribute]: value || undefined }),
+  };
+}
+
+// A sequence flow's condition: a bpmn:FormalExpression body.
+function conditionAccessors(services) {
+  const { bpmnFactory, modeling } = services;
+  return {
+    get(element) {
+      const expression = getBusinessObject(element).get("conditionExpression");
+      return expression ? expression.get("body") || "" : "";
+    },
+    set(element, value) {
+      const expression = value ? bpmnFactory.create("bpmn:FormalExpression", { body: value }) : undefined;
+      modeling.updateProperties(element, { conditionExpression: expression });
+    },
+  };
+}
+
+function makeEntry(id, kind, labelKey, accessors, labels) {
+  function Component(props) {
+    const { element } = props;
+    const debounce = useService("debounceInput");
+    const services = { bpmnFactory: useService("bpmnFactory"), modeling: useService("modeling") };
+    const access = accessors(services);
+    const common = {
+      element, id, label: labels[labelKey] || labelKey, debounce,
+      getValue: () => access.get(element), setValue: (value) => access.set(element, value),
+    };
+    return kind === "area" ? h(TextAreaEntry, { ...common, rows: 4, monospace: labelKey !== "instructions" })
+      : h(TextFieldEntry, common);
+  }
+  return { id, component: Component, isEdited: kind === "area" ? isTextAreaEntryEdited : isTextFieldEntryEdited };
+}
+
+function dsdtEntries(element, labels) {
+  const entries = [];
+  const bo = getBusinessObject(element);
+  if (is(bo, "bpmn:UserTask")) {
+    entries.push(
+      makeEntry("dsdt-form-schema", "field", "formSchema", (s) => propertyAccessors("formJsonSchemaFilename", s), labels),
+      makeEntry("dsdt-form-ui", "field", "formUi", (s) => propertyAccessors("formUiSchemaFilename", s), labels),
+      makeEntry("dsdt-form-variable", "field", "formVariable", (s) => propertyAccessors("formDataVariable", s), labels),
+      makeEntry("dsdt-instructions", "area", "instructions",
+        (s) => bodyAccessors("spiffworkflow:InstructionsForEndUser", s), labels),
+    );
+  }
+  if (is(bo, "bpmn:ScriptTask")) {
+    entries.push(makeEntry("dsdt-script", "area", "script", (s) => attributeAccessors("script", s), labels));
+  }
+  if (is(bo, "bpmn:BusinessRuleTask")) {
+    entries.push(makeEntry("dsdt-decision", "field", "decision",
+      (s) => bodyAccessors("spiffworkflow:CalledDecisionId", s), labels));
+  }
+  if (is(bo, "bpmn:CallActivity")) {
+    entries.push(makeEntry("dsdt-called", "field", "calledElement", (s) => attributeAccessors("calledElement", s), labels));
+  }
+  if (is(bo, "bpmn:Activity")) {
+    entries.push(
+      makeEntry("dsdt-prescript", "area", "preScript", (s) => bodyAccessors("spiffworkflow:PreScript", s), labels),
+      makeEntry("dsdt-postscript", "area", "postScript", (s) => bodyAccessors("spiffworkflow:PostScript", s), labels),
+    );
+  }
+  if (is(bo, "bpmn:SequenceFlow") && bo.sourceRef && !is(bo.sourceRef, "bpmn:ParallelGateway")) {
+    entries.push(makeEntry("dsdt-condition", "area", "condition", conditionAccessors, labels));
+  }
+  return entries;
+}
+
+export function spiffProviderModule(labels) {
+  function SpiffPropertiesProvider(propertiesPanel) {
+    propertiesPanel.registerProvider(400, this);
+    this.getGroups = (element) => (groups) => {
+      const entries = dsdtEntries(element, labels);
+      if (entries.length) {
+        // First after "General": what a process owner edits most.
+        groups.splice(Math.min(1, groups.length), 0, { id: "dsdt", label: labels.group || "DSDT", component: Group, entries });
+      }
+      return groups;
+    };
+  }
+  SpiffPropertiesProvider.$inject = ["propertiesPanel"];
+  return { __init__: ["spiffPropertiesProvider"], spiffPropertiesProvider: ["type", SpiffPropertiesProvider] };
+}
