@@ -30,11 +30,21 @@ from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _engine(database: str | None = None, clock=None) -> WorkflowEngine:
-    config = EngineConfig.from_env()
-    if database:
-        config = config.with_database(database)
-    return WorkflowEngine.from_config(config, clock=clock)
+def _engine(database: str | None = None, clock=None, config: EngineConfig | None = None) -> WorkflowEngine:
+    """The engine of a one-off command (``config``, else the environment's on ``database``).
+
+    It migrates a SQLite file (the embedded default is one process), but only ``dsdt migrate``
+    migrates PostgreSQL: on a schema not at this release's revision the command stops (exit 2),
+    saying to run it, as the web and worker processes do."""
+    if config is None:
+        config = EngineConfig.from_env()
+        if database:
+            config = config.with_database(database)
+    try:
+        return WorkflowEngine.from_config(config, clock=clock, upgrade=None)
+    except Unavailable as err:
+        context = click.get_current_context(silent=True)
+        _refuse_to_start(" ".join(["dsdt", *context.command_path.split()[1:]]) if context else "dsdt", err)
 
 
 def _refuse_to_start(what: str, err: Unavailable | Invalid) -> None:
@@ -315,7 +325,7 @@ def verify(as_json: bool, database: str | None, seals_file: Path | None, public_
     config = EngineConfig.from_env()
     if database:
         config = config.with_database(database)
-    engine = WorkflowEngine.from_config(config)
+    engine = _engine(config=config)
     shown = [0]
 
     def progress(where) -> None:

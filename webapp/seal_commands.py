@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def _engine(database: str | None) -> WorkflowEngine:
-    config = EngineConfig.from_env()
-    return WorkflowEngine.from_config(config.with_database(database) if database else config)
+    from .cli import _engine as command_engine  # refuses a PostgreSQL schema not migrated
+
+    return command_engine(database)
 
 
 def seal_jobs(engine: WorkflowEngine) -> list:
