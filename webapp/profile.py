@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+
+from engine import roles
 
 from .access import STAFF, current_actor, login_required
 from .services import services
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
+
+#: the roles that are given tasks, so may choose how they hear of them (an auditor reads, is given none)
+TASK_ROLES = STAFF - roles.READ_ONLY
 
 
 @bp.route("/", methods=("GET", "POST"))
@@ -16,11 +21,10 @@ bp = Blueprint("profile", __name__, url_prefix="/profil")
 def show():
     actor = current_actor()
     svc = services()
-    staff = bool(actor.roles & STAFF)
+    staff = bool(actor.roles & TASK_ROLES)
     if request.method == "POST":
         if not staff:
-            flash(_("Le résumé quotidien concerne les tâches du personnel : votre compte n’en a pas."), "error")
-            return redirect(url_for("profile.show"))
+            abort(403)  # the digest is a choice about staff tasks; other roles have nothing to choose
         daily = request.form.get("digest") == "quotidien"
         svc.digests.set_preference(actor.login, daily)
         flash(_("Vous recevrez un résumé quotidien de vos tâches.") if daily
