@@ -8,6 +8,7 @@ see exactly the time the command was journaled with.
 from __future__ import annotations
 
 import contextlib
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -44,6 +45,41 @@ class FixedClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
+
+
+class OffsetClock:
+    """Wall-clock time moved by a fixed offset (``DSDT_CLOCK_OFFSET``): a demo or a test runs the
+    web app and the worker "30 days later" to see deadlines pass without waiting. Never in
+    production (:class:`engine.config.EngineConfig` refuses it there)."""
+
+    def __init__(self, offset: timedelta, label: str | None = None, base: Clock | None = None):
+        self.offset = offset
+        #: the offset as it was written (``+30d``), for the page banner
+        self.label = label or str(offset)
+        self._base = base or SystemClock()
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset
+
+
+_OFFSET_PART = re.compile(r"(\d{1,7})([dhms])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+#: the largest offset accepted, either way
+MAX_OFFSET = timedelta(days=3650)
+
+
+def parse_offset(text: str) -> timedelta:
+    """``+30d``, ``-2h``, ``+1d12h``, ``90m``... as a timedelta; ValueError on anything else, or
+    beyond :data:`MAX_OFFSET`."""
+    value = text.strip().lower()
+    sign, body = (-1, value[1:]) if value.startswith("-") else (1, value.removeprefix("+"))
+    parts = _OFFSET_PART.findall(body)
+    if not body or "".join(number + unit for number, unit in parts) != body:
+        raise ValueError(f"not a clock offset: {text!r:.40}")
+    offset = sign * sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    if abs(offset) > MAX_OFFSET:
+        raise ValueError(f"clock offset beyond {MAX_OFFSET.days} days: {text!r:.40}")
+    return offset
 
 
 def command_time() -> datetime:

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .clock import Clock, OffsetClock, parse_offset
 from .errors import Invalid
 
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
@@ -17,6 +18,11 @@ DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
 #: where people reach the web app: the links of the e-mails start with it (DSDT_PUBLIC_URL)
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def embedded_url() -> str:
+    """The embedded default's database: the SQLite file under ``instance/``."""
+    return f"sqlite:///{DEFAULT_INSTANCE_DIR / 'dsdt.sqlite'}"
 
 
 def sqlite_synchronous(value: str) -> str:
@@ -78,13 +84,36 @@ class EngineConfig:
     seal_tsa_url: str | None = None
     #: the web app's address as its users reach it (the e-mails link to their task from it)
     public_url: str = DEFAULT_PUBLIC_URL
+    #: the virtual clock's offset (DSDT_CLOCK_OFFSET, ``+30d``) as written; None: the real time
+    clock_offset: str | None = None
+    #: DSDT_ENV (``production``, ``test``, ``demo``...): the virtual clock is refused in production
+    environment: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "sqlite_synchronous", sqlite_synchronous(self.sqlite_synchronous))
+        if self.clock_offset is not None:
+            self.clock()  # a malformed offset stops the start
+            if self.environment == "production" or (self.environment is None and self.database_url != embedded_url()):
+                # Never by accident: on another database than the embedded default, DSDT_ENV must
+                # say this is not production.
+                raise Invalid(f"DSDT_CLOCK_OFFSET ({self.clock_offset:.40}) is refused in production: the virtual "
+                              "clock is for tests and demonstrations, on the embedded SQLite default or with "
+                              "DSDT_ENV set to something other than production.",
+                              code="config.clock_offset_production", params={"value": self.clock_offset[:40]})
         if not self.seal_interval_hours > 0:
             raise Invalid(f"DSDT_SEAL_INTERVAL_HOURS is {self.seal_interval_hours}: give a positive number of "
                           "hours (24, the default, seals daily).", code="config.seal_interval",
                           params={"value": str(self.seal_interval_hours)})
+
+    def clock(self) -> Clock | None:
+        """The virtual clock DSDT_CLOCK_OFFSET asks for (:class:`~engine.clock.OffsetClock`), or None."""
+        if self.clock_offset is None:
+            return None
+        try:
+            return OffsetClock(parse_offset(self.clock_offset), self.clock_offset.strip())
+        except ValueError:
+            raise Invalid(f"DSDT_CLOCK_OFFSET is {self.clock_offset!r:.40}: give an offset such as +30d, +2h, +15m "
+                          "or -1d.", code="config.clock_offset", params={"value": self.clock_offset[:40]}) from None
 
     def with_database(self, url: str) -> EngineConfig:
         """The same settings on another database."""
@@ -96,7 +125,7 @@ class EngineConfig:
         url = env.get("DSDT_DATABASE_URL")
         if not url:
             DEFAULT_INSTANCE_DIR.mkdir(exist_ok=True)
-            url = f"sqlite:///{DEFAULT_INSTANCE_DIR / 'dsdt.sqlite'}"
+            url = embedded_url()
         return cls(
             database_url=url,
             script_time_limit=float(env.get("DSDT_SCRIPT_TIME_LIMIT", 2.0)),
@@ -112,4 +141,6 @@ class EngineConfig:
             seal_interval_hours=float(env.get("DSDT_SEAL_INTERVAL_HOURS", 24.0)),
             seal_tsa_url=env.get("DSDT_SEAL_TSA_URL") or None,
             public_url=env.get("DSDT_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+            clock_offset=env.get("DSDT_CLOCK_OFFSET") or None,
+            environment=(env.get("DSDT_ENV") or "").strip().lower() or None,
         )

@@ -132,6 +132,7 @@ class WorkflowEngine(EngineReads):
             raise
         pool = SandboxPool(size=config.script_workers, time_limit=config.script_time_limit,
                            memory_limit=config.script_memory_mb * 1024 * 1024)
+        clock = clock or config.clock()  # DSDT_CLOCK_OFFSET's virtual clock, if any (tests and demos)
         engine = cls(db, clock, SandboxedScriptEngine(pool), cache_size=config.cache_size, notifier=notifier,
                      checkpoint_every=config.checkpoint_every, checkpoint_replay_ms=config.checkpoint_replay_ms)
         engine.warm_up()

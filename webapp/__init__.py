@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .receipts import bp as receipts_bp
     from .registration import bp as registration_bp
     from .services import build
+    from .virtual_clock import register as register_virtual_clock
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.DEFAULTS)
@@ -98,5 +99,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(modeler_bp)  # process owners: model drafts, BPMN/DMN/form editors, deploy
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
+    register_virtual_clock(app)  # the footer's banner when DSDT_CLOCK_OFFSET is set
     app.add_url_rule("/", "index", auth.home)
     return app

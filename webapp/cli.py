@@ -291,7 +291,7 @@ def worker(interval: float, database: str | None) -> None:
         settings["DSDT_DATABASE_URL"] = database
     try:
         built = services.build(settings)
-    except Unavailable as err:
+    except (Unavailable, Invalid) as err:  # the schema not migrated, a virtual clock in production...
         _refuse_to_start("Worker", err)
     runner = _timer_worker("Worker", built, interval)
     click.echo("Timer worker started; Ctrl-C to stop.")
