@@ -25,6 +25,18 @@ from .services import services
 bp = Blueprint("modeler", __name__, url_prefix="/modeler")
 OWNERS = (roles.PROCESS_OWNER, roles.ADMIN)
 _STATUS = {Conflict: 409, Invalid: 422, NotFound: 404}
+#: The application's CSP, with inline styles allowed: bpmn-js, dmn-js and the properties panel
+#: write ``style`` attributes (positions, sizes) on the elements they draw. Scripts stay 'self' only.
+EDITOR_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_request
+def editor_csp(response):
+    response.headers.setdefault("Content-Security-Policy", EDITOR_CSP)
+    return response
 
 
 def drafts() -> ModelDrafts:

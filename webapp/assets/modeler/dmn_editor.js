@@ -23,7 +23,7 @@ function setup(root) {
   const status = root.querySelector(".modeler-status");
   const announce = (message) => { status.textContent = message; };
   let revision = data.revision;
-  const modeler = new DmnModeler({ container: root.querySelector(".dmn-canvas"), common: { keyboard: { bindTo: document } } });
+  const modeler = new DmnModeler({ container: root.querySelector(".dmn-canvas") });
 
   async function openFirstTable() {
     const view = modeler.getViews().find((v) => v.type === "decisionTable");

@@ -5,7 +5,7 @@
 // (bpmn-js-bpmnlint), "Enregistrer" (a JSON POST naming the draft revision the page started
 // from: a 409 says who saved meanwhile) and, after each save or on "Vérifier", the server's
 // checks (the ones deploy runs) as markers and overlays on the elements and an accessible list.
-// Keyboard: bpmn-js binds its shortcuts once the canvas has focus (keyboard.bindTo): Ctrl+Z / Ctrl+Y
+// Keyboard: bpmn-js binds its shortcuts while the canvas has focus (click it or Tab to it): Ctrl+Z / Ctrl+Y
 // undo and redo, Ctrl+A select all, Delete removes, arrows move the canvas (Shift: faster),
 // Ctrl+ +/- zoom, E direct editing, H hand tool, L lasso, C connect... The properties panel is
 // ordinary form fields; the problems list's buttons select the element they name.
@@ -50,7 +50,6 @@ function setup(root) {
   const modeler = new BpmnModeler({
     container: root.querySelector(".modeler-canvas"),
     propertiesPanel: { parent: root.querySelector(".modeler-panel") },
-    keyboard: { bindTo: document },
     linting: { bpmnlint: lintConfig, active: true },
     moddleExtensions: { spiffworkflow },
     additionalModules: [

@@ -161,7 +161,6 @@ function dsdtEntries(element, labels) {
 
 export function spiffProviderModule(labels) {
   function SpiffPropertiesProvider(propertiesPanel) {
-    propertiesPanel.registerProvider(400, this);
     this.getGroups = (element) => (groups) => {
       const entries = dsdtEntries(element, labels);
       if (entries.length) {
@@ -170,6 +169,7 @@ export function spiffProviderModule(labels) {
       }
       return groups;
     };
+    propertiesPanel.registerProvider(400, this);
   }
   SpiffPropertiesProvider.$inject = ["propertiesPanel"];
   return { __init__: ["spiffPropertiesProvider"], spiffPropertiesProvider: ["type", SpiffPropertiesProvider] };
