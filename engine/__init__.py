@@ -16,6 +16,7 @@ from .config import EngineConfig
 from .contract import Contract
 from .deployments import DeploymentInfo, read_model_files
 from .digests import DigestReport, Digests
+from .dossier_migrations import MigrationReport, migrate_dossiers
 from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .history import FieldChange, History, HistoryEntry
@@ -83,6 +84,7 @@ __all__ = [
     "LoginFailed",
     "MAX_BYTES",
     "MAX_FAILURES",
+    "MigrationReport",
     "ModelDraftInfo",
     "ModelDrafts",
     "NotFound",
@@ -124,6 +126,7 @@ __all__ = [
     "disclosure",
     "exports",
     "limits",
+    "migrate_dossiers",
     "model_drafts",
     "read_model_files",
     "roles",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import commands, journal
+from . import commands, journal, migration
 from .bpmn.parser import ParsedModels
 from .clock import at
 from .commands import LiveState
@@ -56,10 +56,16 @@ class ReplayError(EngineError):
     """A journal entry cannot be re-applied (the models changed, or the journal was altered)."""
 
 
-def _apply_entry(state: LiveState | None, row, models: ParsedModels, script_engine) -> LiveState:
-    """``state`` after re-applying one journal entry at its journaled instant."""
+def _apply_entry(state: LiveState | None, row, models: ParsedModels, script_engine, switch=None) -> LiveState:
+    """``state`` after re-applying one journal entry at its journaled instant (``switch``: the
+    parsed models of a deployment id, for a migration entry; see :mod:`engine.migration`)."""
     try:
         with at(row.at):
+            if row.command == migration.MIGRATE:
+                if state is None or switch is None:
+                    raise ReplayError(f"entry {row.seq} (migrate) moves the dossier to another version here")
+                migration.apply_migration(state, switch(int(row.payload["to"])))
+                return state
             if row.command == commands.START:
                 return commands.new_state(models, script_engine, row.payload)
             if state is None:
@@ -76,10 +82,12 @@ def _apply_entry(state: LiveState | None, row, models: ParsedModels, script_engi
         ) from err
 
 
-def rebuild(state: LiveState | None, rows, models: ParsedModels, script_engine) -> LiveState:
+def rebuild(state: LiveState | None, rows, models: ParsedModels, script_engine, switch=None) -> LiveState:
     """``state`` (a stored checkpoint, or ``None`` before the start) with ``rows`` re-applied."""
     for row in rows:
-        state = _apply_entry(state, row, models, script_engine)
+        state = _apply_entry(state, row, models, script_engine, switch)
+        if row.command == migration.MIGRATE:
+            models = switch(int(row.payload["to"]))
     if state is None:
         raise ReplayError("this dossier has no stored state and no journal to rebuild it from")
     return state
@@ -117,13 +125,18 @@ def replay_entries(rows, models: ParsedModels, script_engine, serializer, compar
 
 def replay_checked(rows, models: ParsedModels, script_engine, serializer, compare: bool = True,
                    stored: tuple[int, str] | None = None,
-                   state: LiveState | None = None) -> tuple[LiveState | None, str | None, int | None]:
+                   state: LiveState | None = None,
+                   switch=None) -> tuple[LiveState | None, str | None, int | None]:
     """:func:`replay_entries`, with the journal entry its problem lies in (None: no problem)."""
     for row in rows:
         try:
-            state = _apply_entry(state, row, models, script_engine)
+            state = _apply_entry(state, row, models, script_engine, switch)
+            if row.command == migration.MIGRATE:
+                models = switch(int(row.payload["to"]))
         except ReplayError as err:
             return state, err.message, row.seq
+        except EngineError as err:  # the version a migration names cannot be loaded
+            return state, f"entry {row.seq} ({row.command}) cannot be re-applied: {err}", row.seq
         if not compare:
             continue
         if not _matches(row, state, serializer):
@@ -143,16 +156,19 @@ def verify_instance(
     if rows is None:
         rows = journal.entries(session, instance.id)
     chain = journal.check_chain(instance, rows)
+    origin = migration.origin_deployment(rows, instance.deployment_id)
     try:
-        models = deployments.models(session, instance.deployment_id)
+        models = deployments.models(session, origin, instance.family)
     except EngineError as err:
         # Its pinned models are missing or no longer parse: this dossier cannot be replayed, which
         # the report says; the audit goes on with the others.
         models, final, replay_entry = None, None, None
-        replay_problem = f"its deployment {instance.deployment_id} cannot be loaded: {err}"
+        replay_problem = f"its deployment {origin} cannot be loaded: {err}"
     if models is not None:
         stored = (instance.state_seq, instance.state) if instance.state_seq else None
-        final, replay_problem, replay_entry = replay_checked(rows, models, script_engine, serializer, stored=stored)
+        final, replay_problem, replay_entry = replay_checked(
+            rows, models, script_engine, serializer, stored=stored,
+            switch=lambda deployment_id: deployments.models(session, deployment_id, instance.family))
     if replay_problem is None:
         if instance.state_seq > len(rows):
             replay_problem = f"the stored state follows entry {instance.state_seq}, which is not in the journal"

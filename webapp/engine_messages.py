@@ -145,6 +145,18 @@ MESSAGES = {
     # models and deployments (read by process owners)
     "deployment.none": _l("Aucun modèle déployé : lancez d'abord « dsdt deploy »."),
     "deployment.not_found": _l("Le déploiement %(deployment_id)s n'existe pas."),
+    # versions and migrations of running dossiers (engine/migration.py, engine/dossier_migrations.py)
+    "version.not_found": _l("La version %(version)s n'existe pas."),
+    "migration.reason_required": _l("Indiquez le motif de la migration."),
+    "migration.reason_too_long": _l("Le motif est trop long (%(max)s caractères au plus)."),
+    "migration.incompatible": _l("Aucun dossier n'a été migré. Étapes incompatibles : %(steps)s"),
+    "migration.selection": _l("Indiquez soit les dossiers à migrer, soit la version dont tous les dossiers migrent."),
+    "migration.too_many": _l("%(max)s dossiers au plus par migration."),
+    "migration.dossier_not_found": _l("Dossier introuvable : %(refs)s"),
+    "migration.dossier_closed": _l("Les dossiers clos restent sur leur version : %(refs)s"),
+    "migration.forbidden": _l("Seuls les responsables de processus migrent des dossiers."),
+    "history_check.not_found": _l("Ce test sur l'historique n'existe pas ou a expiré."),
+    "history_check.busy": _l("Trop de tests sur l'historique en cours : réessayez dans un moment."),
     "model.invalid": _l("Modèle invalide : %(detail)s"),
     "model.script_invalid": _l(
         "Ce script ou cette expression ne peut pas s'exécuter : %(detail)s. Corrigez-le dans le modeleur, "
