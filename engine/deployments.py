@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from .bpmn.parser import ParsedModels, model_code, parse_models
+from .bpmn.parser import ParsedModels, model_code, parse_models, script_imports
 from .contract import UNDECLARED
 from .errors import Invalid, NotFound
 from .forms import check_bounds
@@ -64,6 +64,11 @@ def compile_model_code(models: ParsedModels, strict: bool) -> None:
     scripts do not pay for RestrictedPython's compiler; errors then surface when the script runs.
     """
     for code in model_code(models):
+        line = script_imports(code.source) if strict and code.mode == "exec" else None
+        if line is not None:
+            raise Invalid("A script may not import modules: use the helper functions it is given",
+                          code="model.script_invalid", params={"detail": "import"},
+                          file=code.file, bpmn_id=code.bpmn_id, line=line)
         try:
             compile_script(code.source, code.mode)
         except (SyntaxError, TypeError) as err:

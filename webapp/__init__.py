@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .lockouts import bp as lockouts_bp
     from .modeler import bp as modeler_bp
+    from .modeler_api import bp as modeler_api_bp
     from .organisation import bp as organisation_bp
     from .profile import bp as profile_bp
     from .receipts import bp as receipts_bp
@@ -97,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
     app.register_blueprint(profile_bp)  # /profil: the account, the daily digest choice
     app.register_blueprint(modeler_bp)  # process owners: model drafts, BPMN/DMN/form editors, deploy
+    app.register_blueprint(modeler_api_bp)  # process owners: POST /modeler/api/validate (lint, for overlays)
     api.init_app(app, csrf)
     register_health(app, csrf)  # /healthz and /readyz: no login, for load balancers
     register_virtual_clock(app)  # the footer's banner when DSDT_CLOCK_OFFSET is set

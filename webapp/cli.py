@@ -24,7 +24,7 @@ from engine import (
 
 from .analytics_commands import analytics
 from .event_commands import message, signal
-from .migration_commands import migrate_dossiers_command
+from .model_commands import lint
 from .export_commands import export
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
@@ -382,7 +382,7 @@ def digest(database: str | None) -> None:
 
 
 main.add_command(message)
-main.add_command(migrate_dossiers_command)
+main.add_command(lint)
 main.add_command(signal)
 
 

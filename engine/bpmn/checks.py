@@ -30,7 +30,7 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 
 from ..errors import Invalid
 
-__all__ = ["check_semantics", "event_definitions", "timers_drawn"]
+__all__ = ["check_semantics", "event_definitions", "semantic_problems", "timers_drawn"]
 
 
 def event_definitions(spec) -> list:
@@ -62,9 +62,9 @@ def _refuse(process, spec, reason: str) -> Invalid:
                    file=getattr(process, "file", None), bpmn_id=spec.bpmn_id)
 
 
-def _check_event_gateway(process, spec) -> None:
+def _check_event_gateway(process, spec):
     if len(timers_drawn(spec)) > 1:
-        raise _refuse(process, spec, "an event-based gateway may have one timer branch only (SpiffWorkflow keeps "
+        yield _refuse(process, spec, "an event-based gateway may have one timer branch only (SpiffWorkflow keeps "
                                      "one due date per gateway); keep the earliest timer, or chain them")
 
 
@@ -93,13 +93,13 @@ def _form_variable(spec) -> str:
     return props.get("formDataVariable") or spec.bpmn_id
 
 
-def _check_split(process, spec) -> None:
+def _check_split(process, spec):
     kind = "parallel" if isinstance(spec, ParallelGateway) else "inclusive"
     branches = [_writers(output) for output in spec.outputs]
     running_code = [code[0] for code, _ in branches if code]
     if len(running_code) > 1:
         first, second = running_code[:2]
-        raise _refuse(process, spec, f"the branches of this {kind} gateway both run code before the join "
+        yield _refuse(process, spec, f"the branches of this {kind} gateway both run code before the join "
                                      f"({first.bpmn_id} and {second.bpmn_id}): SpiffWorkflow merges the branches' "
                                      "data at the join and the last one to finish overwrites the other's; run "
                                      "the code after the join, or in one branch")
@@ -108,21 +108,28 @@ def _check_split(process, spec) -> None:
         mine = {_form_variable(user): user.bpmn_id for user in users}
         for variable, bpmn_id in mine.items():
             if variable in written:
-                raise _refuse(process, spec, f"two branches of this {kind} gateway write {variable!r} "
+                yield _refuse(process, spec, f"two branches of this {kind} gateway write {variable!r} "
                                              f"({written[variable]} and {bpmn_id}): the last one to finish would "
                                              "overwrite the other; give each task its own formDataVariable")
         written.update(mine)
 
 
-def check_semantics(models) -> None:
-    """Refuse what SpiffWorkflow would run wrongly (see the module docstring), naming the element."""
+def semantic_problems(models):
+    """Each construct SpiffWorkflow would run wrongly (see the module docstring), as an
+    :class:`Invalid` naming the element, in the order of the specs."""
     for process in [models.spec, *models.subprocess_specs.values()]:
         for spec in process.task_specs.values():
             if spec.manual and not isinstance(spec, UserTask) and hasattr(spec, "bpmn_id"):
-                raise _refuse(process, spec, "a task without a type, or a manual task, waits for a person but has no "
+                yield _refuse(process, spec, "a task without a type, or a manual task, waits for a person but has no "
                                              "form: nobody could complete it; make it a user task with a form, or a "
                                              "script task")
             if isinstance(spec, EventBasedGateway):
-                _check_event_gateway(process, spec)
+                yield from _check_event_gateway(process, spec)
             elif isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.outputs) > 1:
-                _check_split(process, spec)
+                yield from _check_split(process, spec)
+
+
+def check_semantics(models) -> None:
+    """Refuse what SpiffWorkflow would run wrongly, naming the first element found."""
+    for problem in semantic_problems(models):
+        raise problem

@@ -28,7 +28,7 @@ from ..errors import Invalid
 from ..roles import PORTEUR, role_for_lane
 from .checks import event_definitions
 
-__all__ = ["check_contract", "check_main_process"]
+__all__ = ["check_contract", "check_main_process", "contract_problems"]
 
 
 def _refuse(detail: str, bpmn_id: str | None = None) -> Invalid:
@@ -86,42 +86,56 @@ def _user_task(models, bpmn_id: str, what: str):
     return spec
 
 
-def _check_steps(models, contract: Contract) -> None:
+def _check_steps(models, contract: Contract):
     for bpmn_id in sorted(contract.porteur_steps):
-        spec = _user_task(models, bpmn_id, "porteur step")
+        try:
+            spec = _user_task(models, bpmn_id, "porteur step")
+        except Invalid as problem:
+            yield problem
+            continue
         if role_for_lane(spec.lane) != PORTEUR:
-            raise _refuse(f"porteur step {bpmn_id!r} sits in the lane {spec.lane!r}, not the porteur's", bpmn_id)
+            yield _refuse(f"porteur step {bpmn_id!r} sits in the lane {spec.lane!r}, not the porteur's", bpmn_id)
     for bpmn_id, spec in sorted(models.user_tasks.items()):
         if role_for_lane(spec.lane) == PORTEUR and bpmn_id not in contract.porteur_steps:
-            raise _refuse(f"user task {bpmn_id!r} sits in the porteur's lane but is not in porteur_steps", bpmn_id)
+            yield _refuse(f"user task {bpmn_id!r} sits in the porteur's lane but is not in porteur_steps", bpmn_id)
     jury = contract.jury
     for bpmn_id in sorted(contract.jury_steps):
-        spec = _user_task(models, bpmn_id, "jury step")
+        try:
+            spec = _user_task(models, bpmn_id, "jury step")
+        except Invalid as problem:
+            yield problem
+            continue
         form = (spec.extensions or {}).get("properties", {}).get("formJsonSchemaFilename")
         fields = (models.forms.get(form) or {}).get("properties", {})
         if jury.conflict_field and jury.conflict_field not in fields:
-            raise _refuse(f"jury step {bpmn_id!r}: its form {form} has no field {jury.conflict_field!r} "
+            yield _refuse(f"jury step {bpmn_id!r}: its form {form} has no field {jury.conflict_field!r} "
                           "(jury.conflict_field)", bpmn_id)
 
 
-def _check_withdrawal(models, contract: Contract) -> None:
+def _check_withdrawal(models, contract: Contract):
     if contract.withdrawal is None:
         return
     message = contract.withdrawal.message
     if not any(isinstance(definition, MessageEventDefinition) and definition.name == message
                for spec in _specs(models) for definition in event_definitions(spec)):
-        raise _refuse(f"no event of the model catches the withdrawal message {message!r} (withdrawal.message)")
+        yield _refuse(f"no event of the model catches the withdrawal message {message!r} (withdrawal.message)")
 
 
-def check_contract(models, contract: Contract) -> None:
-    """Refuse ``models`` if they do not hold ``contract``, naming what is missing."""
-    _check_steps(models, contract)
-    _check_withdrawal(models, contract)
+def contract_problems(models, contract: Contract):
+    """Each way ``models`` break ``contract``, as an :class:`Invalid` naming what is missing."""
+    yield from _check_steps(models, contract)
+    yield from _check_withdrawal(models, contract)
     written = written_fields(models, contract)
     if written is None:
         return  # compile_model_code refuses the script that does not parse, naming its line
     for role in FIELD_ROLES:
         name = contract.fields.get(role)
         if name and name not in written:
-            raise _refuse(f"fields.{role} names the data field {name!r}, which nothing in the model writes "
+            yield _refuse(f"fields.{role} names the data field {name!r}, which nothing in the model writes "
                           "(no form variable, script assignment, decision output, message variable or start data)")
+
+
+def check_contract(models, contract: Contract) -> None:
+    """Refuse ``models`` if they do not hold ``contract``, naming the first thing missing."""
+    for problem in contract_problems(models, contract):
+        raise problem

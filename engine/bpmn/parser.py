@@ -7,6 +7,7 @@ into a :class:`ParsedModels` or raises :class:`~engine.errors.Invalid` naming th
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -34,8 +35,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from ..contract import CONTRACT_FILE, Contract, parse_contract
 from ..errors import Invalid
 from ..roles import LANE_ROLES
-from .checks import check_semantics, timers_drawn
-from .contract_check import check_contract, check_main_process
+from .checks import semantic_problems, timers_drawn
+from .contract_check import check_main_process, contract_problems
 from .dmn_cells import cell_code, decision_sources
 from .dmn_policies import PolicedDMNEngine, check_policy
 from .timers import clocked
@@ -201,22 +202,42 @@ def parse_models(files: dict[str, bytes], main_process: str | None = None,
                     raise Invalid(f"Invalid JSON Schema: {err.message}",
                                   code="model.invalid", params={"detail": f"{name}: {err.message}"}, file=name) from err
     check_main_process(contract, parser.process_parsers)
-    main_process = contract.main_process
+    models = build_models(parser, contract, forms)
+    for _rule, problem in model_problems(models, check_declared=contract is not undeclared):
+        raise problem
+    _connect_loop_children(models)
+    return models
+
+
+def build_models(parser: DsdtBpmnParser, contract: Contract, forms: dict[str, dict]) -> ParsedModels:
+    """The specs of ``contract``'s main process from a parser holding every file, unchecked;
+    :class:`Invalid` when SpiffWorkflow cannot build them (a called process missing...)."""
     try:
-        spec = parser.get_spec(main_process)
-        subprocess_specs = parser.get_subprocess_specs(main_process)
+        spec = parser.get_spec(contract.main_process)
+        subprocess_specs = parser.get_subprocess_specs(contract.main_process)
     except (SpiffWorkflowException, ValidationException) as err:
         raise _invalid_from_spiff(err, None) from err
     except Exception as err:  # SpiffWorkflow raises plain errors for some broken models
         raise Invalid(f"Invalid model: {err}", code="model.invalid", params={"detail": str(err)}) from err
     models = ParsedModels(spec=spec, subprocess_specs=subprocess_specs, forms=forms, contract=contract)
     models.decisions = decision_sources(parser)
-    _check_tasks(models)
-    if contract is not undeclared:
-        check_contract(models, contract)
-    check_semantics(models)
-    _connect_loop_children(models)
+    for _process, task_spec in _all_task_specs(models):
+        if isinstance(task_spec, UserTaskMixin):
+            models.user_tasks[task_spec.bpmn_id] = task_spec
     return models
+
+
+def model_problems(models: ParsedModels, check_declared: bool = True):
+    """Each reason deploy refuses built ``models`` (lanes, forms, contract, constructs the engine
+    would run wrongly), as (rule, :class:`Invalid` naming file and element) pairs;
+    ``check_declared=False`` skips the contract (a deployment stored before contracts existed).
+    The contract is checked only when every lane is known (its checks read the lanes' roles)."""
+    lanes = list(_lane_problems(models))
+    yield from (("lane-role", problem) for problem in lanes)
+    yield from (("form-reference", problem) for problem in _form_problems(models))
+    if check_declared and not lanes:
+        yield from (("contract", problem) for problem in contract_problems(models, models.contract))
+    yield from (("construct", problem) for problem in semantic_problems(models))
 
 
 def _all_task_specs(models: ParsedModels):
@@ -241,42 +262,59 @@ def _connect_loop_children(models: ParsedModels) -> None:
                 child.completed_event.connect(task_spec.merge_child)
 
 
-def _check_tasks(models: ParsedModels) -> None:
+def _lane_problems(models: ParsedModels):
+    """Lanes must be known roles; a user task must sit in a lane naming a role."""
     for process, task_spec in _all_task_specs(models):
         file = getattr(process, "file", None)
         lane = getattr(task_spec, "lane", None)
         if lane is not None and lane not in LANE_ROLES:
-            raise Invalid(
+            yield Invalid(
                 f"Unknown lane {lane!r}: lanes must be one of {', '.join(LANE_ROLES)}",
                 code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: unknown lane {lane!r}"},
                 file=file,
                 bpmn_id=task_spec.bpmn_id,
             )
-        if isinstance(task_spec, UserTaskMixin):
-            models.user_tasks[task_spec.bpmn_id] = task_spec
-            if lane is None or LANE_ROLES.get(lane) is None:
-                raise Invalid(
-                    "A user task must sit in a lane naming a role",
-                    code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: no lane"},
-                    file=file, bpmn_id=task_spec.bpmn_id
-                )
-            props = (task_spec.extensions or {}).get("properties", {})
-            for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
-                ref = props.get(key)
-                if ref and ref not in models.forms:
-                    raise Invalid(
-                        f"{key} refers to {ref!r}, which is not in forms/",
-                        code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: {key} {ref!r}"},
-                        file=file,
-                        bpmn_id=task_spec.bpmn_id,
-                    )
-            if not props.get("formJsonSchemaFilename"):
-                raise Invalid(
-                    "A user task needs a formJsonSchemaFilename property",
-                    code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: formJsonSchemaFilename"},
+        elif isinstance(task_spec, UserTaskMixin) and LANE_ROLES.get(lane) is None:
+            yield Invalid(
+                "A user task must sit in a lane naming a role",
+                code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: no lane"},
+                file=file, bpmn_id=task_spec.bpmn_id
+            )
+
+
+def _form_problems(models: ParsedModels):
+    """A user task names its form, and the forms it names are among the files."""
+    for process, task_spec in _all_task_specs(models):
+        if not isinstance(task_spec, UserTaskMixin):
+            continue
+        file = getattr(process, "file", None)
+        props = (task_spec.extensions or {}).get("properties", {})
+        for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+            ref = props.get(key)
+            if ref and ref not in models.forms:
+                yield Invalid(
+                    f"{key} refers to {ref!r}, which is not in forms/",
+                    code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: {key} {ref!r}"},
                     file=file,
                     bpmn_id=task_spec.bpmn_id,
                 )
+        if not props.get("formJsonSchemaFilename"):
+            yield Invalid(
+                "A user task needs a formJsonSchemaFilename property",
+                code="model.invalid", params={"detail": f"{task_spec.bpmn_id}: formJsonSchemaFilename"},
+                file=file,
+                bpmn_id=task_spec.bpmn_id,
+            )
+
+
+def script_imports(source: str) -> int | None:
+    """The line of the first ``import`` in ``source`` (None if there is none, or if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    return min(lines) if lines else None
 
 
 class ModelCode(NamedTuple):

@@ -43,21 +43,26 @@ def _horizon(now: datetime) -> datetime:
         return now.replace(year=now.year + HORIZON_YEARS, day=28)
 
 
+class TimerValueError(ValueError):
+    """A timer expression's value is not a date or duration the engine accepts (the message says why)."""
+
+
 def _refuse(my_task, message: str) -> WorkflowTaskException:
     return WorkflowTaskException(f"Timer expression {my_task.task_spec.event_definition.expression!r:.200}: "
                                  f"{message}; fix the expression or the data it reads", task=my_task)
 
 
-def checked_date(my_task, value, now: datetime) -> datetime:
-    """The UTC instant a timeDate expression's ``value`` names, at most 10 years after ``now``."""
+def due_date(value, now: datetime) -> datetime:
+    """The UTC instant a timeDate expression's ``value`` names, at most 10 years after ``now``;
+    :class:`TimerValueError` saying why not."""
     if isinstance(value, datetime):
         value = value.isoformat()
     if not isinstance(value, str):
-        raise _refuse(my_task, f"it must give an ISO 8601 date such as '2015-02-10T23:59:00+01:00', "
-                               f"got {type(value).__name__}")
+        raise TimerValueError(f"it must give an ISO 8601 date such as '2015-02-10T23:59:00+01:00', "
+                             f"got {type(value).__name__}")
     text = value.strip()
     if text[:1] in ("P", "p"):
-        raise _refuse(my_task, f"a timeDate needs a date, not a duration ({text!r:.80}); use timeDuration")
+        raise TimerValueError(f"a timeDate needs a date, not a duration ({text!r:.80}); use timeDuration")
     try:
         if len(text) > _MAX_TEXT:
             raise ValueError("too long")
@@ -65,35 +70,52 @@ def checked_date(my_task, value, now: datetime) -> datetime:
         if not isinstance(due, datetime):
             raise ValueError("not a date")
     except (ValueError, OverflowError, AttributeError, TypeError):
-        raise _refuse(my_task, f"{text!r:.80} is not a valid date (ISO 8601, e.g. '2015-02-10T23:59:00+01:00')") \
+        raise TimerValueError(f"{text!r:.80} is not a valid date (ISO 8601, e.g. '2015-02-10T23:59:00+01:00')") \
             from None
     if due > _horizon(now):
-        raise _refuse(my_task, f"{text!r:.80} is more than {HORIZON_YEARS} years ahead")
+        raise TimerValueError(f"{text!r:.80} is more than {HORIZON_YEARS} years ahead")
     return due
 
 
-def checked_duration(my_task, value, now: datetime) -> datetime:
-    """The UTC instant a timeDuration expression's ``value`` after ``now``, at most 10 years ahead."""
+def due_after(value, now: datetime) -> datetime:
+    """The UTC instant a timeDuration expression's ``value`` after ``now``, at most 10 years ahead;
+    :class:`TimerValueError` saying why not."""
     if not isinstance(value, str):
-        raise _refuse(my_task, f"it must give an ISO 8601 duration such as 'P15D', got {type(value).__name__}")
+        raise TimerValueError(f"it must give an ISO 8601 duration such as 'P15D', got {type(value).__name__}")
     text = value.strip()
     if len(text) > _MAX_TEXT or not _DURATION.fullmatch(text):
-        raise _refuse(my_task, f"{text!r:.80} is not a valid ISO 8601 duration (e.g. 'P15D', 'PT36H', 'P2M')")
+        raise TimerValueError(f"{text!r:.80} is not a valid ISO 8601 duration (e.g. 'P15D', 'PT36H', 'P2M')")
     date_part, _, time_part = text.upper().partition("T")
     days = sum(float(number.replace(",", ".")) * (_MONTH_DAYS if unit == "M" else _DAYS[unit])
                for number, unit in re.findall(r"([\d.,]+)([YMWD])", date_part))
     days += sum(float(number.replace(",", ".")) * (_MINUTE_DAYS if unit == "M" else _DAYS[unit])
                 for number, unit in re.findall(r"([\d.,]+)([HMS])", time_part))
     if days > HORIZON_YEARS * 366:  # before SpiffWorkflow's month-by-month loop
-        raise _refuse(my_task, f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
+        raise TimerValueError(f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
     try:
         parsed = TimerEventDefinition.parse_iso_duration(text)
         due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
     except Exception as err:  # SpiffWorkflow raises a bare Exception("Invalid duration")
-        raise _refuse(my_task, f"{text!r:.80} is not a valid ISO 8601 duration ({err})") from err
+        raise TimerValueError(f"{text!r:.80} is not a valid ISO 8601 duration ({err})") from err
     if due > _horizon(now):
-        raise _refuse(my_task, f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
+        raise TimerValueError(f"{text!r:.80} reaches more than {HORIZON_YEARS} years ahead")
     return due
+
+
+def checked_date(my_task, value, now: datetime) -> datetime:
+    """:func:`due_date`, refused as the task's error."""
+    try:
+        return due_date(value, now)
+    except TimerValueError as err:
+        raise _refuse(my_task, str(err)) from None
+
+
+def checked_duration(my_task, value, now: datetime) -> datetime:
+    """:func:`due_after`, refused as the task's error."""
+    try:
+        return due_after(value, now)
+    except TimerValueError as err:
+        raise _refuse(my_task, str(err)) from None
 
 
 class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
