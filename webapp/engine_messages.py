@@ -85,6 +85,7 @@ MESSAGES = {
     ),
     "event.invalid": _l("Message ou signal invalide (%(detail)s) : corrigez-le et envoyez-le à nouveau."),
     "event.not_awaited": _l("Ce dossier n'attend pas ce message."),
+    "event.no_receiver": _l("Aucun dossier en cours correspondant à la corrélation n'attend le message %(message)s."),
     "signal.not_awaited": _l("Plus rien dans ce dossier n'attend le signal « %(signal)s »."),
     # audit
     "audit.date_field": _l("Choisissez la date de dépôt ou celle de la dernière activité."),
