@@ -19,7 +19,6 @@ no deadlock; they go with the claiming connection if the worker dies.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections import Counter
@@ -74,8 +73,9 @@ _SPACE = text("SELECT hashtext('dsdt-timers:' || current_schema()) & 2147483647"
 _NOT_CLAIMED = text(
     "NOT EXISTS (SELECT 1 FROM pg_locks WHERE pg_locks.locktype = 'advisory' AND pg_locks.classid = :space"
     " AND pg_locks.objid = instance.id AND pg_locks.objsubid = 2)")
-_TRY_CLAIM = text("SELECT pg_try_advisory_lock(CAST(:space AS integer), CAST(:id AS integer))")
-_RELEASE = text("SELECT pg_advisory_unlock(CAST(:space AS integer), CAST(:id AS integer))")
+# One statement for the batch (no LIMIT: every candidate is tried exactly once).
+_TRY_CLAIMS = text("SELECT id FROM unnest(CAST(:ids AS integer[])) AS id"
+                   " WHERE pg_try_advisory_lock(CAST(:space AS integer), id)")
 
 
 def claim_space(connection: Connection) -> int:
@@ -123,8 +123,9 @@ def run_pass(db, now: Callable[[], datetime], fire_one: Callable[[int], bool | N
                 claimer.commit()
                 ids = _claim(claimer, space, now(), min(batch, limit - tried), skipped, counts)
                 try:
-                    moved, attempted = _fire_all(ids, fire_one, skipped, counts,
-                                                 functools.partial(_release, claimer, space))
+                    # Claims held until the batch is done: a dossier fired has nothing due left,
+                    # and one that failed waits for its back-off, so no other worker wants them.
+                    moved, attempted = _fire_all(ids, fire_one, skipped, counts)
                 finally:
                     claimer.execute(text("SELECT pg_advisory_unlock_all()"))
                     claimer.commit()
@@ -140,25 +141,17 @@ def _claim(claimer: Connection, space: int, now: datetime, limit: int, exclude: 
     """Claim up to ``limit`` due dossiers for this worker (advisory locks held by ``claimer``)."""
     with claimer.begin():
         candidates = due_batch(claimer, now, limit, exclude, space)
-        ids = [iid for iid in candidates if claimer.execute(_TRY_CLAIM, {"space": space, "id": iid}).scalar()]
+        won = set(claimer.scalars(_TRY_CLAIMS, {"space": space, "ids": candidates})) if candidates else set()
+        ids = [iid for iid in candidates if iid in won]
     counts["missed"] += len(candidates) - len(ids)
     counts["claimed"] += len(ids)
     return ids
 
 
-def _release(claimer: Connection, space: int, instance_id: int) -> None:
-    claimer.execute(_RELEASE, {"space": space, "id": instance_id})
-    claimer.commit()
-
-
-def _fire_all(ids, fire_one, skipped: set[int], counts: Counter, release=None) -> tuple[int, int]:
+def _fire_all(ids, fire_one, skipped: set[int], counts: Counter) -> tuple[int, int]:
     moved = 0
     for instance_id in ids:
-        try:
-            outcome = fire_one(instance_id)
-        finally:
-            if release is not None:
-                release(instance_id)
+        outcome = fire_one(instance_id)
         if outcome is None:
             skipped.add(instance_id)
             counts["failed"] += 1

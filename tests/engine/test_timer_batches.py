@@ -92,7 +92,7 @@ def test_the_claims_of_one_worker_are_left_to_it_by_the_others(postgres_url, eng
         holder.commit()
         with holder.begin():
             mine = timers.due_batch(holder, clock.now(), 2)
-            assert all(holder.execute(timers._TRY_CLAIM, {"space": space, "id": iid}).scalar() for iid in mine)
+            assert sorted(holder.scalars(timers._TRY_CLAIMS, {"space": space, "ids": mine})) == sorted(mine)
         # The claim's transaction is over (no row lock left): the advisory claim alone keeps them.
         with engine.db.engine.connect() as other:
             assert set(timers.due_batch(other, clock.now(), 10)) == set(ids) - set(mine)
