@@ -6,6 +6,7 @@
 //   modeler.js         the process owners' BPMN editor (bpmn-js Modeler, properties panel, bpmnlint)
 //   dmn.js             the process owners' decision table editor (dmn-js)
 //   form_editor.js     the form editor's live preview
+//   version_diff.js    the process owners' diff of two versions: both diagrams with their changes marked
 //   modeler/           the CSS and fonts of the editors (properties panel, bpmnlint, bpmn-font, dmn-js)
 //   diagram-js.css,    bpmn-js's own styles, copied as they are
 //   bpmn-js.css
@@ -24,7 +25,8 @@ await mkdir(out, { recursive: true });
 await esbuild.build({
   entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js"), replay: join(here, "replay.js"),
                  heatmap: join(here, "heatmap.js"), modeler: join(here, "modeler", "modeler.js"),
-                 dmn: join(here, "modeler", "dmn_editor.js"), form_editor: join(here, "modeler", "form_editor.js") },
+                 dmn: join(here, "modeler", "dmn_editor.js"), form_editor: join(here, "modeler", "form_editor.js"),
+                 version_diff: join(here, "version_diff.js") },
   outdir: out,
   bundle: true,
   format: "iife",
