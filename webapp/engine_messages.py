@@ -107,6 +107,26 @@ MESSAGES = {
     "campaign.bad_date": _l("Campagne %(campaign)s : %(key)s doit être une date et heure ISO avec son fuseau."),
     "campaign.bad_delay": _l("Campagne %(campaign)s : les délais de traitement sont des nombres entiers de jours "
                              "(de 1 à %(max)s) par étape."),
+    "campaign.juries_are_data": _l("Campagne %(campaign)s : les jurys se gèrent dans l'administration des jurys, "
+                                   "pas dans les données de la campagne."),
+    # juries (engine.juries, engine.jury_admin)
+    "jury.not_found": _l("Le jury %(jury)s n'existe pas."),
+    "jury.seat_not_found": _l("Ce siège de jury n'existe pas."),
+    "jury.no_intercommunal": _l("Jury %(jury)s au %(day)s : un jury territorial compte au moins un élu "
+                                "intercommunal de son EPCI."),
+    "jury.no_regional": _l("Jury %(jury)s au %(day)s : un jury territorial compte au moins un élu régional."),
+    "jury.other_epci": _l("Jury %(jury)s au %(day)s : un jury territorial ne compte aucun élu d'un autre EPCI."),
+    "jury.regional_only": _l("Jury %(jury)s au %(day)s : un jury régional ne compte que des élus régionaux, "
+                             "au moins un."),
+    "jury.president": _l("Jury %(jury)s au %(day)s : il faut exactement un président parmi les membres "
+                         "(%(count)s trouvés)."),
+    "jury.quorum": _l("Jury %(jury)s : le quorum (%(quorum)s) doit aller de 1 au nombre de membres (%(members)s)."),
+    "jury.bad_login": _l("Identifiant : lettres minuscules, chiffres, « . », « _ » ou « - » (2 à 80)."),
+    "jury.bad_name": _l("Le nom compte de 1 à %(max)s caractères."),
+    "jury.bad_kind": _l("Le type de membre est « élu intercommunal » ou « élu régional »."),
+    "jury.bad_epci": _l("Un élu intercommunal a un EPCI ; un élu régional n'en a pas."),
+    "jury.bad_term": _l("Un mandat commence à une date et finit le même jour ou après."),
+    "jury.too_many": _l("Un jury compte au plus %(max)s sièges."),
     # forms and attachments
     "form.not_object": _l("Les données du formulaire doivent former un objet."),
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),
@@ -156,9 +176,8 @@ MESSAGES = {
     "migration.dossier_not_found": _l("Dossier introuvable : %(refs)s"),
     "migration.dossier_closed": _l("Les dossiers clos restent sur leur version : %(refs)s"),
     "migration.forbidden": _l("Seuls les responsables de processus migrent des dossiers."),
-    "history_check.not_found": _l("Ce test sur l'historique n'existe pas ou a expiré."),
-    "history_check.busy": _l("Trop de tests sur l'historique en cours : réessayez dans un moment."),
     "model.invalid": _l("Modèle invalide : %(detail)s"),
+    "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
     "model.script_invalid": _l(
         "Ce script ou cette expression ne peut pas s'exécuter : %(detail)s. Corrigez-le dans le modeleur, "
         "puis déployez à nouveau."
