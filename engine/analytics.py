@@ -152,7 +152,7 @@ class Analytics:
                 models = self.engine.deployments.models(session, deployment_id)
             except EngineError:
                 continue  # a version whose models no longer load: its steps show their ids
-            for bpmn_id, spec in models.user_tasks.items():
+            for bpmn_id, spec in models.all_user_tasks.items():
                 names[bpmn_id] = spec.bpmn_name or bpmn_id
         return names
 

@@ -97,10 +97,10 @@ class LiveState:
         return {"claims": self.claims}
 
 
-def start_payload(contract, porteur: str, dossier_ref: str, campaign: dict) -> dict:
+def start_payload(contract, porteur: str, dossier_ref: str, campaign: dict, epci: str | None = None) -> dict:
     """What ``start`` journals: the initial process data (``campaign``: its snapshot), laid out as
     the model's contract says (:meth:`engine.contract.Contract.start_data`)."""
-    return {"data": contract.start_data(porteur, dossier_ref, campaign)}
+    return {"data": contract.start_data(porteur, dossier_ref, campaign, epci)}
 
 
 def new_state(models, script_engine, payload: dict) -> LiveState:

@@ -63,7 +63,8 @@ def compile_model_code(models: ParsedModels, strict: bool) -> None:
     line. On load the compiled code only warms the cache, so the first commands that run the
     scripts do not pay for RestrictedPython's compiler; errors then surface when the script runs.
     """
-    for code in model_code(models):
+    codes = [code for family in (models.families or {None: models}).values() for code in model_code(family)]
+    for code in codes:
         line = script_imports(code.source) if strict and code.mode == "exec" else None
         if line is not None:
             raise Invalid("A script may not import modules: use the helper functions it is given",
@@ -160,8 +161,9 @@ class DeploymentStore:
         digest = self._hash_of.get(deployment_id)
         return None if digest is None else self._parsed_by_hash.get(digest)
 
-    def models(self, session: Session | Connection, deployment_id: int) -> ParsedModels:
-        """The parsed models of a deployment (``session``: an ORM session or a Core connection)."""
+    def models(self, session: Session | Connection, deployment_id: int, family: str | None = None) -> ParsedModels:
+        """The parsed models of a deployment (``session``: an ORM session or a Core connection), of
+        its process ``family`` (an instance's ``family``; None: the first, a porteur's application)."""
         digest = self._hash_of.get(deployment_id)
         if digest is None:
             digest = session.execute(
@@ -177,4 +179,4 @@ class DeploymentStore:
             parsed = self._parsed_by_hash[digest] = parse_models(self.files(session, deployment_id),
                                                                  check_forms=False, undeclared=UNDECLARED)
             compile_model_code(parsed, strict=False)
-        return parsed
+        return parsed.family(family)

@@ -145,7 +145,7 @@ def read_history(engine, instance_id: int) -> History:
         names = dict(session.execute(select(User.login, User.full_name).where(User.login.in_(logins))).all())
         problem = None
         try:
-            models = engine.deployments.models(session, instance.deployment_id)
+            models = engine.deployments.models(session, instance.deployment_id, instance.family)
         except EngineError as err:
             models, problem = None, f"its deployment {instance.deployment_id} cannot be loaded: {err}"
         ref = instance.ref

@@ -306,7 +306,7 @@ class Queries:
         with self.db.sessions() as session:
             models = self.engine.deployments.models(session, deployment_id)
         found = {}
-        for bpmn_id, spec in models.user_tasks.items():
+        for bpmn_id, spec in models.all_user_tasks.items():
             props = (spec.extensions or {}).get("properties", {})
             found[bpmn_id] = StepInfo(
                 bpmn_id,

@@ -156,7 +156,7 @@ def replay_to(engine, instance_id: int, entry: int) -> ReplayView:
         instance = existing_instance(session, instance_id)
         rows = journal.entries(session, instance_id)
         version = session.scalar(select(Deployment.version).where(Deployment.id == instance.deployment_id))
-        ref, deployment_id = instance.ref, instance.deployment_id
+        ref, deployment_id, family = instance.ref, instance.deployment_id, instance.family
         if len(rows) > MAX_ENTRIES:
             raise Invalid(f"{ref} has {len(rows)} journal entries; the step-by-step replay stops at {MAX_ENTRIES}: "
                           "use dsdt verify", code="replay.too_long", params={"total": len(rows), "limit": MAX_ENTRIES})
@@ -166,7 +166,7 @@ def replay_to(engine, instance_id: int, entry: int) -> ReplayView:
                           errors={"entry": [f"between 1 and {len(rows)}"]})
         problem = None
         try:
-            models = engine.deployments.models(session, deployment_id)
+            models = engine.deployments.models(session, deployment_id, family)
         except EngineError as err:
             models, problem = None, f"its deployment {deployment_id} cannot be loaded: {err}"
         rows = [_row(row) for row in rows]

@@ -24,7 +24,20 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import campaigns, commands, events, inbox, incidents, journal, replay, runtime, step_spans, timers, transient
+from . import (
+    campaigns,
+    commands,
+    conventions,
+    events,
+    inbox,
+    incidents,
+    journal,
+    replay,
+    runtime,
+    step_spans,
+    timers,
+    transient,
+)
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -182,6 +195,15 @@ class WorkflowEngine(EngineReads):
         """Start an application for the porteur ``actor``; returns the instance id."""
         if not actor.has(PORTEUR):
             raise Forbidden("Only a porteur de projet can start an application", code="dossier.start_forbidden")
+        return self.start_instance(actor, campaign_code)
+
+    def start_instance(self, actor: Actor, campaign_code: str, family: str | None = None,
+                       epci: str | None = None) -> int:
+        """Start an instance of the current deployment's process ``family`` (None: a porteur's
+        application) in a campaign, for ``epci`` if given; returns its id. The caller has checked
+        that ``actor`` may (:meth:`start`, :func:`engine.conventions.start_convention`)."""
+        # Read before the write transaction: the priorities of each EPCI's signed convention.
+        offered = conventions.offered_priorities(self, campaign_code) if family is None else None
         with self._write_lock, self.db.engine.begin() as connection:
             now = self.clock.now()
             campaign = campaigns.get(connection, campaign_code)
@@ -191,13 +213,14 @@ class WorkflowEngine(EngineReads):
             deployment_id = self.deployments.current_id(connection)
             if deployment_id is None:
                 raise NotFound("No deployment yet: run `dsdt deploy` first", code="deployment.none")
+            models = self.deployments.models(connection, deployment_id, family)
             instance = instances.create(
                 connection, ref=f"pending-{uuid.uuid4().hex}", deployment_id=deployment_id,
                 campaign_code=campaign.code, porteur=actor.login, serializer_version=self.serializer.version,
-                created_at=now, updated_at=now)
-            instance.ref = f"{campaign.code}-{instance.id:05d}"
-            models = self.deployments.models(connection, deployment_id)
-            payload = commands.start_payload(models.contract, actor.login, instance.ref, campaigns.snapshot(campaign))
+                created_at=now, updated_at=now, family=models.contract.family, epci=epci)
+            instance.ref = conventions.reference(campaign.code, family, instance.id)
+            snapshot = conventions.with_priorities(campaigns.snapshot(campaign), offered)
+            payload = commands.start_payload(models.contract, actor.login, instance.ref, snapshot, epci)
             began = time.perf_counter()
             with at(now):
                 state = commands.new_state(models, self.script_engine, payload)
@@ -271,7 +294,8 @@ class WorkflowEngine(EngineReads):
             if not motif or not motif.strip():
                 raise Invalid("Give a reason for withdrawing",
                               code="withdraw.reason_required", errors={"motif": ["required"]})
-            withdrawal = self.deployments.models(connection, instance.deployment_id).contract.withdrawal
+            models = self.deployments.models(connection, instance.deployment_id, instance.family)
+            withdrawal = models.contract.withdrawal
             if withdrawal is None or not runtime.can_catch(state.wf, withdrawal.message):
                 raise Conflict("This application can no longer be withdrawn", code="withdraw.too_late")
             return {"motif": motif.strip()}, None
@@ -469,8 +493,8 @@ class WorkflowEngine(EngineReads):
             try:
                 began = time.perf_counter()
                 with at(now):
-                    commands.apply(state, command, payload, human,
-                                   self.deployments.models(connection, instance.deployment_id).contract)
+                    models = self.deployments.models(connection, instance.deployment_id, instance.family)
+                    commands.apply(state, command, payload, human, models.contract)
                 state.replay_ms += (time.perf_counter() - began) * 1000
                 checkpoint = self._record(connection, instance, state, command, actor, now, payload)
             except (EngineError, IntegrityError, *incidents.INFRASTRUCTURE):
@@ -520,7 +544,7 @@ class WorkflowEngine(EngineReads):
             instance.serializer_version = self.serializer.version
         instance.claims = dict(state.claims)
         instance.updated_at = now
-        contract = self.deployments.models(connection, instance.deployment_id).contract
+        contract = self.deployments.models(connection, instance.deployment_id, instance.family).contract
         instance.epci = contract.value("epci", data) or instance.epci
         instance.title = contract.value("title", data) or instance.title
         instance.jury_type = contract.value("jury_type", data) or instance.jury_type
@@ -582,7 +606,7 @@ class WorkflowEngine(EngineReads):
                 # Another process moved the dossier on: re-apply what it journaled to our copy,
                 # usually one or two commands instead of a restore and a longer replay.
                 try:
-                    models = self.deployments.models(connection, instance.deployment_id)
+                    models = self.deployments.models(connection, instance.deployment_id, instance.family)
                     tail = journal.entries_after(connection, instance.id, seq)
                     began, owed = time.perf_counter(), state.replay_ms
                     state = replay.rebuild(state, tail, models, self.script_engine)
@@ -599,7 +623,7 @@ class WorkflowEngine(EngineReads):
 
         The script engine is set again (it is not serialized); the claims are the instance row's.
         """
-        models = self.deployments.models(connection, instance.deployment_id)
+        models = self.deployments.models(connection, instance.deployment_id, instance.family)
         state = None
         if instance.state_seq:
             text = instance.state if instance.state is not None else instances.fetch_state(connection, instance)

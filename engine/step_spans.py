@@ -188,7 +188,7 @@ def backfill(engine, instance_ids: list[int] | None = None) -> int:
     for instance_id in instance_ids:
         with engine.db.sessions.begin() as session:
             instance = session.scalars(select(Instance).where(Instance.id == instance_id).with_for_update()).one()
-            models = engine.deployments.models(session, instance.deployment_id)
+            models = engine.deployments.models(session, instance.deployment_id, instance.family)
             spans = spans_from_journal(journal.entries(session, instance_id), models, engine.script_engine)
             session.execute(delete(StepSpan).where(StepSpan.instance_id == instance_id))
             if spans:

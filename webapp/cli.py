@@ -24,7 +24,7 @@ from engine import (
 
 from .analytics_commands import analytics
 from .event_commands import message, signal
-from .model_commands import lint
+from .model_commands import lint, model
 from .export_commands import export
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
@@ -383,6 +383,7 @@ def digest(database: str | None) -> None:
 
 main.add_command(message)
 main.add_command(lint)
+main.add_command(model)
 main.add_command(signal)
 
 

@@ -178,6 +178,7 @@ MESSAGES = {
     "migration.forbidden": _l("Seuls les responsables de processus migrent des dossiers."),
     "model.invalid": _l("Modèle invalide : %(detail)s"),
     "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
+    "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
     "model.script_invalid": _l(
         "Ce script ou cette expression ne peut pas s'exécuter : %(detail)s. Corrigez-le dans le modeleur, "
         "puis déployez à nouveau."

@@ -92,3 +92,75 @@ def lint(directory: Path, bpmnlint: bool | None) -> None:
         click.echo(f"{len(lines)} problem(s)", err=True)
         sys.exit(1)
     click.echo(f"{len(paths)} file(s) checked: no problem.", err=True)
+
+
+@click.group()
+def model() -> None:
+    """Import model files into a draft, export a deployed version or a draft as a zip."""
+
+
+def _engine_for(database: str | None):
+    from .cli import _engine
+
+    return _engine(database)
+
+
+@model.command("export")
+@click.argument("what")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The zip to write.")
+@click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
+def export_model(what: str, output: Path, database: str | None) -> None:
+    """Write deployed version WHAT (a number), or the draft named WHAT, as a zip of its files (bytes unchanged)."""
+    from sqlalchemy import select
+
+    from engine import EngineError, ModelDrafts
+    from engine.model_archive import export_zip
+    from engine.persistence.models import Deployment
+
+    engine = _engine_for(database)
+    try:
+        if what.isdigit():
+            with engine.db.sessions() as session:
+                deployment_id = session.scalar(select(Deployment.id).where(Deployment.version == int(what)))
+                if deployment_id is None:
+                    raise click.ClickException(f"There is no deployed version {what}")
+                files = engine.deployments.files(session, deployment_id)
+        else:
+            files = ModelDrafts(engine.db, engine.clock).get(what).files
+    except EngineError as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        engine.close()
+    output.write_bytes(export_zip(files))
+    click.echo(f"{len(files)} file(s) written to {output}")
+
+
+@model.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--draft", "name", required=True, help="The new draft's name.")
+@click.option("--author", default="dsdt-cli", show_default=True, help="Who the draft records as its author.")
+@click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
+def import_model(sources: tuple[Path, ...], name: str, author: str, database: str | None) -> None:
+    """Create draft NAME from a zip, or from single .bpmn, .dmn and form files; refused whole when one is unusable."""
+    from engine import EngineError, ModelDrafts
+    from engine.model_archive import import_upload
+
+    uploads = []
+    for source in sources[:MAX_FILES + 1]:
+        with source.open("rb") as handle:
+            uploads.append((source.name, handle.read(max(MAX_FILE_BYTES, 64 * 1024 * 1024) + 1)))
+    try:
+        files = import_upload(uploads)
+    except EngineError as err:
+        click.echo(f"Refused: {err}", err=True)
+        sys.exit(2)
+    engine = _engine_for(database)
+    try:
+        summary = ModelDrafts(engine.db, engine.clock).create(name, files, author)
+    except EngineError as err:
+        click.echo(f"Refused: {err}", err=True)
+        sys.exit(2)
+    finally:
+        engine.close()
+    click.echo(f"Draft {summary.name} created with {len(files)} file(s) (revision {summary.revision}).")

@@ -93,6 +93,24 @@ class ParsedModels:
     decisions: dict[str, tuple] = field(default_factory=dict)  # decision table id → (DMN file, decision id)
     #: what the application reads from these models (main process, data fields, steps, messages)
     contract: Contract | None = None
+    #: family name → its models (this one for its own family): :meth:`family`
+    families: dict[str, ParsedModels] = field(default_factory=dict)
+
+    def family(self, name: str | None) -> ParsedModels:
+        """The models of the process family ``name`` (None: the first, a porteur's application);
+        :class:`Invalid` if the deployment runs no such family."""
+        if name is None or name == (self.contract.family if self.contract else None):
+            return self
+        if name not in self.families:
+            detail = f"this deployment runs no process family {name!r} (it runs {', '.join(self.families) or 'one'})"
+            raise Invalid(f"Unknown process family: {detail}", code="model.invalid", params={"detail": detail})
+        return self.families[name]
+
+    @property
+    def all_user_tasks(self) -> dict[str, object]:
+        """The user tasks of every family (ids are unique across the files): bpmn id → task spec."""
+        return {bpmn_id: spec for family in (self.families or {None: self}).values()
+                for bpmn_id, spec in family.user_tasks.items()}
 
 
 def _invalid_from_spiff(err: SpiffWorkflowException, default_file: str | None) -> Invalid:
@@ -206,6 +224,13 @@ def parse_models(files: dict[str, bytes], main_process: str | None = None,
     for _rule, problem in model_problems(models, check_declared=contract is not undeclared):
         raise problem
     _connect_loop_children(models)
+    models.families = {contract.family: models}
+    for other in contract.others:  # the other process families of the model, checked alike
+        check_main_process(other, parser.process_parsers)
+        family = models.families[other.family] = build_models(parser, other, forms)
+        for _rule, problem in model_problems(family):
+            raise problem
+        _connect_loop_children(family)
     return models
 
 

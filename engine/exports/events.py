@@ -153,7 +153,7 @@ class EventLog:
                 rows[row.instance_id].append(row)
             traces = []
             for instance, version in found:
-                models = engine.deployments.models(session, instance.deployment_id)
+                models = engine.deployments.models(session, instance.deployment_id, instance.family)
                 traces.append(self._trace(instance, version, rows[instance.id], models))
             session.expunge_all()
         return traces

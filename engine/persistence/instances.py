@@ -43,6 +43,8 @@ class InstanceRecord:
     created_at: datetime
     updated_at: datetime
     state_seq: int = 0
+    #: the process family (``engine.contract``), set at creation
+    family: str = "candidature"
     #: the serialized state, when loaded or about to be stored (see :func:`write`)
     state: str | None = None
 
@@ -52,7 +54,7 @@ _CHECKPOINT = ("state", "state_seq", "serializer_version")
 #: indexed, and SQLite rewrites an index entry for every column an UPDATE sets, changed or not.
 _CLOSING = ("status", "outcome", "reason")
 _READ = [f.name for f in fields(InstanceRecord) if f.name != "state"]
-_WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id",
+_WRITTEN = [f.name for f in fields(InstanceRecord) if f.name not in ("id", "version", "deployment_id", "family",
                                                                       "campaign_code", "porteur", "created_at",
                                                                       "ref", *_CLOSING, *_CHECKPOINT)]
 

@@ -108,6 +108,8 @@ class Instance(Base):
     state: Mapped[str] = mapped_column(Text, deferred=True)  # large: read only when not cached
     #: the journal entry ``state`` is the result of (0: none yet; later entries are replayed on load)
     state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the process family it runs (``engine.contract``): ``candidature``, ``convention``...
+    family: Mapped[str] = mapped_column(String(20), default="candidature", server_default="candidature")
     serializer_version: Mapped[str] = mapped_column(String(10))
     claims: Mapped[dict] = mapped_column(JSON, default=dict)  # task ref → login
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -118,7 +120,8 @@ class Instance(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_instance_campaign_status", "campaign_code", "status"),)
+    __table_args__ = (Index("ix_instance_campaign_status", "campaign_code", "status"),
+                      Index("ix_instance_family_epci", "family", "epci"))
 
 
 class JournalEntry(Base):

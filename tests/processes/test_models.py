@@ -70,7 +70,7 @@ def _parser(validate=False):
 
 def test_files_present():
     names = {f.name for f in BPMN_FILES}
-    assert names == {"dsdt_candidature.bpmn", *PHASE_FILES}
+    assert names == {"dsdt_candidature.bpmn", "convention_dsdt.bpmn", *PHASE_FILES}
     assert [f.name for f in DMN_FILES] == ["avis_jury.dmn"]
 
 

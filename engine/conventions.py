@@ -1,0 +1,111 @@
+"""The Région–EPCI DSDT convention: a second process family, and the priorities it sets.
+
+A convention (``processes/convention_dsdt.bpmn``, family ``convention`` of the contract) is
+started for one EPCI by a regional officer (instructeur) or a technician of that EPCI, and runs
+on the same engine, journal, inbox, audit and verify as the dossiers. Once signed, its data holds
+the priorities it sets (the contract's ``fields.priorities``): the priorities a campaign offers
+that EPCI's porteurs are read from there at a dossier's start, not typed a second time into the
+campaign (:func:`offered_priorities`). An EPCI with no convention in force keeps the priorities of
+the campaign data (the EPCI not yet under convention).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from sqlalchemy import select
+
+from . import campaigns
+from .commands import Actor
+from .errors import Conflict, Forbidden, Invalid
+from .persistence.models import Instance
+from .roles import INSTRUCTEUR, TECHNICIEN_EPCI
+
+FAMILY = "convention"
+#: at most this many running conventions per EPCI are read for the signed priorities
+_SCAN = 20
+
+
+def _campaign(engine, code: str) -> campaigns.CampaignRow:
+    with engine.db.engine.connect() as connection:
+        return campaigns.get(connection, code)
+
+
+def reference(campaign_code: str, family: str | None, instance_id: int) -> str:
+    """An instance's reference: ``DSDT-2014-00012`` for an application, ``DSDT-2014-CONV-00013``
+    for an instance of another family."""
+    if family is None:
+        return f"{campaign_code}-{instance_id:05d}"
+    return f"{campaign_code}-{family[:4].upper()}-{instance_id:05d}"
+
+
+def start_convention(engine, actor: Actor, campaign_code: str, epci: str) -> int:
+    """Open the convention of ``epci`` in a campaign; returns the instance id.
+
+    A regional officer may open any EPCI's, a technician of the EPCI only their own; an EPCI has
+    one convention running at a time (the running one is amended by avenant instead).
+    """
+    if not (actor.has(INSTRUCTEUR) or (actor.has(TECHNICIEN_EPCI) and epci in actor.epci)):
+        raise Forbidden("Only a regional officer or a technician of this EPCI can open its convention",
+                        code="convention.start_forbidden", params={"epci": epci})
+    campaign = _campaign(engine, campaign_code)
+    if epci not in (campaign.data.get("epci") or {}):
+        raise Invalid(f"The EPCI {epci!r} does not take part in the campaign {campaign_code}",
+                      code="convention.unknown_epci", params={"epci": epci, "campaign": campaign_code},
+                      errors={"epci": ["unknown"]})
+    with engine.db.sessions() as session:
+        running = session.scalar(select(Instance.ref).where(
+            Instance.family == FAMILY, Instance.epci == epci, Instance.status == "running").limit(1))
+    if running is not None:
+        raise Conflict(f"The EPCI {epci} already has a convention running ({running}): amend it by avenant",
+                       code="convention.already_running", params={"epci": epci, "ref": running})
+    return engine.start_instance(actor, campaign_code, FAMILY, epci)
+
+
+def _in_force(engine, epcis: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """EPCI → ``(reference, priorities)`` of its convention in force (running, and signed: its
+    priorities field set; the newest if several), for the EPCI of ``epcis`` that have one."""
+    if not epcis:
+        return {}
+    with engine.db.sessions() as session:
+        rows = session.execute(
+            select(Instance.id, Instance.ref, Instance.epci, Instance.deployment_id).where(
+                Instance.family == FAMILY, Instance.epci.in_(epcis), Instance.status == "running")
+            .order_by(Instance.id.desc()).limit(_SCAN * len(epcis))).all()
+        deployments = engine.deployments
+        fields = {deployment_id: deployments.models(session, deployment_id, FAMILY).contract.fields.get("priorities")
+                  for deployment_id in {row.deployment_id for row in rows}}
+    found: dict[str, tuple[str, list[str]]] = {}
+    for row in rows:
+        name = fields[row.deployment_id]
+        if row.epci in found or not name:
+            continue
+        priorities = engine.data(row.id).get(name)
+        if priorities:
+            found[row.epci] = (row.ref, list(priorities))
+    return found
+
+
+def signed_convention(engine, epci: str) -> tuple[str, list[str]] | None:
+    """``(reference, priorities)`` of the convention in force for ``epci``, or None."""
+    return _in_force(engine, [epci]).get(epci)
+
+
+def offered_priorities(engine, campaign_code: str) -> dict[str, dict]:
+    """EPCI code → ``{"priorites": […], "convention": ref}`` for each EPCI of the campaign whose
+    convention is signed: what a dossier of that campaign starting now is offered."""
+    campaign = _campaign(engine, campaign_code)
+    found = _in_force(engine, sorted(campaign.data.get("epci") or {}))
+    return {epci: {"priorites": priorities, "convention": ref} for epci, (ref, priorities) in sorted(found.items())}
+
+
+def with_priorities(snapshot: dict, offered: dict[str, dict] | None) -> dict:
+    """The campaign snapshot a dossier starts with, each EPCI under convention carrying the
+    priorities of its signed convention (and its reference) instead of the campaign's."""
+    if not offered:
+        return snapshot
+    snapshot = copy.deepcopy(snapshot)
+    for epci, convention in offered.items():
+        if epci in snapshot.get("epci", {}):
+            snapshot["epci"][epci] = {**snapshot["epci"][epci], **convention}
+    return snapshot
