@@ -58,6 +58,11 @@ MESSAGES = {
     "withdraw.forbidden": _l("Seul le porteur de cette candidature peut la retirer."),
     "withdraw.reason_required": _l("Indiquez le motif de votre retrait."),
     "withdraw.too_late": _l("Cette candidature ne peut plus être retirée."),
+    "convention.start_forbidden": _l(
+        "Seul un instructeur de la Région ou un technicien de cet EPCI peut ouvrir sa convention DSDT."),
+    "convention.unknown_epci": _l("L'EPCI %(epci)s ne participe pas à cette campagne."),
+    "convention.already_running": _l(
+        "L'EPCI %(epci)s a déjà une convention en cours (%(ref)s) : modifiez-la par avenant."),
     "task.not_open": _l(
         "Cette étape n'est plus ouverte : elle a été faite, le dossier a été retiré ou son échéance est "
         "passée. Rechargez le dossier pour voir son étape actuelle."
@@ -177,7 +182,6 @@ MESSAGES = {
     "migration.dossier_closed": _l("Les dossiers clos restent sur leur version : %(refs)s"),
     "migration.forbidden": _l("Seuls les responsables de processus migrent des dossiers."),
     "model.invalid": _l("Modèle invalide : %(detail)s"),
-    "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
     "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
     "model.script_invalid": _l(
         "Ce script ou cette expression ne peut pas s'exécuter : %(detail)s. Corrigez-le dans le modeleur, "
