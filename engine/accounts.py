@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,12 @@ MAX_PASSWORD = 1024
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 
 _hasher = PasswordHasher()
+#: Password hashing and checking (argon2: memory-hard, about 60 MB and tens of ms of CPU each) run
+#: here, at most :data:`PASSWORD_WORKERS` at once per process, whatever the number of request
+#: threads: a burst of logins waits its turn instead of taking every core from the threads serving
+#: other requests (argon2 releases the GIL, so those threads go on meanwhile).
+PASSWORD_WORKERS = 1
+_PASSWORDS = ThreadPoolExecutor(PASSWORD_WORKERS, thread_name_prefix="argon2")
 # Verified against when the login is unknown, so a wrong login costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
@@ -86,7 +93,7 @@ class Account:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _PASSWORDS.submit(_hasher.hash, password).result()
 
 
 def check_password(password: str) -> None:
@@ -201,6 +208,7 @@ class AccountService:
         """Change an account. A new password, deactivation or a change of roles or EPCI scope
         ends every web session of the person (they log in again, with what they now hold)."""
         _check_fields(None, roles or (), password or None)
+        new_hash = hash_password(password) if password else None  # before the transaction: argon2 holds no lock
         with self.db.sessions.begin() as session:
             row = self._row(session, login)
             ends_sessions = bool(password)
@@ -219,8 +227,8 @@ class AccountService:
                 if active != row.active:  # an administrator decided: no verification link reopens it
                     row.pending_verification = False
                 row.active = active
-            if password:
-                row.password_hash = hash_password(password)
+            if new_hash:
+                row.password_hash = new_hash
             if ends_sessions:
                 row.session_version = (row.session_version or 0) + 1
             if roles is not None or epci is not None:
@@ -259,19 +267,25 @@ class AccountService:
         """
         now = self.clock.now()
         failure: Forbidden
-        with self.db.sessions.begin() as session:
+        # argon2 runs between two short transactions, never inside one: a login holds no database
+        # connection, and no lock, while its password is checked (tens of milliseconds of CPU).
+        with self.db.sessions() as session:
             until = self.throttle.refused_until(session, client, login, now)
             if until is not None:
                 raise _throttled(until)
-            row = session.scalar(select(User).where(User.login == login))
-            if row is not None and row.active and _verify(row.password_hash, password):
+            row = session.execute(select(User.id, User.password_hash).where(User.login == login, User.active)).first()
+        # An unknown or inactive login costs one argon2 verification, like a wrong password.
+        if row is None:
+            _verify(_DUMMY_HASH, password)
+        good = row is not None and _verify(row.password_hash, password)
+        with self.db.sessions.begin() as session:
+            user = session.get(User, row.id) if good else None
+            # Still the same hash and still active: a password changed meanwhile is not let in with the old one.
+            if user is not None and user.active and user.password_hash == row.password_hash:
                 self.throttle.succeed(session, client, login)
-                if _hasher.check_needs_rehash(row.password_hash):
-                    row.password_hash = hash_password(password)
-                return Account.of(row)
-            if row is None or not row.active:
-                # An unknown login costs one argon2 verification, like a wrong password.
-                _verify(_DUMMY_HASH, password)
+                if _hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(password)
+                return Account.of(user)
             # The failure is counted (committed) before it is reported.
             until = self.throttle.fail(session, client, login, now)
             failure = _throttled(until) if until is not None else _login_failed()
@@ -335,6 +349,10 @@ def _throttled(until: datetime) -> AccountLocked:
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    return _PASSWORDS.submit(_check, password_hash, password).result()
+
+
+def _check(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
