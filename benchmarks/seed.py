@@ -101,7 +101,7 @@ def prepare(url: str, today: date, now: datetime) -> None:
         services = build({}, engine)
         engine.deploy_directory(ROOT, author="benchmark", comment="web benchmark")
         demo.ensure_campaigns(engine, today, historical_open=True)
-        for login, name, held, scope in demo.demo_users():
+        for login, name, held, scope in demo.demo_users(engine):
             if services.accounts.find(login) is None:
                 services.accounts.create(
                     login, demo.DEMO_PASSWORD, roles=held, epci=scope, full_name=name,

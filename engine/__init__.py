@@ -5,7 +5,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 
 from . import audit as audit_api
 from . import campaigns as campaigns_api
-from . import disclosure, exports, limits, model_drafts, roles, seals
+from . import disclosure, exports, juries, limits, model_drafts, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
@@ -21,6 +21,7 @@ from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
+from .jury_admin import JuryAdmin
 from .lockouts import Lockout, Lockouts
 from .model_drafts import DraftSummary, ModelDraftInfo, ModelDrafts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
@@ -77,6 +78,7 @@ __all__ = [
     "IntegrityBatch",
     "IntegrityResult",
     "Invalid",
+    "JuryAdmin",
     "LinkExpired",
     "LinkInvalid",
     "Lockout",
@@ -125,6 +127,7 @@ __all__ = [
     "completed_steps",
     "disclosure",
     "exports",
+    "juries",
     "limits",
     "migrate_dossiers",
     "model_drafts",

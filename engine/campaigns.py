@@ -1,4 +1,4 @@
-"""Campaigns: one call for projects each, with its deadlines, EPCI, priorities and jury sessions.
+"""Campaigns: one call for projects each, with its deadlines, EPCI and priorities (juries: engine.juries).
 
 The 2014-2015 campaign of the DSDT call is the seed data; a second, open campaign has the same
 calendar shape moved into the future so the demo can be worked in. Deadlines close at 23:59
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from . import juries
 from .errors import Invalid, NotFound
 from .persistence.models import Campaign
 from .persistence.raw import RawStatement
@@ -39,29 +40,6 @@ EPCI = {
         "priorites": ["citoyenneté", "jeunesse", "lutte contre la précarité énergétique", "santé"],
     },
 }
-
-#: Jury sessions of the demo. Artois-Comm has no territorial jury constituted: its dossiers go to
-#: the regional jury, as the call foresees.
-JURYS = {
-    "territoriaux": {
-        "CAB": {
-            "president": "jury.cab.president",
-            "quorum": 3,
-            "membres": ["jury.cab.president", "jury.cab.elu1", "jury.cab.elu2", "jury.region.elu1"],
-        },
-        "CAVM": {
-            "president": "jury.cavm.president",
-            "quorum": 3,
-            "membres": ["jury.cavm.president", "jury.cavm.elu1", "jury.cavm.elu2", "jury.region.elu2"],
-        },
-    },
-    "regional": {
-        "president": "jury.region.president",
-        "quorum": 2,
-        "membres": ["jury.region.president", "jury.region.elu1", "jury.region.elu2"],
-    },
-}
-
 
 #: Processing times of the staff steps, in days from the step's opening (common practice): the
 #: step's due date in the inboxes. Campaign data, so each call may set its own; a step not listed
@@ -111,7 +89,6 @@ def campaign_data(fiche: date, dossier: date) -> dict:
         "date_limite_fiche": deadline(fiche),
         "date_limite_dossier": deadline(dossier),
         "epci": EPCI,
-        "jurys": JURYS,
         "delais_traitement": DELAIS_TRAITEMENT,
     }
 
@@ -141,12 +118,18 @@ def upsert(session: Session, code: str, libelle: str, data: dict, is_open: bool 
             raise Invalid(f"Campaign {code}: {key} needs a time zone",
                           code="campaign.bad_date", params={"campaign": code, "key": key})
     _check_service_days(code, data)
+    if "jurys" in data:
+        raise Invalid(f"Campaign {code}: juries are data of their own (engine.juries), not campaign data",
+                      code="campaign.juries_are_data", params={"campaign": code})
     row = session.get(Campaign, code)
     if row is None:
         row = Campaign(code=code, libelle=libelle, data=data, is_open=is_open)
         session.add(row)
     else:
         row.libelle, row.data, row.is_open = libelle, data, is_open
+    session.flush()
+    # Campaign setup schedules the jury sessions the campaign lacks and checks the regional jury.
+    juries.schedule(session.connection(), code, datetime.fromisoformat(data["date_limite_dossier"]).date())
     return row
 
 
@@ -164,11 +147,14 @@ _GET = RawStatement("SELECT code, libelle, data, is_open FROM campaign WHERE cod
 
 
 def get(connection: Connection, code: str) -> CampaignRow:
-    """The campaign's row (a raw read: every application's start reads it)."""
+    """The campaign's row (a raw read: every application's start reads it), its data with the
+    juries sitting for it (``jurys``: :func:`engine.juries.snapshot`, the one source of truth of
+    who examines its dossiers, journaled with each start)."""
     row = _GET.first(connection, {"code": code})
     if row is None:
         raise NotFound(f"Campaign {code} does not exist", code="campaign.not_found", params={"campaign": code})
-    return CampaignRow(*row)
+    code_, libelle, data, is_open = row
+    return CampaignRow(code_, libelle, {**data, "jurys": juries.snapshot(connection, code)}, is_open)
 
 
 def snapshot(row: CampaignRow) -> dict:

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from engine import Actor, WorkflowEngine
-from engine.campaigns import JURYS
 from engine.deployments import DeploymentStore
 from engine.simulation.fake_data import generate
 
@@ -121,7 +120,7 @@ class Walker:
         return Actor(f"{view.role}.region", frozenset({view.role}))
 
     def form(self, view, **decisions) -> dict:
-        data = generate(self.forms[view.form], self.rng, self.clock.now().date())
+        data = generate(self.forms[view.form], self.rng, self.clock.now().date(), view.data)
         data.update(decisions)
         return data
 
@@ -188,5 +187,3 @@ class Walker:
         row = self.engine.instance(iid)
         return row.status, row.outcome, row.jury_type
 
-
-TERRITORIAL_MEMBERS = JURYS["territoriaux"]["CAB"]["membres"]

@@ -446,7 +446,7 @@ def run(host: str, port: int, history: int, setup_only: bool, demo: bool | None,
         created = demo_data.seed(services, PROJECT_ROOT, date.today(), history=history, log=click.echo)
         click.echo("Données de démonstration créées." if created else "Base existante réutilisée.")
         click.echo(f"Comptes de démonstration (mot de passe pour tous : {demo_data.DEMO_PASSWORD}) :")
-        for login, _name, held, scope in demo_data.demo_users():
+        for login, _name, held, scope in demo_data.demo_users(services.engine):
             click.echo(f"  {login:24} {', '.join(held)}{' — ' + ', '.join(scope) if scope else ''}")
     else:
         click.echo("Pas de données de démonstration sur cette base (--demo pour en créer) ; les modèles se "

@@ -15,7 +15,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, roles
+from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, juries, roles
 
 from .demo_stages import STAGES, Stage
 from .services import Services
@@ -54,8 +54,9 @@ def _porteur(login: str) -> Actor:
     return Actor(login, frozenset({roles.PORTEUR}))
 
 
-def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
-    """(login, full name, roles, EPCI scope) of every demo account."""
+def demo_users(engine: WorkflowEngine) -> list[tuple[str, str, list[str], list[str]]]:
+    """(login, full name, roles, EPCI scope) of every demo account (the jury members: those
+    with a seat in ``engine``'s database)."""
     users = [
         ("admin", "Administratrice DSDT", [roles.ADMIN], []),
         ("process.owner", "Responsable du processus", [roles.PROCESS_OWNER], []),
@@ -69,19 +70,10 @@ def demo_users() -> list[tuple[str, str, list[str], list[str]]]:
         low = code.lower()
         users.append((f"tech.commune.{low}", f"Technicien commune ({code})", [roles.TECHNICIEN_COMMUNE], [code]))
         users.append((f"tech.epci.{low}", f"Chef de projet EPCI ({code})", [roles.TECHNICIEN_EPCI], [code]))
-    jurys = campaigns_api.JURYS
-    members: dict[str, tuple[set, set]] = {}
-    for epci, jury in jurys["territoriaux"].items():
-        for login in jury["membres"]:
-            held, scope = members.setdefault(login, (set(), set()))
-            held.add(roles.JURY_TERRITORIAL)
-            scope.add(epci)
-        members[jury["president"]][0].add(roles.PRESIDENT_JURY)
-    for login in jurys["regional"]["membres"]:
-        members.setdefault(login, (set(), set()))[0].add(roles.JURY_REGIONAL)
-    members.setdefault(jurys["regional"]["president"], (set(), set()))[0].add(roles.PRESIDENT_JURY)
-    for login, (held, scope) in sorted(members.items()):
-        users.append((login, f"Élu(e) {login.split('.', 1)[1]}", sorted(held), sorted(scope)))
+    with engine.db.engine.connect() as connection:
+        members = juries.people(connection)  # the jury seats are data (engine.juries)
+    for login, (held, scope, name) in sorted(members.items()):
+        users.append((login, name, sorted(held), sorted(scope)))
     for n in range(1, 5):
         users.append((f"porteur{n}", f"Association démo {n}", [roles.PORTEUR], []))
     return users
@@ -257,7 +249,7 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
         ensure_campaigns(engine, today)
         return False
     open_code = ensure_campaigns(engine, today, historical_open=bool(history))
-    for login, name, held, scope in demo_users():
+    for login, name, held, scope in demo_users(engine):
         services.accounts.create(
             login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
         )

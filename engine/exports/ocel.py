@@ -28,8 +28,8 @@ import json
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from .. import roles
-from ..persistence.models import Campaign
+from .. import campaigns, roles
+from ..errors import NotFound
 from .events import START, WITHDRAWAL, Trace
 
 DOSSIER, PORTEUR, EPCI, CAMPAIGN, JURY = "dossier", "porteur", "EPCI", "campaign", "jury session"
@@ -65,8 +65,11 @@ class _Objects:
 
     def campaign(self, code: str) -> tuple[str, dict]:
         if code not in self.campaigns:
-            with self.db.sessions() as session:
-                row = session.get(Campaign, code)
+            with self.db.engine.connect() as connection:
+                try:
+                    row = campaigns.get(connection, code)  # its data with the juries sitting for it
+                except NotFound:
+                    row = None
                 self.campaigns[code] = (row.libelle, row.data or {}) if row is not None else (code, {})
         return self.campaigns[code]
 

@@ -465,3 +465,41 @@ class ModelDraftFile(Base):
     draft_name: Mapped[str] = mapped_column(ForeignKey("model_draft.name", ondelete="CASCADE"), primary_key=True)
     path: Mapped[str] = mapped_column(String(255), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Jury(Base):
+    """A standing jury (:mod:`engine.juries`): territorial (one EPCI's) or regional."""
+
+    __tablename__ = "jury"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    epci: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    libelle: Mapped[str] = mapped_column(String(200))
+    quorum: Mapped[int] = mapped_column(Integer)
+
+
+class JuryMember(Base):
+    """One elected member's seat on a jury for a term (``term_end`` None: still sitting)."""
+
+    __tablename__ = "jury_member"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    jury_code: Mapped[str] = mapped_column(ForeignKey("jury.code", ondelete="CASCADE"), index=True)
+    login: Mapped[str] = mapped_column(String(120))
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    epci: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    president: Mapped[bool] = mapped_column(default=False)
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class JurySession(Base):
+    """A jury's sitting for a campaign: its date and quorum; its members are those in term then."""
+
+    __tablename__ = "jury_session"
+    __table_args__ = (UniqueConstraint("jury_code", "campaign_code", name="uq_jury_session_campaign"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    jury_code: Mapped[str] = mapped_column(ForeignKey("jury.code", ondelete="CASCADE"))
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaign.code", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    quorum: Mapped[int] = mapped_column(Integer)

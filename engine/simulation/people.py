@@ -3,7 +3,7 @@
 A simulation without accounts would notify nobody: no recipient lookups, no e-mails queued, a
 cheaper command than the web app's. Every login the simulation acts as gets an account with an
 address, its roles and its EPCI scope: the porteurs, one technicien per local role and EPCI, one
-person per regional role, the jury members the campaign names.
+person per regional role, the jury members seated in the database (``engine.juries``).
 
 Accounts are written in bulk, with the ``user_role`` rows :func:`engine.accounts.role_rows`
 gives (as :class:`~engine.accounts.AccountService` writes them), and no usable password: one
@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from .. import juries
 from ..accounts import role_rows
 from ..persistence.models import User, UserRole
 from ..roles import (
@@ -58,22 +59,15 @@ def campaign_people(campaign: dict, porteurs: int) -> dict[str, tuple[set[str], 
             give(f"{role}.{epci}", role, epci)
     for role in _REGIONAL:
         give(f"{role}.region", role)
-    juries = campaign.get("jurys", {})
-    for epci, jury in juries.get("territoriaux", {}).items():
-        for login in jury["membres"]:
-            give(login, JURY_TERRITORIAL, epci)
-        give(jury["president"], PRESIDENT_JURY)
-    regional = juries.get("regional")
-    if regional:
-        for login in regional["membres"]:
-            give(login, JURY_REGIONAL)
-        give(regional["president"], PRESIDENT_JURY)
     return dict(people)
 
 
 def create_accounts(connection, people: dict[str, tuple[set[str], set[str]]], now: datetime,
                     domain: str = "simulation.dsdt.example") -> int:
-    """Write ``people`` as active accounts with an address (``login@domain``); returns how many."""
+    """Write ``people`` and the jury members seated in the database (:func:`engine.juries.people`)
+    as active accounts with an address (``login@domain``); returns how many."""
+    people = {**{login: (held, scope) for login, (held, scope, _name) in juries.people(connection).items()},
+              **people}
     if not people:
         return 0
     connection.execute(insert(User), [

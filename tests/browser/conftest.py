@@ -83,7 +83,7 @@ def live_services(tmp_path_factory):
     # the campaigns and one account per role.
     engine.deploy_directory(ROOT, author="browser-tests")
     code = demo.ensure_campaigns(engine, NOW.date())
-    for login, name, held, scope in demo.demo_users():
+    for login, name, held, scope in demo.demo_users(engine):
         services.accounts.create(
             login, demo.DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
         )

@@ -12,14 +12,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from engine import campaigns_api
 from webapp import demo
 
 from .conftest import Visit, one_row_each
 
 PORTEUR = "porteur1"
 EPCI = "CAB"
-JURY_CAB = campaigns_api.JURYS["territoriaux"][EPCI]
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +138,11 @@ def test_application_walked_to_a_signed_convention(visit, live_services, attachm
 
     walk.to_recevabilite(PORTEUR, inbox_shot="inbox")
     walk.step("recevabilite", "instructeur1")
-    for member in JURY_CAB["membres"]:
+    # The jury the dossier's start journaled (engine.juries): what the pages and the engine read.
+    jury_cab = live_services.queries.jury_sessions([walk.instance_id])[walk.instance_id]["territoriaux"][EPCI]
+    for member in jury_cab["membres"]:
         walk.step("examen_territorial", member)
-    walk.step("confirmation_president", JURY_CAB["president"])
+    walk.step("confirmation_president", jury_cab["president"])
 
     # Midway, the instance page shows the diagram with the done phases and the current one.
     with visit.as_user("instructeur1"):

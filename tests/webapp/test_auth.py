@@ -146,8 +146,8 @@ def test_logins_that_would_break_urls_are_refused(services, login):
     assert services.accounts.find(login) is None
 
 
-def test_demo_logins_fit_the_login_rule():
-    assert all(engine.accounts.LOGIN_PATTERN.fullmatch(login) for login, *_ in demo.demo_users())
+def test_demo_logins_fit_the_login_rule(services):
+    assert all(engine.accounts.LOGIN_PATTERN.fullmatch(login) for login, *_ in demo.demo_users(services.engine))
 
 
 def test_the_admin_form_explains_a_refused_login(auth):

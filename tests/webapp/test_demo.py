@@ -16,7 +16,7 @@ SOON = timedelta(days=3)
 def staff_tasks(services) -> list:
     """Every open staff task of the open campaign, from the inboxes of the demo accounts."""
     seen = {}
-    for login, _name, held, scope in demo.demo_users():
+    for login, _name, held, scope in demo.demo_users(services.engine):
         if held == ["porteur"]:
             continue
         actor = Actor(login, frozenset(held), frozenset(scope))
@@ -26,7 +26,8 @@ def staff_tasks(services) -> list:
 
 
 def test_the_first_listed_technicians_have_work(services):
-    technicians = [(login, held, scope) for login, _n, held, scope in demo.demo_users() if login.startswith("tech.")]
+    technicians = [(login, held, scope) for login, _n, held, scope in demo.demo_users(services.engine)
+                   if login.startswith("tech.")]
     for login, held, scope in technicians[:2]:
         rows, total = services.engine.open_tasks(Actor(login, frozenset(held), frozenset(scope)), InboxFilter())
         assert total >= 2, f"{login} has less than two tasks"

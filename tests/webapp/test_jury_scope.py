@@ -5,9 +5,11 @@ current data, which an administrator may have edited since."""
 
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
+from datetime import timedelta
 from urllib.parse import quote
+
+from engine import JuryAdmin
 
 from .conftest import choice_value, field_name
 
@@ -17,16 +19,20 @@ ADDED = "jury.cavm.elu1"  # added to the CAB jury afterwards: no task, no access
 
 @contextmanager
 def cab_jury_changed(services):
-    """The open campaign's CAB jury loses REMOVED and gains ADDED, for the test's duration."""
-    campaign = services.queries.campaigns(open_only=True)[0]
-    edited = copy.deepcopy(campaign.data)
-    cab = edited["jurys"]["territoriaux"]["CAB"]
-    cab["membres"] = [m for m in cab["membres"] if m != REMOVED] + [ADDED]
-    services.engine.save_campaign(campaign.code, campaign.libelle, edited, campaign.is_open)
+    """The CAB jury loses REMOVED (term ended) and gains ADDED (seated), for the test's duration:
+    juries are data (engine.juries), changed by the administration, never the campaign's."""
+    admin = JuryAdmin(services.engine.db)
+    _row, seats, sessions = admin.jury("TERR-CAB")
+    removed = next(seat for seat in seats if seat.login == REMOVED)
+    before = min(session.day for session in sessions) - timedelta(days=1)
+    admin.set_term_end(removed.id, max(before, removed.term_start))
+    added = admin.add_seat("TERR-CAB", login=ADDED, full_name="Élu ajouté", kind="elu_intercommunal", epci="CAB",
+                           president=False, term_start=removed.term_start, term_end=None)
     try:
         yield
     finally:
-        services.engine.save_campaign(campaign.code, campaign.libelle, campaign.data, campaign.is_open)
+        admin.remove_seat(added)
+        admin.set_term_end(removed.id, None)
 
 
 def test_the_dossiers_snapshot_decides_who_examines_it(client, auth, services, make_dossier):

@@ -121,7 +121,7 @@ def walk(engine):
     assert services.queries.dossier(iid).outcome == "conventionne"
     for login in ("instructeur1", "auditeur", "tech.epci.cab", PORTEUR):
         read("fin", login, None)
-    jury = services.queries.campaign(code).data["jurys"]["territoriaux"]["CAB"]
+    jury = services.queries.jury_sessions([iid])[iid]["territoriaux"]["CAB"]
     return {"captures": captures, "jury": sorted(set(jury["membres"]) | {jury["president"]}), "services": services,
             "iid": iid}
 
