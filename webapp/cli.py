@@ -195,7 +195,7 @@ def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> di
 
     code, libelle, data = campaigns_api.historical_campaign()
     start = datetime(2014, 9, 1, 8, tzinfo=UTC)
-    result, forms = _run_durable(url, applications, seed, start)
+    result, forms, data = _run_durable(url, applications, seed, start)
     if baseline:
         gc.collect()  # the durable engine and its cache are gone: the baseline does not pay for them
         memory = run(MemoryDriver(PROJECT_ROOT, FixedClock(start), (code, libelle, data)), forms, code, applications,
@@ -206,7 +206,9 @@ def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> di
     return result
 
 
-def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tuple[dict, dict]:
+def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tuple[dict, dict, dict]:
+    """The simulation on the engine at ``url``: (its report, the campaign's forms, the campaign's
+    data as a dossier's start reads it, juries included, for the in-memory baseline)."""
     from sqlalchemy import func, select
 
     from engine.persistence.models import Instance
@@ -235,7 +237,9 @@ def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tup
         result = run(DurableDriver(engine, clock), forms, code, applications, seed, start).as_dict()
         result["database"] = engine.db.engine.dialect.name
         result["sqlite_synchronous"] = engine.db.synchronous if engine.db.is_sqlite else None
-        return result, forms
+        with engine.db.engine.connect() as connection:
+            saved = campaigns_api.get(connection, code).data
+        return result, forms, saved
     finally:
         engine.close()
 
