@@ -5,7 +5,8 @@ A draft is a whole file set, keyed like :func:`engine.deployments.read_model_fil
 ``forms/x.schema.json``...), with who last edited it and when and a revision number. A save names
 the revision it started from: when another owner saved in between, it raises :class:`Conflict`
 and changes nothing, never a silent overwrite. Files are not checked here beyond their names and
-sizes (a draft may be half done); deploy checks everything.
+sizes (a draft may be half done); deploy checks everything, and
+:func:`engine.bpmn.lint.lint_files` names every problem deploy would refuse.
 """
 
 from __future__ import annotations
@@ -19,10 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import delete, select, update
 
-from .bpmn.parser import parse_models
-from .deployments import compile_model_code
 from .errors import Conflict, Invalid, NotFound
-from .forms import check_bounds
 from .persistence.models import Blob, Deployment, DeploymentFile, ModelDraft, ModelDraftFile
 
 #: Largest single file of a draft (our largest diagram is about 60 KiB).
@@ -37,31 +35,6 @@ MAX_DRAFTS = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 _PATH = re.compile(r"(processes/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(bpmn|dmn|json)"
                    r"|forms/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.json)")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why deploy would refuse a draft: the file and element named, the rule (an error code)."""
-
-    file: str | None
-    element_id: str | None
-    rule: str
-    message: str
-    params: dict
-
-
-def deploy_problems(files: dict[str, bytes]) -> list[Problem]:
-    """What deploy would refuse in ``files``, checked as deploy checks them, nothing stored.
-
-    Deploy stops at the first refusal, so this names one problem at most.
-    """
-    try:
-        parsed = parse_models(files)
-        compile_model_code(parsed, strict=True)
-        check_bounds(parsed.forms)
-    except Invalid as err:
-        return [Problem(err.file, err.bpmn_id, err.code, err.message, dict(err.params))]
-    return []
 
 
 def form_documents(schema_text: str, ui_text: str) -> tuple[dict, dict]:

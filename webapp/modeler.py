@@ -14,10 +14,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from engine import Conflict, EngineError, Invalid, ModelDrafts, NotFound, limits, model_drafts, roles
+from engine.bpmn.lint import lint_files
 
 from .access import current_account, roles_required
 from .engine_messages import describe
 from .filters import when
+from .modeler_api import problem_json
 from .modeler_labels import bpmn_labels, common_labels, panel_translations
 from .schema_forms import render_form
 from .services import services
@@ -81,7 +83,8 @@ def _editor_config(draft, path: str, labels: dict) -> dict:
 @bp.route("/")
 @roles_required(*OWNERS)
 def index():
-    return render_template("modeler/index.html", drafts=drafts().list())
+    return render_template("modeler/index.html", drafts=drafts().list(),
+                           import_limit_kib=model_drafts.MAX_DRAFT_BYTES // 1024)
 
 
 @bp.route("/brouillons", methods=["POST"])
@@ -147,17 +150,14 @@ def save_file(name: str):
 @bp.route("/brouillons/<name>/verification", methods=["POST"])
 @roles_required(*OWNERS)
 def check(name: str):
-    """JSON: what deploy would refuse in the draft as saved, each problem naming file and element."""
+    """JSON: every reason deploy would refuse the draft as saved (:func:`engine.bpmn.lint.lint_files`),
+    each naming file, element and rule; the page draws them on the elements."""
     try:
         files = drafts().get(name).files
     except EngineError as err:
         return _json_error(err)
-    problems = [
-        {"file": p.file, "element_id": p.element_id, "rule": p.rule,
-         "message": describe(EngineError(p.message, code=p.rule, params=p.params)) or p.message}
-        for p in model_drafts.deploy_problems(files)
-    ]
-    return jsonify(problems=problems)
+    # The same checks as `dsdt lint` and POST /modeler/api/validate: every problem, not only deploy's first.
+    return jsonify(problems=[problem_json(p) for p in lint_files(files, services().engine.clock.now())])
 
 
 def _form_texts(draft, form: str) -> tuple[str, str]:

@@ -1,7 +1,11 @@
-// bpmnlint's recommended rules, packed for the browser by hand (what bpmnlint-loader generates):
-// esbuild cannot follow bpmnlint's dynamic require of rule names, so every rule is imported here.
-// The rule levels come from bpmnlint/config/recommended.js itself.
+// bpmnlint in the browser, configured by the repository's .bpmnlintrc: the same file `dsdt lint`
+// reads (webapp/assets/lint/bpmnlint_json.cjs), so the modeler and the command line turn the same
+// rules off, for the reasons written there ("reasons", a key bpmnlint ignores).
+// Packed by hand (what bpmnlint-loader generates): esbuild cannot follow bpmnlint's dynamic require
+// of rule names, so every recommended rule is imported here; a rule .bpmnlintrc names that is not
+// imported fails loudly (resolveRule below).
 import recommended from "bpmnlint/config/recommended";
+import bpmnlintrc from "../../../.bpmnlintrc" with { type: "json" };
 import rule0 from "bpmnlint/rules/ad-hoc-sub-process";
 import rule1 from "bpmnlint/rules/conditional-flows";
 import rule2 from "bpmnlint/rules/end-event-required";
@@ -65,8 +69,11 @@ const resolver = {
     return rule;
   },
   resolveConfig(pkg, configName) {
+    if (pkg === "bpmnlint" && configName === "recommended") return recommended;
     throw new Error(`cannot resolve config <${configName}> in <${pkg}>`);
   },
 };
 
-export default { config: { rules: { ...recommended.rules } }, resolver };
+const { reasons, ...config } = bpmnlintrc; // eslint-disable-line no-unused-vars
+
+export default { config, resolver };
