@@ -194,10 +194,12 @@ def task(instance_id: int, task_ref: str):
     saved_now = False  # this post saved the draft (despite what it refused)
     if request.method == "POST":
         upload_errors: dict[str, list[str]] = {}
+        accepted = []  # checked and hashed while the form is read, then stored together (one transaction)
 
         def store(upload, path: str) -> str | None:
             try:
-                return svc.attachments.store(instance_id, upload.filename or "", upload.read(), actor.login).ref
+                accepted.append(svc.attachments.prepare(upload.filename or "", upload.read()))
+                return accepted[-1].ref
             except Invalid as err:
                 reason = describe(err) or err.message
                 upload_errors[path] = [_("« %(name)s » refusé : %(reason)s", name=upload.filename, reason=reason)]
@@ -205,6 +207,7 @@ def task(instance_id: int, task_ref: str):
                 return None  # the field keeps the file it had, if any
 
         result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
+        svc.attachments.store_all(instance_id, accepted, actor.login)
         data = result.data
         errors = {**attachment_errors(instance_id, schema, data), **result.errors, **upload_errors}
         if errors:
