@@ -65,8 +65,9 @@ def summary(times: list[float], commands: int, seconds: float) -> dict:
             "command_p95_ms": percentile(times, 0.95)}
 
 
-def durable(url: str, synchronous: str, applications: int, seed: int, prepare=None) -> tuple[dict, dict]:
-    """The lifecycle on the engine at ``url``; returns (its summary, the campaign's forms)."""
+def durable(url: str, synchronous: str, applications: int, seed: int, prepare=None) -> tuple[dict, dict, dict]:
+    """The lifecycle on the engine at ``url``; returns (its summary, the campaign's forms, the
+    campaign's data as a dossier's start read it, juries included, for :func:`in_memory`)."""
     code, libelle, data = campaigns_api.historical_campaign()
     engine = build(url, synchronous, prepare, start=START)
     try:
@@ -81,13 +82,17 @@ def durable(url: str, synchronous: str, applications: int, seed: int, prepare=No
         report = summary(driver.times, result.commands, result.seconds)
         report.update(store=store_name(engine), applications=applications, unfinished=result.unfinished,
                       **sizes(engine))
-        return report, forms
+        with engine.db.engine.connect() as connection:
+            saved = campaigns_api.get(connection, code).data
+        return report, forms, saved
     finally:
         engine.close()
 
 
-def in_memory(forms: dict, applications: int, seed: int) -> dict:
-    code, libelle, data = campaigns_api.historical_campaign()
+def in_memory(forms: dict, data: dict, applications: int, seed: int) -> dict:
+    """The same lifecycle on plain SpiffWorkflow objects, on ``data`` (the durable run's campaign
+    as its dossiers' start read it: the juries are data in the database, :func:`durable`)."""
+    code, libelle, _ = campaigns_api.historical_campaign()
     gc.collect()
     driver = Timed(MemoryDriver(ROOT, FixedClock(START), (code, libelle, data)))
     result = simulate(driver, forms, code, applications, seed, START)
