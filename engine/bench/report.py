@@ -35,16 +35,16 @@ def run(quick: bool = False, postgres_url: str | None = None, prepare=None, seed
     with tempfile.TemporaryDirectory(prefix="dsdt-bench-") as tmp:
         folder = Path(tmp)
         say("lifecycle")
-        runs, forms = {}, None
+        runs, forms, campaign = {}, None, None
         for synchronous in ("NORMAL", "FULL"):
-            result, forms = lifecycle.durable(stores.sqlite_url(folder, f"lifecycle-{synchronous}"), synchronous,
-                                              sizes["applications"], seed, prepare)
+            result, forms, campaign = lifecycle.durable(stores.sqlite_url(folder, f"lifecycle-{synchronous}"),
+                                                        synchronous, sizes["applications"], seed, prepare)
             runs[result["store"]] = result
         if postgres_url:
             with stores.postgres_schema(postgres_url) as url:
-                result, _ = lifecycle.durable(url, "FULL", sizes["applications"], seed, prepare)
+                result, _, _ = lifecycle.durable(url, "FULL", sizes["applications"], seed, prepare)
                 runs[result["store"]] = result
-        runs["in_memory"] = lifecycle.in_memory(forms, sizes["applications"], seed)
+        runs["in_memory"] = lifecycle.in_memory(forms, campaign, sizes["applications"], seed)
         memory = runs["in_memory"]["seconds"]
         for result in runs.values():
             result["ratio_vs_inmemory"] = round(result["seconds"] / memory, 3) if memory else None
