@@ -42,8 +42,10 @@ def reference(campaign_code: str, family: str | None, instance_id: int) -> str:
 def start_convention(engine, actor: Actor, campaign_code: str, epci: str) -> int:
     """Open the convention of ``epci`` in a campaign; returns the instance id.
 
-    A regional officer may open any EPCI's, a technician of the EPCI only their own; an EPCI has
-    one convention running at a time (the running one is amended by avenant instead).
+    A regional officer may open any EPCI's, a technician of the EPCI only their own. An EPCI has
+    at most one convention under negotiation (not signed yet); a new convention may be negotiated
+    while a signed one is in force (a renewal: the signed one stays offered until the new one is
+    signed, and a review then ends it), and a signed one is amended by avenant.
     """
     if not (actor.has(INSTRUCTEUR) or (actor.has(TECHNICIEN_EPCI) and epci in actor.epci)):
         raise Forbidden("Only a regional officer or a technician of this EPCI can open its convention",
@@ -53,20 +55,19 @@ def start_convention(engine, actor: Actor, campaign_code: str, epci: str) -> int
         raise Invalid(f"The EPCI {epci!r} does not take part in the campaign {campaign_code}",
                       code="convention.unknown_epci", params={"epci": epci, "campaign": campaign_code},
                       errors={"epci": ["unknown"]})
-    with engine.db.sessions() as session:
-        running = session.scalar(select(Instance.ref).where(
-            Instance.family == FAMILY, Instance.epci == epci, Instance.status == "running").limit(1))
-    if running is not None:
-        raise Conflict(f"The EPCI {epci} already has a convention running ({running}): amend it by avenant",
-                       code="convention.already_running", params={"epci": epci, "ref": running})
+    negotiated = _running(engine, [epci], signed=False)
+    if negotiated:
+        ref = negotiated[0][1]
+        raise Conflict(f"The EPCI {epci} already has a convention under negotiation ({ref})",
+                       code="convention.already_running", params={"epci": epci, "ref": ref})
     return engine.start_instance(actor, campaign_code, FAMILY, epci)
 
 
-def _in_force(engine, epcis: list[str]) -> dict[str, tuple[str, list[str]]]:
-    """EPCI → ``(reference, priorities)`` of its convention in force (running, and signed: its
-    priorities field set; the newest if several), for the EPCI of ``epcis`` that have one."""
+def _running(engine, epcis: list[str], signed: bool) -> list[tuple[int, str, str, list[str]]]:
+    """``(id, reference, EPCI, priorities)`` of the running conventions of ``epcis``, newest
+    first: the signed ones (their priorities field set) or the others."""
     if not epcis:
-        return {}
+        return []
     with engine.db.sessions() as session:
         rows = session.execute(
             select(Instance.id, Instance.ref, Instance.epci, Instance.deployment_id).where(
@@ -75,14 +76,21 @@ def _in_force(engine, epcis: list[str]) -> dict[str, tuple[str, list[str]]]:
         deployments = engine.deployments
         fields = {deployment_id: deployments.models(session, deployment_id, FAMILY).contract.fields.get("priorities")
                   for deployment_id in {row.deployment_id for row in rows}}
-    found: dict[str, tuple[str, list[str]]] = {}
+    found = []
     for row in rows:
         name = fields[row.deployment_id]
-        if row.epci in found or not name:
-            continue
-        priorities = engine.data(row.id).get(name)
-        if priorities:
-            found[row.epci] = (row.ref, list(priorities))
+        priorities = list(engine.data(row.id).get(name) or []) if name else []
+        if bool(priorities) == signed:
+            found.append((row.id, row.ref, row.epci, priorities))
+    return found
+
+
+def _in_force(engine, epcis: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """EPCI → ``(reference, priorities)`` of its convention in force (running and signed; the
+    newest if several), for the EPCI of ``epcis`` that have one."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for _id, ref, epci, priorities in _running(engine, epcis, signed=True):
+        found.setdefault(epci, (ref, priorities))
     return found
 
 

@@ -29,6 +29,7 @@ from . import (
     commands,
     conventions,
     events,
+    form_options,
     inbox,
     incidents,
     journal,
@@ -239,7 +240,7 @@ class WorkflowEngine(EngineReads):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
             validate_form(
-                self._validator(connection, instance.deployment_id, human.form),
+                self._validator(connection, instance.deployment_id, human.form, human.task.data),
                 data,
                 form_name=human.form,
                 bpmn_id=human.bpmn_id,
@@ -248,11 +249,13 @@ class WorkflowEngine(EngineReads):
 
         self._run(actor, instance_id, commands.COMPLETE, check, expected_version)
 
-    def form_errors(self, deployment_id: int, form: str, data: dict) -> dict[str, list[str]]:
+    def form_errors(self, deployment_id: int, form: str, data: dict,
+                    task_data: dict | None = None) -> dict[str, list[str]]:
         """Per-field errors of ``data`` against a form of a deployment, completing nothing: a page
-        that refuses an upload or saves a draft shows them with the refusal, every error at once."""
+        that refuses an upload or saves a draft shows them with the refusal, every error at once
+        (``task_data``: the data the task sees, for the choices it offers)."""
         with self.db.engine.connect() as connection:
-            return field_errors(self._validator(connection, deployment_id, form), data)
+            return field_errors(self._validator(connection, deployment_id, form, task_data), data)
 
     def claim(self, actor: Actor, instance_id: int, task_ref: str) -> None:
         def check(connection, instance, state):
@@ -648,11 +651,17 @@ class WorkflowEngine(EngineReads):
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _validator(self, connection, deployment_id: int, form: str):
+    def _validator(self, connection, deployment_id: int, form: str, task_data: dict | None = None):
+        """The form's validator; a form with fields whose choices come from the data
+        (:mod:`engine.form_options`) gets one bound to ``task_data``, made for this call."""
         key = (deployment_id, form)
         if key not in self._validators:
             models = self.deployments.models(connection, deployment_id)
-            self._validators[key] = make_validator(models.forms[form])
+            schema = models.forms[form]
+            self._validators[key] = None if form_options.has_options(schema) else make_validator(schema)
+        if self._validators[key] is None:
+            schema = self.deployments.models(connection, deployment_id).forms[form]
+            return make_validator(form_options.bind_options(schema, task_data))
         return self._validators[key]
 
     def _authorize_task(self, actor: Actor, instance: InstanceRecord, state: LiveState, human) -> None:

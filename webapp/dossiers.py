@@ -8,6 +8,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from engine import Conflict, Invalid, NotFound, completed_steps, roles
+from engine.form_options import bind_options
 
 from . import presenters, receipts
 from .access import (
@@ -178,7 +179,7 @@ def task(instance_id: int, task_ref: str):
     if view is None:
         return _stale(dossier)
     forms = svc.queries.forms(dossier.deployment_id)
-    schema = forms[view.form]
+    schema = bind_options(forms[view.form], view.data)  # choices from the dossier's data (its EPCI's priorities)
     ui = forms.get(view.ui_form, {}) if view.ui_form else {}
     reader = presenters.reader_for(actor, dossier)
     draft = svc.drafts.get(actor.login, instance_id, task_ref)
@@ -213,7 +214,7 @@ def task(instance_id: int, task_ref: str):
         if errors:
             # Every error at once: what the schema says of the rest of the form comes with the
             # refusals, a refused field keeping only its own message (more useful than "required").
-            errors = {**svc.engine.form_errors(dossier.deployment_id, view.form, data), **errors}
+            errors = {**svc.engine.form_errors(dossier.deployment_id, view.form, data, view.data), **errors}
         if request.form.get("action") == "brouillon":
             try:
                 svc.drafts.save(actor.login, instance_id, task_ref, data)

@@ -62,7 +62,7 @@ MESSAGES = {
         "Seul un instructeur de la Région ou un technicien de cet EPCI peut ouvrir sa convention DSDT."),
     "convention.unknown_epci": _l("L'EPCI %(epci)s ne participe pas à cette campagne."),
     "convention.already_running": _l(
-        "L'EPCI %(epci)s a déjà une convention en cours (%(ref)s) : modifiez-la par avenant."),
+        "L'EPCI %(epci)s a déjà une convention en cours de négociation (%(ref)s)."),
     "task.not_open": _l(
         "Cette étape n'est plus ouverte : elle a été faite, le dossier a été retiré ou son échéance est "
         "passée. Rechargez le dossier pour voir son étape actuelle."

@@ -11,6 +11,8 @@ import random
 import re
 from datetime import date, timedelta
 
+from ..form_options import bind_options
+
 WORDS = (
     "projet",
     "quartier",
@@ -65,7 +67,11 @@ def _choices(schema: dict) -> list | None:
     return None
 
 
-def generate(schema: dict, rng: random.Random, today: date) -> object:
+def generate(schema: dict, rng: random.Random, today: date, data: dict | None = None) -> object:
+    """A valid value of ``schema``; ``data``: what the task sees, for the fields whose choices
+    come from it (:mod:`engine.form_options`)."""
+    if data is not None:
+        schema = bind_options(schema, data)
     choices = _choices(schema)
     if choices is not None:
         return rng.choice(choices)

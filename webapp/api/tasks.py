@@ -13,6 +13,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from engine import Conflict, InboxFilter, Invalid, NotFound
+from engine.form_options import bind_options
 
 from .. import presenters
 from ..access import STAFF, can_do, current_actor, open_task_or_refuse, roles_required
@@ -95,7 +96,7 @@ def task(dossier, ref: str):
         "instructions": view.instructions,
         "form": view.form,
         "form_variable": view.form_variable,
-        "schema": forms[view.form],
+        "schema": bind_options(forms[view.form], view.data),  # choices from the dossier's data
         "ui_schema": forms.get(view.ui_form, {}) if view.ui_form else {},
         "data": presenters.task_data(presenters.reader_for(current_actor(), dossier), dossier, view),
     }
