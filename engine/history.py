@@ -2,8 +2,9 @@
 submitted and what it changed, field by field.
 
 What an entry changed is found the way ``verify`` checks it: the journal is replayed on the
-dossier's pinned version (:func:`engine.replay.rebuild`, the same code as the command path and
-``verify``), and the data the workflow shows (``LiveState.visible().data``) before and after each
+dossier's versions (:func:`engine.replay.replay_states`, the code of the command path and
+``verify``: a migrated dossier starts on the version it was created on and moves at its ``migrate``
+entry), and the data the workflow shows (``LiveState.visible().data``) before and after each
 entry are compared. The history is then the record's own account, not a second bookkeeping that
 could disagree with it. When an entry cannot be re-applied (an altered journal, models that no
 longer load), the entries are still all listed, and from that one on without their changes.
@@ -22,10 +23,9 @@ from sqlalchemy import select
 
 from . import commands, journal, roles
 from .errors import EngineError, dossier_not_found
-from .journal import TailEntry
 from .persistence.models import Deployment, Instance, User
 from .queries import bpmn_id_of
-from .replay import rebuild
+from .replay import dossier_models, replay_states
 
 #: commands that are administrative acts, not a step of the process: their reason is mandatory.
 #: Any command this engine does not know is treated as one too (a record must explain itself).
@@ -135,6 +135,14 @@ def existing_instance(session, instance_id: int) -> Instance:
     return instance
 
 
+def _step_names(models) -> tuple[dict[str, str], dict[str, str | None]]:
+    """(BPMN id → step name, BPMN id → role) of one version's user tasks."""
+    if models is None:
+        return {}, {}
+    return ({bpmn_id: spec.bpmn_name or bpmn_id for bpmn_id, spec in models.user_tasks.items()},
+            {bpmn_id: roles.role_for_lane(spec.lane) for bpmn_id, spec in models.user_tasks.items()})
+
+
 def read_history(engine, instance_id: int) -> History:
     """The history of one dossier (see the module's docstring). ``engine``: a WorkflowEngine."""
     with engine.db.sessions() as session:
@@ -143,19 +151,20 @@ def read_history(engine, instance_id: int) -> History:
         version = session.scalar(select(Deployment.version).where(Deployment.id == instance.deployment_id))
         logins = {row.actor for row in rows}
         names = dict(session.execute(select(User.login, User.full_name).where(User.login.in_(logins))).all())
-        problem = None
+        problem, known = None, None
         try:
-            models = engine.deployments.models(session, instance.deployment_id, instance.family)
+            known = dossier_models(session, engine.deployments, rows, instance.deployment_id, instance.family)
         except EngineError as err:
-            models, problem = None, f"its deployment {instance.deployment_id} cannot be loaded: {err}"
+            problem = f"its deployment {instance.deployment_id} cannot be loaded: {err}"
         ref = instance.ref
-    step_names, step_roles = {}, {}
-    if models is not None:
-        for bpmn_id, spec in models.user_tasks.items():
-            step_names[bpmn_id] = spec.bpmn_name or bpmn_id
-            step_roles[bpmn_id] = roles.role_for_lane(spec.lane)
+    models = known.origin if known is not None else None
+    replayed = replay_states(rows, models, engine.script_engine, switch=known.switch,
+                             copy_payloads=True) if known is not None else iter(())
     state, entries = None, []
     for row in rows:
+        # the entry ran on the version the dossier was on before it (a migrate entry: its origin)
+        step_names, step_roles = _step_names(models)
+        entry_version = known.versions.get(known.deployment_of(models), version) if known is not None else version
         payload = row.payload if isinstance(row.payload, dict) else {}
         bpmn_id = bpmn_id_of(payload.get("task")) if isinstance(payload.get("task"), str) else None
         reason = next((str(payload[key]) for key in REASON_KEYS if payload.get(key)), None)
@@ -163,18 +172,17 @@ def read_history(engine, instance_id: int) -> History:
             seq=row.seq, at=row.at, actor=row.actor, actor_name=names.get(row.actor) or None,
             role=_role(row.command, bpmn_id, step_roles), command=row.command, bpmn_id=bpmn_id,
             step_name=step_names.get(bpmn_id) if bpmn_id else None, submitted=_submitted(row.command, payload),
-            reason=reason, version=version,
+            reason=reason, version=entry_version,
             administrative=row.command in ADMINISTRATIVE or row.command not in commands.COMMANDS,
         )
         if problem is None:
             before, open_before, timers_before = _seen(state)
             try:
-                # A copy of the payload: replay must not change what the next reader of this row sees.
-                state = rebuild(state, [TailEntry(row.seq, row.command, row.at, copy.deepcopy(payload))],
-                                models, engine.script_engine)
+                step = next(replayed)
             except EngineError as err:
                 problem = err.message
             else:
+                state, models = step.state, step.models
                 after, open_after, timers_after = _seen(state)
                 entry.update(
                     changes=diff(before, after),

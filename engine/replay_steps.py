@@ -1,8 +1,10 @@
 """Step-by-step replay for auditors: what a dossier looked like after its journal entry ``k``.
 
-The state after entry ``k`` is not read from a log of pictures: the journal is re-applied on the
-dossier's pinned version with :func:`engine.replay.replay_entries`, the code ``dsdt verify`` runs,
-entry by entry, so every entry's journaled fingerprint is checked on the way. What the replayed
+The state after entry ``k`` is not read from a log of pictures: the journal is re-applied with
+:func:`engine.replay.replay_states`, the code ``dsdt verify`` runs, entry by entry, so every entry's
+journaled fingerprint is checked on the way. A migrated dossier is replayed on the version it was
+created on up to its ``migrate`` entry, then on the version it moved to: the view names the version
+the state after entry ``k`` is on. What the replayed
 workflow holds after entry ``k`` is then described per BPMN process (the main process and each
 phase it called):
 
@@ -31,7 +33,7 @@ from .errors import EngineError, Invalid
 from .history import diff, existing_instance, flatten
 from .persistence.models import Deployment
 from .queries import bpmn_id_of
-from .replay import replay_entries
+from .replay import ReplayError, dossier_models, replay_states
 
 #: the most journal entries one replay re-applies: a dossier's lifecycle has a few dozen, and a
 #: request must stay within seconds (beyond it the auditor uses ``dsdt verify``)
@@ -86,8 +88,8 @@ class ReplayView:
 
     instance_id: int
     ref: str
-    version: int
-    deployment_id: int
+    version: int  # the version the state after ``entry`` is on (a migrated dossier's changes)
+    deployment_id: int  # that version's deployment
     entries: list[EntryLabel]
     entry: int
     point: ReplayPoint | None
@@ -164,13 +166,15 @@ def replay_to(engine, instance_id: int, entry: int) -> ReplayView:
             raise Invalid(f"{ref} has no journal entry {entry} (it has entries 1 to {len(rows)})",
                           code="replay.entry", params={"entry": entry, "total": len(rows)},
                           errors={"entry": [f"between 1 and {len(rows)}"]})
-        problem = None
+        problem, known = None, None
         try:
-            models = engine.deployments.models(session, deployment_id, family)
+            known = dossier_models(session, engine.deployments, rows, deployment_id, family)
         except EngineError as err:
-            models, problem = None, f"its deployment {deployment_id} cannot be loaded: {err}"
+            problem = f"its deployment {deployment_id} cannot be loaded: {err}"
         rows = [_row(row) for row in rows]
-    names = {bpmn_id: spec.bpmn_name or bpmn_id for bpmn_id, spec in (models.user_tasks if models else {}).items()}
+    names = {}
+    for models in (known.by_deployment.values() if known is not None else ()):
+        names.update({bpmn_id: spec.bpmn_name or bpmn_id for bpmn_id, spec in models.user_tasks.items()})
     labels = []
     for row in rows:
         task = row.payload.get("task") if isinstance(row.payload, dict) else None
@@ -179,12 +183,17 @@ def replay_to(engine, instance_id: int, entry: int) -> ReplayView:
                                  bpmn_id, names.get(bpmn_id) if bpmn_id else None))
     point, state = None, None
     if problem is None:
-        for index, row in enumerate(rows[:entry]):
-            before = flatten(copy.deepcopy(state.visible().data)) if state is not None and index == entry - 1 else {}
-            state, problem = replay_entries([row], models, engine.script_engine, engine.serializer, state=state)
-            if problem is not None:
-                break
+        before = {}
+        try:
+            for step in replay_states(rows[:entry], known.origin, engine.script_engine, switch=known.switch,
+                                      serializer=engine.serializer):
+                if step.row.seq == entry - 1:
+                    before = flatten(copy.deepcopy(step.state.visible().data))
+                state, models = step.state, step.models
+        except ReplayError as err:
+            problem = err.message
         else:
             point = _point(labels[entry - 1], state, before)
+            deployment_id = known.deployment_of(models)
+            version = known.versions.get(deployment_id, version)
     return ReplayView(instance_id, ref, version, deployment_id, labels, entry, point, problem)
-

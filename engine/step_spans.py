@@ -18,24 +18,23 @@ them as it runs, next to the inbox rows (``step_span``, one row per opening):
   withdrawal, a message; ``waiting_s`` then stays empty if nobody took it up); ``duration_s`` is
   from its opening to its closing.
 
-:func:`spans_from_journal` derives the same rows by replaying a dossier's journal on its pinned
-version (the code ``verify`` runs): :func:`backfill` fills the dossiers journaled before the
+:func:`spans_from_journal` derives the same rows by replaying a dossier's journal on its versions
+(:func:`engine.replay.replay_states`, the code ``verify`` runs; a migrated dossier moves at its
+``migrate`` entry): :func:`backfill` fills the dossiers journaled before the
 projection existed, and the tests check the projection against it.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, column, delete, insert, select
 
 from . import commands, journal
-from .journal import TailEntry
 from .persistence.models import Instance, StepSpan
 from .persistence.raw import RawStatement
-from .replay import rebuild
+from .replay import dossier_models, replay_states
 
 _TABLE = StepSpan.__table__
 _INSERTED = ("instance_id", "task_ref", "bpmn_id", "opened_at", "opened_seq", "before_s")
@@ -135,24 +134,25 @@ class Span:
     completed: bool | None = None
 
 
-def spans_from_journal(rows, models, script_engine) -> list[Span]:
-    """The spans of one dossier, from its journal rows (oldest first) replayed on ``models``.
+def spans_from_journal(rows, models, script_engine, switch=None) -> list[Span]:
+    """The spans of one dossier, from its journal rows (oldest first) replayed on ``models`` (the
+    version it started on; ``switch``: the models of a migration's target).
 
     Raises the replay's :class:`~engine.errors.EngineError` when an entry cannot be re-applied.
     """
-    state, spans, open_spans = None, [], {}
+    spans, open_spans = [], {}
     started, last_closed = None, None
-    for row in rows:
+    before: set[str] = set()
+    for step in replay_states(rows, models, script_engine, switch=switch, copy_payloads=True):
+        row, state = step.row, step.state
         payload = row.payload if isinstance(row.payload, dict) else {}
-        before = {human.ref for human in state.visible().ready} if state is not None else set()
-        state = rebuild(state, [TailEntry(row.seq, row.command, row.at, copy.deepcopy(payload))],
-                        models, script_engine)
         ready = {human.ref: human for human in state.visible().ready}
+        previous, before = before, set(ready)
         started = started or row.at
         taken = open_spans.get(_taken(row.command, payload))
         if taken is not None and taken.waiting_s is None:
             taken.waiting_s = taken.before_s + (row.at - taken.opened_at).total_seconds()
-        gone = [ref for ref in before if ref not in ready]
+        gone = [ref for ref in previous if ref not in ready]
         for ref in gone:
             span = open_spans.pop(ref)
             span.closed_at, span.closed_seq = row.at, row.seq
@@ -161,7 +161,7 @@ def spans_from_journal(rows, models, script_engine) -> list[Span]:
             if span.completed and span.waiting_s is None:
                 span.waiting_s = span.before_s + span.duration_s
             last_closed = row.at
-        opened = [human for ref, human in ready.items() if ref not in before]
+        opened = [human for ref, human in ready.items() if ref not in previous]
         if not opened:
             continue
         if row.command == commands.START or gone:
@@ -188,8 +188,9 @@ def backfill(engine, instance_ids: list[int] | None = None) -> int:
     for instance_id in instance_ids:
         with engine.db.sessions.begin() as session:
             instance = session.scalars(select(Instance).where(Instance.id == instance_id).with_for_update()).one()
-            models = engine.deployments.models(session, instance.deployment_id, instance.family)
-            spans = spans_from_journal(journal.entries(session, instance_id), models, engine.script_engine)
+            rows = journal.entries(session, instance_id)
+            known = dossier_models(session, engine.deployments, rows, instance.deployment_id, instance.family)
+            spans = spans_from_journal(rows, known.origin, engine.script_engine, switch=known.switch)
             session.execute(delete(StepSpan).where(StepSpan.instance_id == instance_id))
             if spans:
                 session.execute(insert(StepSpan), [{"instance_id": instance_id, **vars(span)} for span in spans])

@@ -36,10 +36,11 @@ def _entry(args) -> int:
     return int(raw)
 
 
-def _processes(dossier) -> list:
+def _processes(deployment_id: int) -> list:
+    """The BPMN processes of one deployment, main process first."""
     svc = services()
-    return ordered_processes(svc.queries.model_files(dossier.deployment_id),
-                             svc.queries.contract(dossier.deployment_id).main_process)
+    return ordered_processes(svc.queries.model_files(deployment_id),
+                             svc.queries.contract(deployment_id).main_process)
 
 
 def _called_by(ordered) -> dict[str, str]:
@@ -53,7 +54,7 @@ def _context(instance_id: int):
     view = Audit(services().engine).replay(instance_id, _entry(request.args))
     point = view.point
     processes = []
-    ordered = _processes(dossier)
+    ordered = _processes(view.deployment_id)  # a migrated dossier: the version of that entry
     called_by = _called_by(ordered)
     for index, process in enumerate(ordered):
         marks = point.processes.get(process.process_id) if point else None
@@ -119,7 +120,7 @@ def diagrams(instance_id: int):
     """The BPMN of the dossier's pinned version (main process first, then its phases), read once by
     ``replay.js``; the marks of each entry come from ``rejeu.json``."""
     dossier = services().queries.dossier(instance_id)
-    processes = _processes(dossier)
+    processes = _processes(dossier.deployment_id)
     called_by = _called_by(processes)
     return jsonify(diagrams=[
         {"process": p.process_id, "name": p.name, "main": index == 0,

@@ -8,8 +8,9 @@ The events come from the journal, the record ``verify`` checks, never from a pro
   completed it, in the role of the step's lane;
 - ``fire_timers`` → the name of the timer event that fired (``Date limite du dossier``), by the
   system. Which timer a ``fire_timers`` entry fired is not in its payload (it fires whatever is
-  due), so the dossier's journal is replayed on its pinned version (:func:`engine.replay.rebuild`,
-  the code ``verify`` runs) and the timers waiting before the entry but not after it are named.
+  due), so the dossier's journal is replayed on its versions (:func:`engine.replay.replay_states`,
+  the code ``verify`` runs: a migrated dossier moves to its new version at its ``migrate`` entry)
+  and the timers waiting before the entry but not after it are named.
   Only dossiers holding such an entry are replayed, up to their last one; that replay is most of
   an export's time (``dsdt export csv`` of 1,000 simulated dossiers, 243 with a timer: 6.4 s on
   the shared 2-core test machine, about four fifths of it replaying). When the replay cannot
@@ -24,7 +25,6 @@ chunk of journal rows, not the whole journal.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,10 +33,9 @@ from sqlalchemy import select
 
 from .. import commands, roles
 from ..errors import EngineError
-from ..journal import TailEntry
 from ..persistence.models import Deployment, Instance, JournalEntry
 from ..queries import bpmn_id_of
-from ..replay import rebuild
+from ..replay import dossier_models, replay_states
 
 #: the activity of a dossier's start (the porteur opens their application)
 START_ACTIVITY = "Ouverture du dossier"
@@ -103,26 +102,25 @@ def _pending(state) -> set[str]:
     return {bpmn_id_of(ref) or ref for ref, _ in state.visible().timers}
 
 
-def fired_timers(rows, models, script_engine) -> dict[int, list[str]]:
+def fired_timers(rows, models, script_engine, switch=None) -> dict[int, list[str]]:
     """Journal seq of each ``fire_timers`` entry → the BPMN ids of the timers it fired.
 
-    ``rows``: every entry of one dossier, oldest first (claims included: replay needs them). The
+    ``rows``: every entry of one dossier, oldest first (claims included: replay needs them);
+    ``models``: the version it started on, ``switch`` the models of a migration's target. The
     entries from the first one that cannot be re-applied on are left out (named generically).
     """
     fired: dict[int, list[str]] = {}
-    state = None
     last = max((row.seq for row in rows if row.command == commands.FIRE_TIMERS), default=0)
-    for row in rows:
-        if row.seq > last:
-            break  # nothing after the last timer is needed
-        before = _pending(state) if state is not None and row.command == commands.FIRE_TIMERS else set()
-        try:
-            state = rebuild(state, [TailEntry(row.seq, row.command, row.at, copy.deepcopy(row.payload))],
-                            models, script_engine)
-        except EngineError:
-            break
-        if row.command == commands.FIRE_TIMERS:
-            fired[row.seq] = sorted(before - _pending(state))
+    pending: set[str] = set()
+    try:
+        for step in replay_states([row for row in rows if row.seq <= last], models, script_engine,
+                                  switch=switch, copy_payloads=True):
+            now = _pending(step.state)
+            if step.row.command == commands.FIRE_TIMERS:
+                fired[step.row.seq] = sorted(pending - now)
+            pending = now
+    except EngineError:
+        pass  # nothing after the entry that cannot be re-applied is named
     return fired
 
 
@@ -153,21 +151,25 @@ class EventLog:
                 rows[row.instance_id].append(row)
             traces = []
             for instance, version in found:
-                models = engine.deployments.models(session, instance.deployment_id, instance.family)
-                traces.append(self._trace(instance, version, rows[instance.id], models))
+                known = dossier_models(session, engine.deployments, rows[instance.id], instance.deployment_id,
+                                       instance.family)
+                traces.append(self._trace(instance, version, rows[instance.id], known))
             session.expunge_all()
         return traces
 
-    def _trace(self, instance: Instance, version: int, rows: list, models) -> Trace:
-        names = _names(models)
-        step_roles = {bpmn_id: roles.role_for_lane(spec.lane) for bpmn_id, spec in models.user_tasks.items()}
+    def _trace(self, instance: Instance, version: int, rows: list, known) -> Trace:
         fired = {}
         if any(row.command == commands.FIRE_TIMERS for row in rows):
-            fired = fired_timers(rows, models, self.engine.script_engine)
+            fired = fired_timers(rows, known.origin, self.engine.script_engine, switch=known.switch)
+        on = known.models_by_entry(rows)  # a migrated dossier's entries name its steps in their version
+        labels = {id(models): (_names(models), {bpmn_id: roles.role_for_lane(spec.lane)
+                                                for bpmn_id, spec in models.user_tasks.items()})
+                  for models in known.by_deployment.values()}
         events = []
         for row in rows:
             if row.command not in _KIND:
                 continue
+            names, step_roles = labels[id(on[row.seq])]
             payload = row.payload if isinstance(row.payload, dict) else {}
             bpmn_id, role, resource = None, roles.PORTEUR, row.actor
             if row.command == commands.START:
