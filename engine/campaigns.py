@@ -57,6 +57,16 @@ DELAIS_TRAITEMENT = {
     "redaction_convention": 30,
     "signature_region": 15,
     "notification_convention": 10,
+    # the Région–EPCI DSDT convention (processes/convention_dsdt.bpmn)
+    "conv_projet_territoire": 30,
+    "conv_diagnostic": 30,
+    "conv_proposition": 30,
+    "conv_examen": 21,
+    "conv_deliberation_epci": 60,
+    "conv_vote_cp": 60,
+    "conv_signature_epci": 15,
+    "conv_signature_region": 15,
+    "conv_revue": 365,
 }
 #: the longest processing time a campaign may set, in days
 MAX_DELAI_TRAITEMENT = 366

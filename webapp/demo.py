@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, juries, roles
 
+from . import demo_conventions
 from .demo_stages import STAGES, Stage
 from .services import Services
 
@@ -253,6 +254,10 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
         services.accounts.create(
             login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
         )
+    # The Région–EPCI conventions first: the dossiers of a campaign are offered their priorities.
+    pilot_code = campaigns_api.historical_campaign()[0] if history else open_code
+    conventions = demo_conventions.seed_conventions(engine, pilot_code, open_code)
+    log(f"Conventions DSDT : {conventions} (les trois pilotes de 2013 signées, un renouvellement en négociation).")
     if history:
         result = simulate_history(engine.db.url, history)
         log(f"Campagne historique simulée : {result['applications']} candidatures, {result['final_states']}")
