@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lockouts import bp as lockouts_bp
     from .modeler import bp as modeler_bp
     from . import modeler_versions  # noqa: F401  (the versions pages, on the modeler blueprint)
+    from . import modeler_archive  # noqa: F401  (import and export zips, on the modeler blueprint)
     from .modeler_api import bp as modeler_api_bp
     from .organisation import bp as organisation_bp
     from .profile import bp as profile_bp

@@ -84,7 +84,7 @@ def test_the_server_check_names_the_element_of_a_broken_timer_and_deploy_refuses
     page, config = _owner(client, auth, "minuteur")
     fiche = client.get("/modeler/brouillons/minuteur?fichier=processes/phase_fiche.bpmn").get_data(as_text=True)
     config = json.loads(re.search(r'id="modeler-data">(.*?)</script>', fiche, re.S).group(1))
-    broken = config["xml"].replace(TIMER, 'campagne["date_limite_fiche"')
+    broken = config["xml"].replace(f">{TIMER}</", '>campagne["date_limite_fiche"</')  # the timer, not the script
     assert _save(client, config, broken, 1).status_code == 200
     problems = client.post(config["checkUrl"], json={}, headers={"X-CSRFToken": config["csrf"]}).get_json()["problems"]
     assert [(p["file"], p["element_id"]) for p in problems] == [("processes/phase_fiche.bpmn", "fiche_delai")]
