@@ -18,9 +18,10 @@ from .bpmn.parser import parse_models
 from .commands import Actor, LiveState
 from .contract import Contract
 from .errors import NotFound, dossier_not_found
+from .history_check import check_history
 from .persistence import instances
 from .persistence.models import Instance
-from .replay import VerifyReport, check_history
+from .replay import VerifyReport
 from .views import TaskView
 
 
@@ -126,9 +127,7 @@ class EngineReads:
 
     def check_history(self, files: dict[str, bytes]) -> VerifyReport:
         """Replay every recorded history against new model files before deploying them."""
-        models = parse_models(files)
-        with self.db.sessions() as session:
-            return check_history(session, models, self.script_engine, self.serializer)
+        return check_history(self, parse_models(files))
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -4,8 +4,8 @@
 commands on its pinned deployment reproduces the fingerprint journaled after each command, the
 stored state (a checkpoint: the state after entry ``state_seq``) and the claims stored now.
 :func:`rebuild` is the same replay on the command path: a load restores the checkpoint and
-re-applies the entries after it. ``check_history`` runs recorded histories against other models (a new
-version a process owner is about to deploy) and reports where they stop fitting.
+re-applies the entries after it. :mod:`engine.history_check` runs recorded histories against other models
+(a new version a process owner is about to deploy) and reports where they stop fitting.
 """
 
 from __future__ import annotations
@@ -291,23 +291,3 @@ def verify_instance(
         instance.id, instance.ref, chain.ok, replay_problem is None, "; ".join(problems) or None,
         min(entries) if entries else None,
     )
-
-
-def check_history(session: Session, models: ParsedModels, script_engine, serializer) -> VerifyReport:
-    """Re-apply every instance's recorded commands to ``models`` (a version about to be deployed).
-
-    ``diverged`` lists the instances whose history no longer fits: a task it completed does not
-    exist, a form it submitted is refused by a changed condition, a script fails.
-    """
-    report = VerifyReport()
-    for instance_id in session.scalars(select(Instance.id).order_by(Instance.id)).all():
-        rows = journal.entries(session, instance_id)
-        ref = session.get(Instance, instance_id).ref
-        report.instances += 1
-        _, problem = replay_entries(rows, models, script_engine, serializer, compare=False)
-        if problem is None:
-            report.verified += 1
-        else:
-            report.diverged.append({"instance": instance_id, "ref": ref, "problem": problem})
-        session.expunge_all()
-    return report
