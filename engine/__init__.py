@@ -22,6 +22,7 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptF
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .jury_admin import JuryAdmin
+from .jury_sessions import Attendance, JurySessions
 from .lockouts import Lockout, Lockouts
 from .model_drafts import DraftSummary, ModelDraftInfo, ModelDrafts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
@@ -50,6 +51,7 @@ __all__ = [
     "Application",
     "AttachmentInfo",
     "AttachmentStore",
+    "Attendance",
     "Audit",
     "AuditFilter",
     "AuditRow",
@@ -79,6 +81,7 @@ __all__ = [
     "IntegrityResult",
     "Invalid",
     "JuryAdmin",
+    "JurySessions",
     "LinkExpired",
     "LinkInvalid",
     "Lockout",

@@ -132,6 +132,17 @@ MESSAGES = {
     "jury.bad_epci": _l("Un élu intercommunal a un EPCI ; un élu régional n'en a pas."),
     "jury.bad_term": _l("Un mandat commence à une date et finit le même jour ou après."),
     "jury.too_many": _l("Un jury compte au plus %(max)s sièges."),
+    # jury sessions: impossibility, attendance (engine.jury_sessions)
+    "jury.session_not_found": _l("Le jury %(jury)s n'a pas de session pour la campagne %(campaign)s."),
+    "jury.impossibility_forbidden": _l("Seul un instructeur de la Région déclare l'impossibilité d'une session "
+                                       "de jury."),
+    "jury.motif_required": _l("Indiquez le motif de l'impossibilité."),
+    "jury.not_territorial": _l("Seule la session d'un jury territorial peut être impossible : le jury régional "
+                               "est le dernier recours."),
+    "jury.nothing_waiting": _l("Aucun dossier n'attend l'examen du jury %(jury)s du %(day)s."),
+    "jury.not_president": _l("Seul le président de la session du jury %(jury)s enregistre les présences."),
+    "jury.bad_attendance": _l("Indiquez les membres présents."),
+    "jury.not_member": _l("%(login)s ne siège pas au jury %(jury)s à la date de la session."),
     # forms and attachments
     "form.not_object": _l("Les données du formulaire doivent former un objet."),
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),

@@ -1,0 +1,144 @@
+"""Jury sessions in action: "impossibilité" of a territorial jury, declared or by a failed quorum.
+
+"Jurys territoriaux … ou … un jury uniquement régional si impossibilité pour les jurys locaux."
+A regional officer (instructeur) declares a territorial jury's session impossible, with a reason;
+or the session's president records who attended and, below the session's quorum, the session is
+impossible too. Either way the session's dossiers that wait for its examination go to the
+regional jury by the model's own path: the BPMN message :data:`MESSAGE` caught by the boundary
+event on the territorial examination (``processes/phase_jury.bpmn``), correlated on the jury and
+the session date each dossier's ``constituer_jury`` set from its journaled jury snapshot. Each
+dossier reached gets its own journaled ``message`` command, replayed by ``verify`` and shown in
+its history; the model, not this module, decides where the dossier goes next.
+
+The session, its quorum and its members are read from the administration's tables
+(:mod:`engine.juries`): the members in term on the session date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import commands, juries, runtime
+from .commands import Actor
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .limits import MAX_TEXT, check_text
+from .roles import INSTRUCTEUR
+
+#: the BPMN message the territorial examination's boundary event catches
+MESSAGE = "impossibilite_jury"
+#: why a session is impossible: declared by a regional officer, or its quorum was not met
+CAUSE_DECLARED = "declaree"
+CAUSE_QUORUM = "quorum"
+#: who declares an impossibility: the Région's officers
+DECLARER_ROLES = frozenset({INSTRUCTEUR})
+
+
+@dataclass(frozen=True)
+class Session:
+    """A jury's session for a campaign, with the members in term on its date."""
+
+    jury: juries.JuryRow
+    session: juries.SessionRow
+    members: list[juries.Seat]
+
+    @property
+    def president(self) -> str | None:
+        return next((seat.login for seat in self.members if seat.president), None)
+
+    @property
+    def correlation(self) -> dict:
+        """What the waiting dossiers' data hold for this session (``constituer_jury``)."""
+        return {"jury_code": self.jury.code, "jury_session": self.session.day.isoformat()}
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The president's record: who attended, whether the quorum was met, the dossiers sent on."""
+
+    present: list[str]
+    quorum: int
+    quorum_met: bool
+    reached: list[int]
+
+
+class JurySessions:
+    """Commands on jury sessions over one engine (:class:`engine.service.WorkflowEngine`)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def session(self, jury_code: str, campaign_code: str) -> Session:
+        with self.engine.db.engine.connect() as connection:
+            row = juries.jury(connection, jury_code)
+            found = [s for s in juries.sessions(connection, campaign_code) if s.jury_code == jury_code]
+            if not found:
+                raise NotFound(f"Jury {jury_code} has no session for campaign {campaign_code}",
+                               code="jury.session_not_found", params={"jury": jury_code, "campaign": campaign_code})
+            members = juries.sitting(juries.seats(connection, jury_code), found[0].day)
+        return Session(row, found[0], members)
+
+    def declare_impossibility(self, actor: Actor, jury_code: str, campaign_code: str, motif: str) -> list[int]:
+        """A regional officer declares the territorial session impossible, with ``motif``: its
+        waiting dossiers go to the regional jury. Returns the dossiers' ids."""
+        if not actor.roles & DECLARER_ROLES:
+            raise Forbidden("Only a regional officer (instructeur) declares a jury session impossible",
+                            code="jury.impossibility_forbidden")
+        motif = (motif or "").strip() if isinstance(motif, str) else ""
+        if not motif:
+            raise Invalid("Give the reason of the impossibility", code="jury.motif_required",
+                          errors={"motif": ["required"]})
+        motif = check_text("motif", motif, MAX_TEXT)
+        session = self._territorial(jury_code, campaign_code)
+        return self._send(actor, session, {"cause": CAUSE_DECLARED, "motif": motif, "presents": None})
+
+    def record_attendance(self, actor: Actor, jury_code: str, campaign_code: str, present: list[str]) -> Attendance:
+        """The session's president records the members present. Below the session's quorum the
+        territorial session is impossible: its waiting dossiers go to the regional jury."""
+        session = self._territorial(jury_code, campaign_code)
+        if actor.login != session.president:
+            raise Forbidden("Only the session's president records its attendance", code="jury.not_president",
+                            params={"jury": jury_code})
+        if not isinstance(present, list | tuple) or len(present) > juries.MAX_MEMBERS:
+            raise Invalid("Give the members present", code="jury.bad_attendance", errors={"present": ["list"]})
+        members = {seat.login for seat in session.members}
+        chosen = []
+        for login in present:
+            if not isinstance(login, str) or login not in members:
+                raise Invalid(f"{login!r} does not sit on jury {jury_code} on the session date",
+                              code="jury.not_member", params={"login": str(login)[:80], "jury": jury_code},
+                              errors={"present": ["not a member"]})
+            if login not in chosen:
+                chosen.append(login)
+        quorum = session.session.quorum
+        if len(chosen) >= quorum:
+            return Attendance(chosen, quorum, True, [])
+        motif = f"quorum non atteint : {len(chosen)} présent(s) pour un quorum de {quorum}"
+        reached = self._send(actor, session, {"cause": CAUSE_QUORUM, "motif": motif, "presents": chosen})
+        return Attendance(chosen, quorum, False, reached)
+
+    # -- machinery --------------------------------------------------------------------------------
+
+    def _territorial(self, jury_code: str, campaign_code: str) -> Session:
+        session = self.session(jury_code, campaign_code)
+        if session.jury.kind != juries.TERRITORIAL:
+            raise Invalid("Only a territorial jury's session can be impossible: the regional jury is the last "
+                          "resort", code="jury.not_territorial", params={"jury": jury_code},
+                          errors={"jury": ["regional"]})
+        return session
+
+    def _send(self, actor: Actor, session: Session, data: dict) -> list[int]:
+        """The message to every dossier waiting for this session's examination, one journaled
+        command each (the engine's broadcast: its checks, transaction and journal)."""
+        correlation = session.correlation
+        # "motif" beside the message: the history shows it as the entry's reason
+        payload = {"message": MESSAGE, "correlation": correlation, "data": data, "motif": data["motif"]}
+
+        def awaited(state):
+            return runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation)
+
+        reached = self.engine._broadcast(actor, commands.MESSAGE, correlation, awaited, payload)
+        if not reached:
+            raise Conflict(f"No dossier waits for the examination of jury {session.jury.code} on "
+                           f"{session.session.day.isoformat()}", code="jury.nothing_waiting",
+                           params={"jury": session.jury.code, "day": session.session.day.isoformat()})
+        return reached
