@@ -503,3 +503,22 @@ class JurySession(Base):
     campaign_code: Mapped[str] = mapped_column(ForeignKey("campaign.code", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
     quorum: Mapped[int] = mapped_column(Integer)
+
+
+class HistoryCheck(Base):
+    """A test against history run in the background (:mod:`engine.history_check_jobs`): its
+    progress, its divergent dossiers (at most a bounded number kept) and whether it was cancelled."""
+
+    __tablename__ = "history_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(120))  # "draft:NAME" or "version:N"
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))  # running, done, cancelled, failed
+    total: Mapped[int] = mapped_column(Integer)
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    same: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    diverged: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
