@@ -176,8 +176,26 @@ def test_who_may_open_a_convention(engine, clock):
     with pytest.raises(Invalid):
         start_convention(engine, INSTRUCTEUR, CAMPAIGN, "NOPE")
     start_convention(engine, EPCI_TECH, CAMPAIGN, "CAB")
-    with pytest.raises(Conflict):  # one running convention per EPCI
+    with pytest.raises(Conflict):  # one convention under negotiation per EPCI
         start_convention(engine, INSTRUCTEUR, CAMPAIGN, "CAB")
+
+
+def test_a_renewal_is_negotiated_while_the_signed_convention_stays_in_force(engine, clock):
+    first = Convention(engine, clock)
+    first.registered()
+    first.propose(PRIORITES)
+    first.votes()
+    first.sign()
+    renewal = Convention(engine, clock)  # allowed: the first one is signed
+    renewal.registered()
+    renewal.propose(["jeunesse", "accès aux droits"])
+    assert signed_convention(engine, "CAB") == (first.row().ref, PRIORITES)  # not signed yet
+    renewal.votes()
+    renewal.sign()
+    assert signed_convention(engine, "CAB") == (renewal.row().ref, ["jeunesse", "accès aux droits"])
+    first.do("conv_revue", decision="terme", date_revue=first.today(), motif="Remplacée par la convention 2015-2020.")
+    assert first.row().outcome == "terminee"
+    assert signed_convention(engine, "CAB")[0] == renewal.row().ref
 
 
 def test_convention_steps_are_scoped_to_their_epci(engine, clock):

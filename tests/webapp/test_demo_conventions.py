@@ -41,3 +41,16 @@ def test_the_open_campaign_offers_the_pilots_priorities_and_a_renewal_is_negotia
     data = services.engine.data(renewals[0].id)
     assert [version["avis_region"] for version in data["versions"]] == ["a_revoir", None]
     assert [view.bpmn_id for view in services.engine.task_views(renewals[0].id)] == ["conv_examen"]
+
+
+def test_a_convention_has_the_dossier_pages_of_any_instance(services, auth):
+    renewal = _conventions(services)[3]  # seeded after the three pilots
+    view = services.engine.task_views(renewal.id)[0]
+    auth.login("instructeur1")
+    page = auth.client.get(f"/dossiers/{renewal.id}")
+    assert page.status_code == 200, page.status_code
+    task = auth.client.get(f"/dossiers/{renewal.id}/etape/{view.ref}")
+    assert task.status_code == 200 and "Examiner les priorités proposées" in task.get_data(as_text=True)
+    auth.logout()
+    auth.login("tech.epci.caac")  # another EPCI's technician
+    assert auth.client.get(f"/dossiers/{renewal.id}").status_code in (403, 404)
