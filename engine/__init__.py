@@ -22,6 +22,7 @@ from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptF
 from .history import FieldChange, History, HistoryEntry
 from .inbox import InboxFilter
 from .jury_admin import JuryAdmin
+from .jury_reminders import JuryReminders, ReminderReport
 from .jury_sessions import Attendance, JurySessions
 from .lockouts import Lockout, Lockouts
 from .model_drafts import DraftSummary, ModelDraftInfo, ModelDrafts
@@ -81,6 +82,7 @@ __all__ = [
     "IntegrityResult",
     "Invalid",
     "JuryAdmin",
+    "JuryReminders",
     "JurySessions",
     "LinkExpired",
     "LinkInvalid",
@@ -107,6 +109,7 @@ __all__ = [
     "ReceiptFile",
     "Receipts",
     "Registrations",
+    "ReminderReport",
     "ReplayPoint",
     "ReplayView",
     "SYSTEM",

@@ -7,7 +7,8 @@ one indexed query, never a walk through workflow states.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from .commands import Actor
 from .persistence.models import Instance, OpenTask
 from .persistence.raw import RawStatement
-from .roles import PORTEUR, REGIONAL_ROLES
+from .roles import JURY_REGIONAL, JURY_TERRITORIAL, PORTEUR, PRESIDENT_JURY, REGIONAL_ROLES
 from .runtime import HumanTask
 
 _TABLE = OpenTask.__table__
@@ -95,14 +96,38 @@ def refresh(
     return wanted
 
 
+#: roles whose tasks are due when their jury sits: the session date the dossier's jury snapshot
+#: gives (``jury_session`` in the task's data, set by the model's ``constituer_jury``)
+JURY_ROLES = frozenset({JURY_TERRITORIAL, JURY_REGIONAL, PRESIDENT_JURY})
+#: a session opens at this hour, Europe/Paris: the jury's tasks are due then
+SESSION_HOUR = time(9)
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def session_due(human: HumanTask) -> datetime | None:
+    """A jury task's due instant: its session's opening (None: not a jury task, or no session date)."""
+    if human.role not in JURY_ROLES:
+        return None
+    day = getattr(human.task, "data", {}).get("jury_session")
+    try:
+        found = date.fromisoformat(day) if isinstance(day, str) else None
+    except ValueError:
+        return None
+    return datetime.combine(found, SESSION_HOUR, _PARIS).astimezone(UTC) if found else None
+
+
 def _due(human: HumanTask, row: tuple | None, timer_due: datetime | None, service_days: dict[str, int] | None,
          now: datetime) -> datetime | None:
-    """A task's due instant: the instance's next timer, else its step's processing time from its opening.
+    """A task's due instant: the instance's next timer, else a jury task's session, else its
+    step's processing time from its opening.
 
     An open row keeps the instant computed when it opened (its opening time is not read back).
     """
     if timer_due is not None:
         return timer_due
+    session = session_due(human)
+    if session is not None:
+        return session
     days = (service_days or {}).get(human.bpmn_id)
     if not days:
         return None

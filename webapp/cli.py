@@ -69,7 +69,11 @@ def _timer_worker(what: str, services, interval: float):
     def daily_digests() -> int:
         return services.digests.send_due().sent
 
-    return Worker(services.engine, interval, jobs=[daily_digests, services.notifications.send_pending, *sealing])
+    def jury_reminders() -> int:
+        return services.jury_reminders.send_due().reminded
+
+    return Worker(services.engine, interval,
+                  jobs=[daily_digests, jury_reminders, services.notifications.send_pending, *sealing])
 
 
 @click.group()

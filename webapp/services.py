@@ -13,6 +13,7 @@ from engine import (
     Digests,
     DraftStore,
     EngineConfig,
+    JuryReminders,
     NotificationCenter,
     Outbox,
     Overview,
@@ -34,6 +35,7 @@ class Services:
     outbox: Outbox
     overview: Overview
     digests: Digests
+    jury_reminders: JuryReminders
 
 
 #: the task page (``dossiers.task``) as the e-mails link to it; tests/webapp/test_home.py opens one
@@ -84,6 +86,7 @@ def build(config: dict, engine: WorkflowEngine | None = None) -> Services:
         Outbox(engine.db),
         Overview(engine.db),
         Digests(engine.db, engine.clock, _task_link(config, base)),
+        JuryReminders(engine.db, engine.clock, task_link=_task_link(config, base)),
     )
 
 
