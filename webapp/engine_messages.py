@@ -192,6 +192,11 @@ MESSAGES = {
     "migration.dossier_not_found": _l("Dossier introuvable : %(refs)s"),
     "migration.dossier_closed": _l("Les dossiers clos restent sur leur version : %(refs)s"),
     "migration.forbidden": _l("Seuls les responsables de processus migrent des dossiers."),
+    # test against history (engine/history_check_jobs.py)
+    "history_check.forbidden": _l("Seuls les responsables de processus testent des modèles sur l'historique."),
+    "history_check.source": _l("Indiquez un brouillon ou une version à tester."),
+    "history_check.busy": _l("%(max)s tests sur l'historique sont déjà en cours : réessayez plus tard."),
+    "history_check.not_found": _l("Ce test sur l'historique n'existe pas."),
     "model.invalid": _l("Modèle invalide : %(detail)s"),
     "model.import_refused": _l("Import refusé, rien n'a été enregistré : %(detail)s"),
     "model.script_invalid": _l(
