@@ -204,7 +204,7 @@ def record_apart(db, instance_id: int, kind: str, err: BaseException, now: datet
 
 def resolve(connection: Connection, instance_id: int, kind: str, now: datetime) -> None:
     """A command of ``kind`` succeeded on the dossier: its open incident of that kind is resolved."""
-    _RESOLVE.execute(connection, {"now": now, "instance_id": instance_id, "kind": kind})
+    _RESOLVE.defer(connection, {"now": now, "instance_id": instance_id, "kind": kind})
 
 
 def retry_all(connection, now: datetime) -> int:

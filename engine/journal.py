@@ -83,7 +83,7 @@ def append(
     seq = instance.journal_seq + 1
     prev = instance.journal_head
     digest = entry_hash(instance.id, seq, command, actor, at, payload, state_hash, prev)
-    _INSERT.execute(connection, {
+    _INSERT.defer(connection, {
         "instance_id": instance.id, "seq": seq, "command": command, "actor": actor, "at": at,
         "payload": payload, "state_hash": state_hash, "prev_hash": prev, "entry_hash": digest})
     instance.journal_seq = seq

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import lifecycle, loads, scale, stores, verify_speed
+from . import lifecycle, loads, roundtrips, scale, stores, verify_speed
 
 #: the report's format: bumped when a key changes meaning or goes away (new keys may be added)
 FORMAT = 1
@@ -56,6 +56,10 @@ def run(quick: bool = False, postgres_url: str | None = None, prepare=None, seed
             with stores.postgres_schema(postgres_url) as url:
                 report["completion"]["postgresql"] = loads.along_lifecycle(url, "FULL", sizes["walked_dossiers"],
                                                                            prepare=prepare)
+            say("PostgreSQL round trips per command")
+            with stores.postgres_schema(postgres_url) as url:
+                report["round_trips"] = {"postgresql": roundtrips.per_command(url, sizes["walked_dossiers"],
+                                                                              prepare=prepare)}
         say("accounts")
         report["accounts"] = scale.accounts(folder, sizes["accounts"], sizes["account_completions"], 10, "FULL",
                                             prepare)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import PoolSettings, sqlite_synchronous
 from ..errors import Unavailable
+from .raw import install_batching
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: the advisory lock of schema migrations, one per schema (several share a test database)
@@ -82,6 +83,9 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas(self.synchronous))
+        else:
+            # unread writes of a command sent together with the next read (engine.persistence.raw)
+            install_batching(self.engine)
         self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
 
     def alembic_config(self) -> Config:
