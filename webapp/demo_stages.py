@@ -70,9 +70,11 @@ STAGES = [
     Stage("complements", "CAB", "porteur1", 2,
           {"recevabilite": {"decision": "incomplet", "pieces_manquantes": PIECES_MANQUANTES, "motif": None,
                             "mobilisation_habitants": None}}),
-    Stage("examen_territorial", "CAB", "porteur2", 23),  # overdue (21 days)
+    Stage("examen_territorial", "CAB", "porteur2", 23),  # due at its jury session
     Stage("examen_regional", "CAAC", "porteur3", 5),
-    Stage("confirmation_president", "CAVM", "porteur4", 9),  # due tomorrow
+    # Every regional member declares a conflict of interest: no quorum, the instructeur reconvenes the jury.
+    Stage("reconstitution_jury", "CAAC", "porteur2", 6, {"examen_regional": {"conflit_interet": True}}),
+    Stage("confirmation_president", "CAVM", "porteur4", 9),  # due at the jury session
     Stage("commission_permanente", "CAB", "porteur1", 10),
     Stage("redaction_convention", "CAVM", "porteur2", 33),  # overdue (30 days)
     Stage("signature_porteur", "CAB", "porteur2", 3),
