@@ -70,9 +70,10 @@ BATCH = 20
 # Advisory locks belong to the database, not the schema: the claims' key space is derived from
 # the schema's name, so workers of two schemas never take each other's claims.
 _SPACE = text("SELECT hashtext('dsdt-timers:' || current_schema()) & 2147483647")
+# NOT IN an uncorrelated subquery: PostgreSQL reads pg_locks once (a hashed subplan), not per row.
 _NOT_CLAIMED = text(
-    "NOT EXISTS (SELECT 1 FROM pg_locks WHERE pg_locks.locktype = 'advisory' AND pg_locks.classid = :space"
-    " AND pg_locks.objid = instance.id AND pg_locks.objsubid = 2)")
+    "instance.id NOT IN (SELECT CAST(pg_locks.objid AS bigint) FROM pg_locks WHERE pg_locks.locktype = 'advisory'"
+    " AND pg_locks.classid = :space AND pg_locks.objsubid = 2)")
 # One statement for the batch (no LIMIT: every candidate is tried exactly once).
 _TRY_CLAIMS = text("SELECT id FROM unnest(CAST(:ids AS integer[])) AS id"
                    " WHERE pg_try_advisory_lock(CAST(:space AS integer), id)")
