@@ -116,6 +116,31 @@ def declare_impossibility(code: str, campaign: str):
     return redirect(url_for("juries.jury", code=code))
 
 
+@bp.route("/<code>/sessions/<campaign>/presences", methods=("GET", "POST"))
+@roles_required(roles.PRESIDENT_JURY)
+def attendance(code: str, campaign: str):
+    """The session's president records who attended; below the quorum the session is impossible."""
+    sessions = JurySessions(services().engine)
+    session = sessions.session(code, campaign)
+    if current_account().login != session.president:
+        abort(403)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            done = sessions.record_attendance(current_actor(), code, campaign, request.form.getlist("present"))
+        except (Invalid, Conflict) as err:
+            errors = {"present": [describe(err) or _("Corrigez les champs signalés.")]}
+        else:
+            if done.quorum_met:
+                flash(_("Quorum atteint : %(n)s membre(s) présent(s).", n=len(done.present)), "success")
+            else:
+                flash(_("Quorum non atteint : %(n)s dossier(s) transmis au jury régional.", n=len(done.reached)),
+                      "success")
+            return redirect(url_for("juries.attendance", code=code, campaign=campaign))
+    return render_template("juries/attendance.html", session=session, campaign=campaign,
+                           errors=errors), 400 if errors else 200
+
+
 @bp.route("/<code>/sessions/<campaign>/proces-verbal.pdf")
 @roles_required(roles.PRESIDENT_JURY, *MANAGERS)
 def minutes(code: str, campaign: str):

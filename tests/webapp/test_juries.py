@@ -136,3 +136,22 @@ def test_the_proces_verbal_is_read_from_the_journal(auth, client, services, make
     auth.login("instructeur1")
     assert client.get(url).status_code == 200
     assert client.get("/jurys/TERR-CAVM/sessions/NOPE/proces-verbal.pdf").status_code == 404
+
+
+def test_the_president_records_a_failed_quorum(auth, client, services, make_dossier):
+    iid = make_dossier("examen_territorial", epci="CAVM", porteur="porteur2")
+    code = _campaign(services)
+    url = f"/jurys/TERR-CAVM/sessions/{code}/presences"
+    auth.login("jury.cab.president")  # another jury's president
+    assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login("jury.cavm.president")
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="jury.cavm.elu1"' in page and 'name="csrf_token"' in page
+    bad = auth.post(url, {"present": ["jury.cab.elu1"]})
+    assert bad.status_code == 400 and {v.bpmn_id for v in services.engine.task_views(iid)} == {"examen_territorial"}
+    done = auth.post(url, {"present": ["jury.cavm.president", "jury.cavm.elu1"]})
+    assert done.status_code == 302
+    views = services.engine.task_views(iid)
+    assert {v.bpmn_id for v in views} == {"examen_regional"}
+    assert views[0].data["jury_impossibilite"]["cause"] == "quorum"
