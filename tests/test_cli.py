@@ -162,10 +162,10 @@ def test_a_dossiers_seal_proof_checks_with_the_public_key_alone(engine, walker, 
     printed = runner.invoke(main, ["seal", "proof", ref, "--database", url])
     assert printed.exit_code == 0, printed.output
     proof = tmp_path / "proof.json"
-    proof.write_text(printed.output)
+    proof.write_text(printed.stdout)  # the proof alone: log records go to stderr
     checked = runner.invoke(main, ["seal", "check-proof", str(proof), "--public-key", f"{key}.pub"])
     assert checked.exit_code == 0 and f"{ref}: entry 1 with head" in checked.output, checked.output
-    forged = json.loads(printed.output)
+    forged = json.loads(printed.stdout)
     forged["leaf"][3] = "0" * 64
     proof.write_text(json.dumps(forged))
     refused = runner.invoke(main, ["seal", "check-proof", str(proof), "--public-key", f"{key}.pub"])
