@@ -35,11 +35,12 @@ MAX_PASSWORD = 1024
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 
 _hasher = PasswordHasher()
-#: Password hashing and checking (argon2: memory-hard, about 60 MB and tens of ms of CPU each) run
-#: here, at most :data:`PASSWORD_WORKERS` at once per process, whatever the number of request
-#: threads: a burst of logins waits its turn instead of taking every core from the threads serving
-#: other requests (argon2 releases the GIL, so those threads go on meanwhile).
-PASSWORD_WORKERS = 1
+#: Password hashing and checking (argon2: memory-hard, 64 MiB and about 130 ms of CPU each) run
+#: here, at most :data:`PASSWORD_WORKERS` at once per process whatever the number of request
+#: threads, which bounds their memory; argon2 releases the GIL, so the threads serving other
+#: requests go on meanwhile. One at a time per process was tried: on the shared 2-core machine a
+#: burst of logins then queued to a median of 102 s (benchmarks/README.md, deadline day).
+PASSWORD_WORKERS = 4
 _PASSWORDS = ThreadPoolExecutor(PASSWORD_WORKERS, thread_name_prefix="argon2")
 # Verified against when the login is unknown, so a wrong login costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
