@@ -35,6 +35,22 @@ def sqlite_synchronous(value: str) -> str:
     return level
 
 
+def prepare_threshold(value: str) -> int | None:
+    """DSDT_DB_PREPARE_THRESHOLD: a whole number from 0, or ``none`` (never prepare)."""
+    text = value.strip().lower()
+    if text == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise _bad_prepare_threshold(value) from None
+
+
+def _bad_prepare_threshold(value: str) -> Invalid:
+    return Invalid(f"DSDT_DB_PREPARE_THRESHOLD is {value!r}: give a whole number from 0, or none.",
+                   code="config.db_prepare_threshold", params={"value": value})
+
+
 @dataclass(frozen=True)
 class PoolSettings:
     """PostgreSQL connection pool of one process (SQLAlchemy's QueuePool; SQLite needs none).
@@ -50,12 +66,19 @@ class PoolSettings:
     timeout: float = 10.0
     #: seconds after which a connection is replaced (firewalls drop idle ones); -1: never
     recycle: int = 1800
+    #: psycopg prepares a statement on the server once a connection has run it this many times
+    #: (psycopg's default, 5; 0: at once); ``None`` never prepares, for a connection pooler that
+    #: cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without
+    #: ``max_prepared_statements``). DSDT_DB_PREPARE_THRESHOLD: a number, or ``none``.
+    prepare_threshold: int | None = 5
 
     def __post_init__(self):
         if self.size < 1 or self.max_overflow < 0 or self.timeout <= 0:
             raise Invalid(f"Database pool settings {self}: DSDT_DB_POOL_SIZE must be at least 1, "
                           "DSDT_DB_MAX_OVERFLOW at least 0 and DSDT_DB_POOL_TIMEOUT positive.",
                           code="config.db_pool", params={"value": str(self)})
+        if self.prepare_threshold is not None and self.prepare_threshold < 0:
+            raise _bad_prepare_threshold(str(self.prepare_threshold))
 
 
 @dataclass(frozen=True)
@@ -136,7 +159,8 @@ class EngineConfig:
             checkpoint_replay_ms=float(env.get("DSDT_CHECKPOINT_REPLAY_MS", 0.0)),
             sqlite_synchronous=env.get("DSDT_SQLITE_SYNCHRONOUS", "FULL"),
             pool=PoolSettings(int(env.get("DSDT_DB_POOL_SIZE", 10)), int(env.get("DSDT_DB_MAX_OVERFLOW", 10)),
-                              float(env.get("DSDT_DB_POOL_TIMEOUT", 10.0)), int(env.get("DSDT_DB_POOL_RECYCLE", 1800))),
+                              float(env.get("DSDT_DB_POOL_TIMEOUT", 10.0)), int(env.get("DSDT_DB_POOL_RECYCLE", 1800)),
+                              prepare_threshold(env.get("DSDT_DB_PREPARE_THRESHOLD", "5"))),
             seal_key=env.get("DSDT_SEAL_KEY") or None,
             seal_interval_hours=float(env.get("DSDT_SEAL_INTERVAL_HOURS", 24.0)),
             seal_tsa_url=env.get("DSDT_SEAL_TSA_URL") or None,

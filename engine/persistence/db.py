@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +77,9 @@ class Database:
             # replaced) when taken, so the first request after it does not fail.
             options = {"pool_pre_ping": True, "pool_size": pool.size, "max_overflow": pool.max_overflow,
                        "pool_timeout": pool.timeout, "pool_recycle": pool.recycle}
+            if make_url(url).get_driver_name() == "psycopg":
+                # psycopg's automatic server-side preparation (engine.config.PoolSettings)
+                options["connect_args"] = {"prepare_threshold": pool.prepare_threshold}
         # orjson for JSON columns: several times faster than json, and it keeps non-ASCII text as is.
         self.engine: Engine = create_engine(url, future=True, json_serializer=_json_dumps,
                                             json_deserializer=orjson.loads, **options)

@@ -43,7 +43,7 @@ _IDLE = 0
 
 def install_batching(engine: Engine) -> None:
     """Let :class:`RawStatement` queue unread writes on ``engine``'s connections (PostgreSQL)."""
-    if engine.dialect.name != "postgresql" or getattr(engine.pool, _BATCHING, False):
+    if engine.dialect.driver != "psycopg" or getattr(engine.pool, _BATCHING, False):
         return
     event.listen(engine, "before_cursor_execute", _flush_before_statement)
     event.listen(engine, "commit", _flush_on)
