@@ -226,6 +226,9 @@ MESSAGES = {
     # settings: raised at start, before any page (every engine code has its message)
     "config.db_pool": _l("Réglages du pool de connexions invalides (%(value)s) : DSDT_DB_POOL_SIZE doit valoir au "
                          "moins 1, DSDT_DB_MAX_OVERFLOW au moins 0 et DSDT_DB_POOL_TIMEOUT être positif."),
+    "config.db_prepare_threshold": _l(
+        "DSDT_DB_PREPARE_THRESHOLD vaut « %(value)s » : donnez un nombre entier à partir de 0, ou none."
+    ),
     "config.sqlite_synchronous": _l(
         "DSDT_SQLITE_SYNCHRONOUS vaut « %(value)s » : choisissez NORMAL, FULL ou EXTRA (FULL par défaut)."
     ),
