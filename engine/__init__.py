@@ -5,7 +5,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 
 from . import audit as audit_api
 from . import campaigns as campaigns_api
-from . import disclosure, exports, juries, limits, model_drafts, roles, seals
+from . import convention_list, conventions, disclosure, exports, juries, limits, model_drafts, roles, seals
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
@@ -14,6 +14,7 @@ from .clock import Clock, FixedClock, SystemClock
 from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
 from .contract import Contract
+from .convention_list import ConventionSummary
 from .deployments import DeploymentInfo, read_model_files
 from .digests import DigestReport, Digests
 from .dossier_migrations import MigrationReport, migrate_dossiers
@@ -60,6 +61,7 @@ __all__ = [
     "Clock",
     "Conflict",
     "Contract",
+    "ConventionSummary",
     "DATABASE_ERRORS",
     "Database",
     "DeploymentInfo",

@@ -5,8 +5,13 @@ started for one EPCI by a regional officer (instructeur) or a technician of that
 on the same engine, journal, inbox, audit and verify as the dossiers. Once signed, its data holds
 the priorities it sets (the contract's ``fields.priorities``): the priorities a campaign offers
 that EPCI's porteurs are read from there at a dossier's start, not typed a second time into the
-campaign (:func:`offered_priorities`). An EPCI with no convention in force keeps the priorities of
-the campaign data (the EPCI not yet under convention).
+campaign (:func:`offered_priorities`).
+
+An EPCI with no convention in force: a campaign whose data sets ``"priorites_par_convention":
+true`` (:data:`STRICT`) offers it no priority at all, and the fiche says why (the form field's
+``x-options-empty``, :mod:`engine.form_options`), so that no dossier is examined against
+priorities nobody signed. A campaign without that flag, typed before conventions existed, keeps
+offering such an EPCI the priorities of its campaign data, as a transition.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from .persistence.models import Instance
 from .roles import INSTRUCTEUR, TECHNICIEN_EPCI
 
 FAMILY = "convention"
+#: the campaign data flag: only the priorities of a signed convention are offered
+STRICT = "priorites_par_convention"
 #: at most this many running conventions per EPCI are read for the signed priorities
 _SCAN = 20
 
@@ -101,10 +108,15 @@ def signed_convention(engine, epci: str) -> tuple[str, list[str]] | None:
 
 def offered_priorities(engine, campaign_code: str) -> dict[str, dict]:
     """EPCI code → ``{"priorites": […], "convention": ref}`` for each EPCI of the campaign whose
-    convention is signed: what a dossier of that campaign starting now is offered."""
+    convention is signed: what a dossier of that campaign starting now is offered; in a
+    :data:`STRICT` campaign, ``{"priorites": [], "convention": None}`` for the others."""
     campaign = _campaign(engine, campaign_code)
-    found = _in_force(engine, sorted(campaign.data.get("epci") or {}))
-    return {epci: {"priorites": priorities, "convention": ref} for epci, (ref, priorities) in sorted(found.items())}
+    epcis = sorted(campaign.data.get("epci") or {})
+    found = _in_force(engine, epcis)
+    offered = {epci: {"priorites": priorities, "convention": ref} for epci, (ref, priorities) in sorted(found.items())}
+    if campaign.data.get(STRICT) is True:  # no signed convention: no priority offered
+        offered.update({epci: {"priorites": [], "convention": None} for epci in epcis if epci not in found})
+    return offered
 
 
 def with_priorities(snapshot: dict, offered: dict[str, dict] | None) -> dict:

@@ -7,7 +7,9 @@ priority is one: the priorities the dossier's campaign snapshot offers its EPCI,
 the EPCI's signed convention (:mod:`engine.conventions`). The page renders them as a list to
 choose from, the API returns the bound schema, and the engine validates a completion against it.
 A path that leads nowhere (a dossier started before, an EPCI not chosen yet) leaves the field as
-the schema has it.
+the schema has it. A path that leads to an empty list offers nothing: no value is accepted, and
+the field's description becomes its ``x-options-empty`` text, which says why (an EPCI without a
+signed convention in a campaign that offers only signed priorities).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import copy
 import re
 
 ANNOTATION = "x-options-from"
+#: the text shown in place of the field's description when the list of choices is empty
+EMPTY = "x-options-empty"
 _PLACEHOLDER = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 #: at most this many choices are offered (a list in the data is bounded by its own form)
 MAX_OPTIONS = 200
@@ -27,7 +31,8 @@ def has_options(schema: dict) -> bool:
 
 
 def options(path: str, data: dict) -> list[str] | None:
-    """The values at ``path`` in ``data`` (strings only), or None if the path leads to no list."""
+    """The values at ``path`` in ``data`` (strings only; an empty list when it holds none), or None
+    if the path leads to no list."""
     node: object = data
     for key in path.split("."):
         match = _PLACEHOLDER.match(key)
@@ -38,8 +43,7 @@ def options(path: str, data: dict) -> list[str] | None:
         node = node[key]
     if not isinstance(node, list):
         return None
-    values = [value for value in node if isinstance(value, str)][:MAX_OPTIONS]
-    return values or None
+    return [value for value in node if isinstance(value, str)][:MAX_OPTIONS]
 
 
 def bind_options(schema: dict, data: dict | None) -> dict:
@@ -51,6 +55,10 @@ def bind_options(schema: dict, data: dict | None) -> dict:
     for sub in bound["properties"].values():
         if isinstance(sub, dict) and isinstance(sub.get(ANNOTATION), str):
             found = options(sub[ANNOTATION], data or {})
-            if found is not None:
+            if found:
                 sub["enum"] = found
+            elif found is not None:  # nothing to offer: no value is valid, and the form says why
+                sub["enum"] = []
+                if isinstance(sub.get(EMPTY), str):
+                    sub["description"] = sub[EMPTY]
     return bound

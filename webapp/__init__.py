@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit_replay import bp as replay_bp
     from .health import register as register_health
     from .home import bp as home_bp
+    from .conventions import bp as conventions_bp
     from .juries import bp as juries_bp
     from .lockouts import bp as lockouts_bp
     from .modeler import bp as modeler_bp
@@ -100,6 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(analytics_bp)  # auditors and process owners: process analytics
     app.register_blueprint(replay_bp)  # auditors: a dossier's state after any journal entry
     app.register_blueprint(receipts_bp)  # récépissés de dépôt (PDF) of porteur submissions
+    app.register_blueprint(conventions_bp)  # conventions DSDT per EPCI: list, open, state
     app.register_blueprint(juries_bp)  # juries, seats, sessions, impossibility, procès-verbal
     app.register_blueprint(profile_bp)  # /profil: the account, the daily digest choice
     app.register_blueprint(modeler_bp)  # process owners: model drafts, BPMN/DMN/form editors, deploy

@@ -63,6 +63,10 @@ MESSAGES = {
     "convention.unknown_epci": _l("L'EPCI %(epci)s ne participe pas à cette campagne."),
     "convention.already_running": _l(
         "L'EPCI %(epci)s a déjà une convention en cours de négociation (%(ref)s)."),
+    "convention.read_forbidden": _l(
+        "Seuls les agents de la Région et les techniciens de l'EPCI consultent ses conventions DSDT."),
+    "convention.not_found": _l("Aucune convention DSDT n°%(id)s que vous puissiez consulter."),
+    "convention.unknown_campaign": _l("Choisissez une campagne ouverte (%(campaign)s ne l'est pas)."),
     "task.not_open": _l(
         "Cette étape n'est plus ouverte : elle a été faite, le dossier a été retiré ou son échéance est "
         "passée. Rechargez le dossier pour voir son étape actuelle."

@@ -33,6 +33,10 @@ OUTCOME_LABELS = {
     "defavorable": _l("Avis défavorable"),
     "abandonne": _l("Abandonné"),
     "conventionne": _l("Conventionné"),
+    # a convention DSDT's outcomes (processes/convention_dsdt.bpmn)
+    "refusee": _l("Convention refusée par un vote"),
+    "abandonnee": _l("Négociation de la convention abandonnée"),
+    "terminee": _l("Convention terminée"),
 }
 
 COMMAND_LABELS = {
@@ -89,6 +93,8 @@ def navigation(account) -> list[tuple[str, object]]:
     if held - {roles.PORTEUR}:
         items.append(("inbox.index", _l("Mes tâches")))
         items.append(("dossiers.staff_list", _l("Dossiers")))
+    if held & {roles.INSTRUCTEUR, roles.SERVICE_CONVENTIONS, roles.TECHNICIEN_EPCI}:
+        items.append(("conventions.index", _l("Conventions")))
     if roles.PORTEUR in held:
         items.append(("dossiers.mine", _l("Mes candidatures")))
         if account.organisation_id is not None:

@@ -14,7 +14,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter, RequestRedirect
 
-from . import auth, dossiers, errors, messages, tasks
+from . import auth, conventions, dossiers, errors, messages, tasks
 from .schemas import ErrorSchema
 
 PREFIX = "/api/"
@@ -80,7 +80,7 @@ def init_app(app: Flask, csrf) -> Api:
         auth.SCHEME,
         {"type": "http", "scheme": "bearer", "description": "Jeton d'API créé par `dsdt token LOGIN`."},
     )
-    for module in (tasks, dossiers, messages):
+    for module in (tasks, dossiers, messages, conventions):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     # First, before the CSRF check would turn a POST to an unknown /api/ URL into an HTML 400.
