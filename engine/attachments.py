@@ -5,8 +5,8 @@ content to one dossier with its file name, media type and who uploaded it. The m
 read from the file's first bytes, never trusted from the browser, and must be one of
 :data:`ALLOWED_TYPES`; the size must not exceed :data:`MAX_BYTES`. The stored file name keeps no
 control or format character (a right-to-left override would show ``x\u202efdp.exe`` as
-``xexe.pdf``). A form field may name only an attachment of its own dossier
-(:meth:`AttachmentStore.foreign_refs`).
+``xexe.pdf``). A form field may name only an attachment of its own dossier: the ``complete`` command refuses
+any other value (:func:`foreign_paths`), whoever sends it (page, API, CLI or simulator).
 """
 
 from __future__ import annotations
@@ -198,15 +198,6 @@ class AttachmentStore:
             rows = session.scalars(select(Attachment.sha256).where(Attachment.instance_id == instance_id))
             return {PREFIX + sha for sha in rows}
 
-    def foreign_refs(self, instance_id: int, schema: dict, data: object) -> list[str]:
-        """The paths of the attachment fields of ``data`` (by the form's ``schema``) that do not
-        name an attachment of this dossier: a path, another dossier's file, anything typed."""
-        values = attachment_values(schema, data)
-        if not values:
-            return []
-        known = self.refs(instance_id)
-        return [path for path, value in values if not (isinstance(value, str) and value in known)]
-
     def get(self, instance_id: int, ref: str) -> tuple[AttachmentInfo, bytes]:
         """The attachment ``ref`` (``sha256:<hex>`` or bare hex) of this dossier, with its content."""
         sha = ref[len(PREFIX) :] if ref.startswith(PREFIX) else ref
@@ -218,3 +209,18 @@ class AttachmentStore:
                 raise NotFound("Ce document n'existe pas dans ce dossier.",
                                code="attachment.not_found", instance_id=instance_id)
             return _info(row), session.get(Blob, sha).content
+
+
+def foreign_paths(connection, instance_id: int, schema: dict, data: object) -> list[str]:
+    """The paths of the attachment fields of ``data`` (by the form's ``schema``) that do not hold
+    an attachment of this dossier: another dossier's file, a path, anything typed. Read on the
+    command's ``connection``; the ``complete`` command refuses them (:func:`engine.forms.validate_form`)."""
+    values = attachment_values(schema, data)
+    if not values:
+        return []
+    shas = {value[len(PREFIX):] for _, value in values if isinstance(value, str) and value.startswith(PREFIX)}
+    known = set(connection.execute(
+        select(Attachment.sha256).where(Attachment.instance_id == instance_id, Attachment.sha256.in_(shas))
+    ).scalars()) if shas else set()
+    return [path for path, value in values
+            if not (isinstance(value, str) and value.startswith(PREFIX) and value[len(PREFIX):] in known)]

@@ -60,9 +60,14 @@ def field_errors(validator: FormValidator, data: object) -> dict[str, list[str]]
 
 
 def validate_form(
-    validator: FormValidator, data: object, *, form_name: str, bpmn_id: str | None = None
+    validator: FormValidator, data: object, *, form_name: str, bpmn_id: str | None = None,
+    foreign_attachments=(),
 ) -> None:
-    """Raise :class:`Invalid` with per-field errors when ``data`` breaks the schema."""
+    """Raise :class:`Invalid` with per-field errors when ``data`` breaks the schema, or when an
+    attachment field holds no file of the dossier (``foreign_attachments``: their paths, from
+    :func:`engine.attachments.foreign_paths`), every error at once: ``form.errors``, or
+    ``attachment.foreign`` when those fields are all that is wrong. Each such field is named in
+    ``params["fields"]`` with the code ``attachment.foreign``."""
     if not isinstance(data, dict):
         raise Invalid(
             "Form data must be an object", code="form.not_object",
@@ -79,10 +84,22 @@ def validate_form(
             bpmn_id=bpmn_id,
         )
     errors = field_errors(validator, data)
+    if foreign_attachments:
+        foreign = dict.fromkeys(foreign_attachments, "attachment.foreign")
+        if not errors:
+            raise Invalid(
+                f"{len(foreign)} attachment field(s) do not name a file of this dossier: upload the file "
+                "to the dossier, then name it by the reference the upload returned",
+                code="attachment.foreign", params={"count": len(foreign), "fields": foreign},
+                errors={path: ["not an attachment of this dossier"] for path in foreign},
+                file=form_name, bpmn_id=bpmn_id,
+            )
+        errors.update({path: ["not an attachment of this dossier"] for path in foreign})
     if errors:
         raise Invalid(
             f"The form has {sum(map(len, errors.values()))} error(s): correct the fields shown",
-            code="form.errors", params={"count": sum(map(len, errors.values()))},
+            code="form.errors", params={"count": sum(map(len, errors.values())),
+                                        **({"fields": foreign} if foreign_attachments else {})},
             errors=errors,
             file=form_name,
             bpmn_id=bpmn_id,

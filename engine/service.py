@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from . import (
+    attachments,
     campaigns,
     commands,
     conventions,
@@ -239,11 +240,14 @@ class WorkflowEngine(EngineReads):
         def check(connection, instance, state):
             human = runtime.find_ready_task(state.wf, task_ref, state.ready())
             self._authorize_task(actor, instance, state, human)
+            # Only files of this dossier, whoever sends the data (page, API, CLI, simulator).
+            schema = self.deployments.models(connection, instance.deployment_id).forms[human.form]
             validate_form(
                 self._validator(connection, instance.deployment_id, human.form, human.task.data),
                 data,
                 form_name=human.form,
                 bpmn_id=human.bpmn_id,
+                foreign_attachments=attachments.foreign_paths(connection, instance.id, schema, data),
             )
             return {"task": task_ref, "data": data}, human
 

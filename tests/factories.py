@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from engine import Actor, WorkflowEngine
 from engine.deployments import DeploymentStore
-from engine.simulation.fake_data import generate
+from engine.simulation.fake_data import attach_sample, generate
 
 CAMPAIGN = "DSDT-2014"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -100,7 +100,9 @@ class Walker:
 
     def start(self, porteur: Actor = PORTEUR) -> int:
         self.porteur = porteur
-        return self.engine.start(porteur, CAMPAIGN)
+        iid = self.engine.start(porteur, CAMPAIGN)
+        attach_sample(self.engine.db, self.clock, iid, porteur.login)  # the file the generated forms name
+        return iid
 
     def steps(self, iid: int) -> list[str]:
         return [view.bpmn_id for view in self.engine.task_views(iid)]

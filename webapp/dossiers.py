@@ -22,7 +22,7 @@ from .access import (
     roles_required,
 )
 from .diagram import diagram_data
-from .engine_messages import describe
+from .engine_messages import describe, field_errors
 from .schema_forms import parse_form, render_form
 from .services import services
 
@@ -74,13 +74,6 @@ def _attachment_context(instance_id: int, documents) -> dict:
         ),
         "attachment_name": lambda ref: names.get(ref, ref),
     }
-
-
-def attachment_errors(instance_id: int, schema: dict, data: dict) -> dict[str, list[str]]:
-    """A message on each attachment field that does not name an attachment of this dossier (a
-    tampered hidden field, an API client's typed path or another dossier's file)."""
-    message = _("Ce n'est pas une pièce jointe de ce dossier : déposez le fichier dans ce formulaire.")
-    return {path: [message] for path in services().attachments.foreign_refs(instance_id, schema, data)}
 
 
 def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
@@ -210,7 +203,7 @@ def task(instance_id: int, task_ref: str):
         result = parse_form(schema, ui, request.form, request.files, prefix="f", store_attachment=store)
         svc.attachments.store_all(instance_id, accepted, actor.login)
         data = result.data
-        errors = {**attachment_errors(instance_id, schema, data), **result.errors, **upload_errors}
+        errors = {**result.errors, **upload_errors}
         if errors:
             # Every error at once: what the schema says of the rest of the form comes with the
             # refusals, a refused field keeping only its own message (more useful than "required").
@@ -236,8 +229,8 @@ def task(instance_id: int, task_ref: str):
             if not errors:
                 try:
                     svc.engine.complete(actor, instance_id, task_ref, data, expected_version=expected)
-                except Invalid as err:
-                    errors = err.errors or {"": [describe(err) or err.message]}
+                except Invalid as err:  # the schema, or a field naming a file of another dossier
+                    errors = field_errors(err) or {"": [describe(err) or err.message]}
                 except Conflict as err:
                     still_open = any(v.ref == task_ref for v in svc.engine.task_views(instance_id))
                     if not still_open:

@@ -182,6 +182,7 @@ MESSAGES = {
         "ODT, ODS, DOCX ou XLSX (extension conforme au contenu)."
     ),
     "attachment.not_found": _l("Ce document n'existe pas dans ce dossier."),
+    "attachment.foreign": _l("Ce n'est pas une pièce jointe de ce dossier : déposez le fichier dans ce formulaire."),
     "receipt.not_found": _l("Aucun dépôt du porteur ne correspond à ce récépissé dans ce dossier."),
     # models and deployments (read by process owners)
     "deployment.none": _l("Aucun modèle déployé : lancez d'abord « dsdt deploy »."),

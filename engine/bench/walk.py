@@ -15,7 +15,7 @@ from datetime import timedelta
 from ..commands import Actor
 from ..roles import PORTEUR
 from ..simulation import behaviours
-from ..simulation.fake_data import generate
+from ..simulation.fake_data import attach_sample, generate
 from ..simulation.runner import _actor
 
 #: the decision of each step that keeps the dossier on its way to a convention
@@ -79,6 +79,7 @@ def walk(engine, instance_id: int, porteur: str, forms: dict, seed: int = 1, lim
     The clock moves one day before each step, so no deadline passes on the happy path.
     """
     rng = random.Random(seed)
+    attach_sample(engine.db, engine.clock, instance_id, porteur)  # what the generated forms attach
     for _ in range(limit):
         engine.clock.set(engine.clock.now() + timedelta(days=1))
         step = next_step(engine, instance_id, porteur, forms, rng)

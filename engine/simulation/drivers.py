@@ -18,6 +18,7 @@ from ..deployments import read_model_files
 from ..errors import Conflict
 from ..persistence.models import JournalEntry
 from ..views import TaskView
+from .fake_data import attach_sample
 
 
 class DurableDriver:
@@ -47,6 +48,9 @@ class DurableDriver:
     def start(self, porteur: Actor, campaign_code: str) -> int:
         key = self.engine.start(porteur, campaign_code)
         self.started.append(key)
+        # The porteur uploads the file the generated forms attach: the engine accepts only the
+        # dossier's own files (the in-memory driver, with no attachment table, checks nothing).
+        attach_sample(self.engine.db, self.clock, key, porteur.login)
         return key
 
     def tasks(self, key: int) -> list[TaskView]:

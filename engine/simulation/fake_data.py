@@ -3,14 +3,20 @@
 It fills every property (so conditionally required fields are present) with values that respect
 types, enums, bounds, formats and the simple patterns our forms use. Role behaviours then
 override the fields that carry a decision.
+
+An attachment field holds :data:`SAMPLE_REF`, the reference of :data:`SAMPLE_PDF`: the ``complete``
+command accepts only files of the dossier, so a simulated person first uploads that file to it
+(:func:`attach_sample`), as a real one does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from datetime import date, timedelta
 
+from ..attachments import PREFIX, AttachmentStore
 from ..form_options import bind_options
 
 WORDS = (
@@ -31,6 +37,13 @@ WORDS = (
     "énergie",
     "emploi",
 )
+#: a tiny valid PDF: the file every simulated person attaches
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+#: what a generated attachment field holds: the reference of :data:`SAMPLE_PDF`
+SAMPLE_REF = PREFIX + hashlib.sha256(SAMPLE_PDF).hexdigest()
 _CLASS = re.compile(r"\[([^\]]+)\]|(.)")
 
 
@@ -97,8 +110,14 @@ def generate(schema: dict, rng: random.Random, today: date, data: dict | None = 
     if fmt == "email":
         return f"contact{rng.randint(1, 999)}@association.example.org"
     if fmt == "attachment":
-        return "sha256:" + "".join(rng.choice("0123456789abcdef") for _ in range(64))
+        return SAMPLE_REF
     if "pattern" in schema:
         return _from_pattern(schema["pattern"], rng)
     text = _sentence(rng, schema.get("minLength", 0))
     return text[: schema["maxLength"]] if "maxLength" in schema else text
+
+
+def attach_sample(db, clock, instance_id: int, login: str) -> str:
+    """Upload :data:`SAMPLE_PDF` to the dossier as ``login`` (once; again is a no-op): the file
+    the attachment fields of generated forms name. Returns its reference (:data:`SAMPLE_REF`)."""
+    return AttachmentStore(db, clock).store(instance_id, "piece-jointe.pdf", SAMPLE_PDF, login).ref

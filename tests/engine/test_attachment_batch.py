@@ -30,7 +30,8 @@ def test_the_pieces_of_a_form_are_stored_in_one_transaction(walker, engine, cloc
     assert [info.ref for info in infos] == [upload.ref for upload in uploads]
     assert infos[0].ref == infos[2].ref and infos[0].filename == "statuts.pdf"  # same content: one attachment
     shas = {upload.sha256 for upload in uploads}
-    mine = select(func.count()).select_from(Attachment).where(Attachment.instance_id == instance_id)
+    mine = select(func.count()).select_from(Attachment).where(Attachment.instance_id == instance_id,
+                                                          Attachment.sha256.in_(shas))
     with engine.db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Blob).where(Blob.sha256.in_(shas))) == 3
         assert session.scalar(mine) == 3

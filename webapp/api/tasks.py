@@ -12,12 +12,11 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
-from engine import Conflict, InboxFilter, Invalid, NotFound
+from engine import Conflict, InboxFilter, NotFound
 from engine.form_options import bind_options
 
 from .. import presenters
-from ..access import STAFF, can_do, current_actor, open_task_or_refuse, roles_required
-from ..dossiers import attachment_errors
+from ..access import STAFF, current_actor, open_task_or_refuse, roles_required
 from ..inbox import end_of_day
 from ..services import services
 from . import auth, errors, present
@@ -148,20 +147,12 @@ def complete(args: dict, dossier, ref: str):
     """Complete a task
 
     `data` is validated against the task's JSON Schema, and each attachment field must name an
-    attachment of this dossier: 422 with `errors` keyed by the dotted path inside `data` (the
-    dossier is unchanged). 409 when the task was completed meanwhile or,
+    attachment of this dossier (the engine's command checks both): 422 with `errors` keyed by the
+    dotted path inside `data` (the dossier is unchanged). 409 when the task was completed meanwhile or,
     with `expected_version`, when the dossier changed since it was read.
     """
     actor = current_actor()
     svc = services()
-    # The attachment check needs the task's form; whether the task is open and the caller's is
-    # left to the engine's command, which answers it with its own errors.
-    view = next((v for v in svc.engine.task_views(dossier.id) if v.ref == ref), None)
-    if view is not None and can_do(actor, dossier, view.role, view.assignee, view.claimed_by):
-        form = svc.queries.forms(dossier.deployment_id)[view.form]
-        errors = attachment_errors(dossier.id, form, args["data"])
-        if errors:
-            raise Invalid("The form has errors", code="form.errors", errors=errors)
     svc.engine.complete(actor, dossier.id, ref, args["data"], expected_version=args["expected_version"])
     svc.drafts.discard(actor.login, dossier.id, ref)
     return _after(dossier.id)
