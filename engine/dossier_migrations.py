@@ -90,8 +90,7 @@ def migrate_dossiers(engine, actor: Actor, to_version: int, *, reason: str, refs
                 report.unchanged.append(ref)
                 continue
             state = engine._deserialize(connection, instance)
-            old = engine.deployments.models(connection, instance.deployment_id)
-            new = engine.deployments.models(connection, target_id)
+            old, new = _models(engine, connection, instance, target_id, to_version)
         found = migration.incompatibilities(state.wf, old, new)
         if found:
             problems.append((ref, found))
@@ -112,14 +111,26 @@ def migrate_dossiers(engine, actor: Actor, to_version: int, *, reason: str, refs
     return report
 
 
+def _models(engine, connection, instance, target_id: int, to_version: int):
+    """The models of the instance's process family on its version and on the target version;
+    refused with the reason when the target version runs no such family."""
+    old = engine.deployments.models(connection, instance.deployment_id, instance.family)
+    try:
+        new = engine.deployments.models(connection, target_id, instance.family)
+    except Invalid as err:
+        raise Invalid(f"Nothing was migrated. {instance.ref} is a {instance.family}: version {to_version} "
+                      f"runs no such process family", code="migration.family_missing",
+                      params={"ref": instance.ref, "family": instance.family, "version": to_version}) from err
+    return old, new
+
+
 def _migrate_one(engine, connection, instance_id: int, actor: Actor, target_id: int, to_version: int,
                  reason: str):
     instance = instances.fetch(connection, instance_id, lock=engine._row_locks)
     if instance is None or instance.status != "running":
         raise Conflict("This dossier is closed", code="dossier.closed", instance_id=instance_id)
     state = engine._load(connection, instance)
-    old = engine.deployments.models(connection, instance.deployment_id)
-    new = engine.deployments.models(connection, target_id)
+    old, new = _models(engine, connection, instance, target_id, to_version)
     found = migration.incompatibilities(state.wf, old, new)
     if found:
         raise migration.refuse(instance.ref, found)

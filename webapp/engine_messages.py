@@ -67,6 +67,9 @@ MESSAGES = {
         "Seuls les agents de la Région et les techniciens de l'EPCI consultent ses conventions DSDT."),
     "convention.not_found": _l("Aucune convention DSDT n°%(id)s que vous puissiez consulter."),
     "convention.unknown_campaign": _l("Choisissez une campagne ouverte (%(campaign)s ne l'est pas)."),
+    "migration.family_missing": _l(
+        "Rien n’a été migré : %(ref)s est une instance de la famille %(family)s, que la version %(version)s "
+        "ne contient pas."),
     "task.not_open": _l(
         "Cette étape n'est plus ouverte : elle a été faite, le dossier a été retiré ou son échéance est "
         "passée. Rechargez le dossier pour voir son étape actuelle."
