@@ -150,6 +150,10 @@ MESSAGES = {
     "jury.not_president": _l("Seul le président de la session du jury %(jury)s enregistre les présences."),
     "jury.bad_attendance": _l("Indiquez les membres présents."),
     "jury.not_member": _l("%(login)s ne siège pas au jury %(jury)s à la date de la session."),
+    "jury.minutes_empty": _l("Le procès-verbal du jury %(jury)s ne compte encore aucun dossier."),
+    "jury.minutes_confirmed": _l("Ce procès-verbal du jury %(jury)s est déjà confirmé."),
+    "jury.minutes_closed": _l("Tous les dossiers de ce procès-verbal du jury %(jury)s sont clos : rien ne peut "
+                              "enregistrer sa confirmation."),
     # forms and attachments
     "form.not_object": _l("Les données du formulaire doivent former un objet."),
     "form.too_large": _l("Le formulaire dépasse %(kib)s Kio : joignez les longs documents en fichiers."),
