@@ -25,7 +25,10 @@ WITHDRAW = "withdraw"
 FIRE_TIMERS = "fire_timers"
 MESSAGE = "message"
 SIGNAL = "signal"
-COMMANDS = (START, COMPLETE, CLAIM, UNCLAIM, DELEGATE, WITHDRAW, FIRE_TIMERS, MESSAGE, SIGNAL)
+#: a jury session's record in a dossier's journal (attendance, procès-verbal confirmed): it
+#: changes nothing in the workflow (engine.jury_sessions)
+JURY_RECORD = "jury_record"
+COMMANDS = (START, COMPLETE, CLAIM, UNCLAIM, DELEGATE, WITHDRAW, FIRE_TIMERS, MESSAGE, SIGNAL, JURY_RECORD)
 
 SYSTEM_LOGIN = "system"
 
@@ -143,6 +146,8 @@ def apply(state: LiveState, command: str, payload: dict, human: runtime.HumanTas
     elif command == SIGNAL:
         state.seen = None
         runtime.send_signal(wf, payload["signal"], payload["data"])
+    elif command == JURY_RECORD:
+        pass  # a record of the session, journaled and replayed: the workflow does not move
     else:
         raise Invalid(f"Unknown command {command!r}: expected one of {', '.join(COMMANDS)}",
                       code="command.unknown", params={"command": command})

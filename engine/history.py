@@ -29,7 +29,7 @@ from .replay import dossier_models, replay_states
 
 #: commands that are administrative acts, not a step of the process: their reason is mandatory.
 #: Any command this engine does not know is treated as one too (a record must explain itself).
-ADMINISTRATIVE = frozenset({"migrate", "reassign", "correct_data"})
+ADMINISTRATIVE = frozenset({"migrate", "reassign", "correct_data", "jury_record"})
 #: payload keys that carry the reason of a command
 REASON_KEYS = ("reason", "motif")
 #: nested levels of data compared field by field; deeper values are compared whole

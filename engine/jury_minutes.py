@@ -15,6 +15,9 @@ regional officers, administrators).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,7 +25,7 @@ from sqlalchemy import select
 
 from . import commands, journal, juries
 from .errors import NotFound
-from .jury_sessions import MESSAGE
+from .jury_sessions import MESSAGE, RECORD_ATTENDANCE, RECORD_MINUTES
 from .persistence.models import Instance
 from .queries import bpmn_id_of
 
@@ -64,6 +67,19 @@ class Impossibility:
     entry_hash: str
 
 
+@dataclass(frozen=True)
+class Record:
+    """A session's ``jury_record`` entry in one dossier's journal: attendance or confirmation."""
+
+    actor: str
+    at: datetime
+    record: str
+    present: list[str] | None
+    minutes_hash: str | None
+    seq: int
+    entry_hash: str
+
+
 @dataclass
 class DossierMinutes:
     instance_id: int
@@ -74,6 +90,7 @@ class DossierMinutes:
     examinations: list[Examination] = field(default_factory=list)
     confirmations: list[Confirmation] = field(default_factory=list)
     impossibilities: list[Impossibility] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
 
     @property
     def mean(self) -> float | None:
@@ -95,6 +112,13 @@ class Minutes:
     members: list[juries.Seat]
     present: list[str]
     dossiers: list[DossierMinutes]
+    #: whether ``present`` is what the president recorded (attendance or failed quorum), not
+    #: inferred from who examined (sessions before attendance was recorded)
+    present_recorded: bool = False
+    #: the latest confirmation of these minutes by the president, and whether its hash is the
+    #: minutes' hash now (False: the journal moved on since, confirm again)
+    confirmation: Record | None = None
+    confirmed_current: bool = False
 
 
 def read_minutes(db, jury_code: str, campaign_code: str) -> Minutes:
@@ -116,13 +140,23 @@ def read_minutes(db, jury_code: str, campaign_code: str) -> Minutes:
             query = query.where(Instance.epci == row.epci)
         dossiers: list[DossierMinutes] = []
         present: set[str] = set()
+        recorded: tuple | None = None  # (at, presents) of the latest attendance recorded
+        confirmation: Record | None = None
         for instance in session.scalars(query.limit(MAX_DOSSIERS * 4)):
             rows = journal.entries(session, instance.id)
             minutes = DossierMinutes(instance.id, instance.ref, instance.title, instance.epci,
                                      journal.check_chain(instance, rows).ok)
             for entry in rows:
                 _read_entry(minutes, entry, examined_step, logins, president, row.code)
-            if minutes.examinations or minutes.impossibilities:
+            for record in minutes.records:
+                if record.record == RECORD_MINUTES and (confirmation is None or record.at > confirmation.at):
+                    confirmation = record
+            attendance = [r for r in minutes.records if r.record == RECORD_ATTENDANCE] + [
+                i for i in minutes.impossibilities if i.present is not None]
+            for found in attendance:
+                if recorded is None or found.at > recorded[0]:
+                    recorded = (found.at, found.present)
+            if minutes.examinations or minutes.impossibilities or minutes.records:
                 present |= {e.member for e in minutes.examinations}
                 present |= {c.president for c in minutes.confirmations}
                 for impossibility in minutes.impossibilities:
@@ -130,8 +164,28 @@ def read_minutes(db, jury_code: str, campaign_code: str) -> Minutes:
                 dossiers.append(minutes)
             if len(dossiers) >= MAX_DOSSIERS:
                 break
+    if recorded is not None:
+        present = set(recorded[1]) & logins
     ordered = [seat.login for seat in members if seat.login in present]
-    return Minutes(row, campaign_code, sitting.day, sitting.quorum, president, members, ordered, dossiers)
+    found = Minutes(row, campaign_code, sitting.day, sitting.quorum, president, members, ordered, dossiers,
+                    recorded is not None, confirmation)
+    if confirmation is None:
+        return found
+    return dataclasses.replace(found, confirmed_current=confirmation.minutes_hash == minutes_hash(found))
+
+
+def minutes_hash(minutes: Minutes) -> str:
+    """SHA-256 of what the minutes state: the session, who was present, and every journal entry
+    they cite (sequence and hash), the confirmations of the minutes themselves left out."""
+    body = {
+        "jury": minutes.jury.code, "campagne": minutes.campaign_code, "session": minutes.day.isoformat(),
+        "quorum": minutes.quorum, "president": minutes.president, "presents": minutes.present,
+        "dossiers": [{"id": d.instance_id, "ref": d.ref, "entrees": sorted(
+            [e.seq, e.entry_hash] for e in [*d.examinations, *d.confirmations, *d.impossibilities,
+                                            *(r for r in d.records if r.record != RECORD_MINUTES)])}
+            for d in minutes.dossiers],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _read_entry(minutes: DossierMinutes, entry, examined_step: str, logins: set[str], president: str | None,
@@ -150,6 +204,12 @@ def _read_entry(minutes: DossierMinutes, entry, examined_step: str, logins: set[
             minutes.confirmations.append(Confirmation(
                 entry.actor, entry.at, data.get("avis_final"), data.get("motivation"),
                 amount if isinstance(amount, int | float) else None, entry.seq, entry.entry_hash))
+    elif entry.command == commands.JURY_RECORD and payload.get("jury_code") == jury_code:
+        presents = payload.get("presents")
+        digest = payload.get("minutes_hash")
+        minutes.records.append(Record(entry.actor, entry.at, str(payload.get("record")),
+                                      list(presents) if isinstance(presents, list) else None,
+                                      digest if isinstance(digest, str) else None, entry.seq, entry.entry_hash))
     elif entry.command == commands.MESSAGE and payload.get("message") == MESSAGE:
         correlation = payload.get("correlation") if isinstance(payload.get("correlation"), dict) else {}
         data = payload.get("data") if isinstance(payload.get("data"), dict) else {}

@@ -29,6 +29,9 @@ MESSAGE = "impossibilite_jury"
 #: why a session is impossible: declared by a regional officer, or its quorum was not met
 CAUSE_DECLARED = "declaree"
 CAUSE_QUORUM = "quorum"
+#: what a ``jury_record`` journal entry records: the members present, the minutes confirmed
+RECORD_ATTENDANCE = "presences"
+RECORD_MINUTES = "proces_verbal"
 #: who declares an impossibility: the Région's officers
 DECLARER_ROLES = frozenset({INSTRUCTEUR})
 
@@ -111,6 +114,11 @@ class JurySessions:
                 chosen.append(login)
         quorum = session.session.quorum
         if len(chosen) >= quorum:
+            # journaled in each dossier on the session's agenda: the minutes list who was there
+            motif = f"présences : {len(chosen)} membre(s) pour un quorum de {quorum}"
+            record = {"record": RECORD_ATTENDANCE, **session.correlation, "presents": chosen, "quorum": quorum,
+                      "motif": motif}
+            self._send(actor, session, record, commands.JURY_RECORD)
             return Attendance(chosen, quorum, True, [])
         motif = f"quorum non atteint : {len(chosen)} présent(s) pour un quorum de {quorum}"
         reached = self._send(actor, session, {"cause": CAUSE_QUORUM, "motif": motif, "presents": chosen})
@@ -126,17 +134,57 @@ class JurySessions:
                           errors={"jury": ["regional"]})
         return session
 
-    def _send(self, actor: Actor, session: Session, data: dict) -> list[int]:
-        """The message to every dossier waiting for this session's examination, one journaled
-        command each (the engine's broadcast: its checks, transaction and journal)."""
+    def confirm_minutes(self, actor: Actor, jury_code: str, campaign_code: str) -> str:
+        """The session's president confirms its procès-verbal: the minutes' hash
+        (:func:`engine.jury_minutes.minutes_hash`) journaled in each open dossier they list, as a
+        ``jury_record`` entry that verify replays and the history shows. Returns the hash."""
+        from .jury_minutes import minutes_hash, read_minutes
+
+        session = self.session(jury_code, campaign_code)
+        if actor.login != session.president:
+            raise Forbidden("Only the session's president confirms its procès-verbal", code="jury.not_president",
+                            params={"jury": jury_code})
+        minutes = read_minutes(self.engine.db, jury_code, campaign_code)
+        if not minutes.dossiers:
+            raise Conflict(f"The minutes of jury {jury_code} list no dossier yet", code="jury.minutes_empty",
+                           params={"jury": jury_code})
+        digest = minutes_hash(minutes)
+        if minutes.confirmation is not None and minutes.confirmation.minutes_hash == digest:
+            raise Conflict("These minutes are already confirmed", code="jury.minutes_confirmed",
+                           params={"jury": jury_code})
+        payload = {"record": RECORD_MINUTES, **session.correlation, "campagne": campaign_code,
+                   "minutes_hash": digest, "dossiers": [d.ref for d in minutes.dossiers],
+                   "motif": "procès-verbal confirmé par le président de séance"}
+        written = 0
+        for dossier in minutes.dossiers:
+            try:
+                self.engine._run(actor, dossier.instance_id, commands.JURY_RECORD,
+                                 lambda connection, instance, state: (payload, None))
+            except Conflict as err:
+                if err.code != "dossier.closed":
+                    raise
+                continue  # a closed dossier's journal is final: the open ones' entries name it
+            written += 1
+        if not written:
+            raise Conflict("Every dossier of these minutes is closed: nothing records the confirmation",
+                           code="jury.minutes_closed", params={"jury": jury_code})
+        return digest
+
+    def _send(self, actor: Actor, session: Session, data: dict, command: str = commands.MESSAGE) -> list[int]:
+        """The message (or a session's record) to every dossier waiting for this session's
+        examination, one journaled command each (the engine's broadcast: its checks, transaction
+        and journal)."""
         correlation = session.correlation
-        # "motif" beside the message: the history shows it as the entry's reason
-        payload = {"message": MESSAGE, "correlation": correlation, "data": data, "motif": data["motif"]}
+        if command == commands.MESSAGE:
+            # "motif" beside the message: the history shows it as the entry's reason
+            payload = {"message": MESSAGE, "correlation": correlation, "data": data, "motif": data["motif"]}
+        else:
+            payload = data
 
         def awaited(state):
             return runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation)
 
-        reached = self.engine._broadcast(actor, commands.MESSAGE, correlation, awaited, payload)
+        reached = self.engine._broadcast(actor, command, correlation, awaited, payload)
         if not reached:
             raise Conflict(f"No dossier waits for the examination of jury {session.jury.code} on "
                            f"{session.session.day.isoformat()}", code="jury.nothing_waiting",

@@ -6,12 +6,18 @@ conftest checks it in every restore mode) and the history shows."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+from sqlalchemy import select
 
 from engine import Conflict, Forbidden, Invalid, NotFound
 from engine.commands import Actor
 from engine.history import read_history
+from engine.jury_minutes import minutes_hash, read_minutes
 from engine.jury_sessions import CAUSE_DECLARED, CAUSE_QUORUM, JurySessions
+from engine.persistence.models import OpenTask
 from tests.factories import CAMPAIGN, INSTRUCTEUR, OTHER_PORTEUR, PORTEUR
 
 PRESIDENT_CAB = Actor("jury.cab.president", frozenset({"membre_jury_territorial", "president_jury"}),
@@ -66,15 +72,63 @@ def test_failed_quorum_recorded_by_the_president_sends_the_dossiers_to_the_regio
     assert set(walker.steps(dossiers[1])) == {"commission_permanente"}
 
 
-def test_quorum_met_changes_nothing(walker, engine):
+def test_quorum_met_is_recorded_and_moves_nothing(walker, engine):
     iid = walker.start()
     walker.to_jury(iid, epci="CAB")
     before = engine.instance(iid).journal_seq
-    attendance = JurySessions(engine).record_attendance(
-        PRESIDENT_CAB, "TERR-CAB", CAMPAIGN, ["jury.cab.president", "jury.cab.elu1", "jury.region.elu1"])
+    present = ["jury.cab.president", "jury.cab.elu1", "jury.region.elu1"]
+    attendance = JurySessions(engine).record_attendance(PRESIDENT_CAB, "TERR-CAB", CAMPAIGN, present)
     assert attendance.quorum_met and attendance.reached == []
-    assert engine.instance(iid).journal_seq == before
+    assert engine.instance(iid).journal_seq == before + 1
     assert set(walker.steps(iid)) == {"examen_territorial"}
+    entry = read_history(engine, iid).entries[-1]
+    assert entry.command == "jury_record" and entry.administrative and entry.actor == PRESIDENT_CAB.login
+    assert entry.reason.startswith("présences : 3 membre(s)")
+    # the minutes list who was recorded present, not who happened to examine
+    minutes = read_minutes(engine.db, "TERR-CAB", CAMPAIGN)
+    assert minutes.present_recorded and sorted(minutes.present) == sorted(present)
+    assert [d.instance_id for d in minutes.dossiers] == [iid]
+
+
+def test_the_president_confirms_the_minutes_with_their_hash(walker, engine):
+    dossiers = _two_cab_dossiers(walker)
+    sessions = JurySessions(engine)
+    sessions.record_attendance(PRESIDENT_CAB, "TERR-CAB", CAMPAIGN,
+                               ["jury.cab.president", "jury.cab.elu1", "jury.cab.elu2", "jury.region.elu1"])
+    walker.jury(dossiers[0], score=4)
+    with pytest.raises(Forbidden):
+        sessions.confirm_minutes(INSTRUCTEUR, "TERR-CAB", CAMPAIGN)
+    minutes = read_minutes(engine.db, "TERR-CAB", CAMPAIGN)
+    assert minutes.confirmation is None and not minutes.confirmed_current
+    digest = sessions.confirm_minutes(PRESIDENT_CAB, "TERR-CAB", CAMPAIGN)
+    assert digest == minutes_hash(minutes) and len(digest) == 64
+    for iid in dossiers:
+        entry = read_history(engine, iid).entries[-1]
+        assert entry.command == "jury_record" and entry.actor == PRESIDENT_CAB.login
+    confirmed = read_minutes(engine.db, "TERR-CAB", CAMPAIGN)
+    assert confirmed.confirmation.minutes_hash == digest and confirmed.confirmed_current
+    with pytest.raises(Conflict) as err:
+        sessions.confirm_minutes(PRESIDENT_CAB, "TERR-CAB", CAMPAIGN)
+    assert err.value.code == "jury.minutes_confirmed"
+    # the journal moves on (another examination): the confirmation no longer matches
+    walker.jury(dossiers[1], score=3)
+    assert not read_minutes(engine.db, "TERR-CAB", CAMPAIGN).confirmed_current
+    assert sessions.confirm_minutes(PRESIDENT_CAB, "TERR-CAB", CAMPAIGN) != digest
+
+
+def test_a_reconvened_regional_jury_sits_on_its_new_date(walker, engine):
+    iid = walker.start()
+    walker.to_jury(iid, epci="CAB")
+    walker.jury(iid, conflicts=4)  # the territorial jury without quorum: the regional session's date
+    regional = walker.view(iid, "examen_regional").data
+    assert regional["jury_code"] == "REGIONAL"
+    assert regional["jury_session"] == regional["campagne"]["jurys"]["regional"]["session"]
+    walker.jury(iid, conflicts=3)
+    walker.do(iid, "reconstitution_jury", date_session="2015-04-02")
+    assert walker.view(iid, "examen_regional").data["jury_session"] == "2015-04-02"
+    with engine.db.engine.connect() as connection:
+        dues = set(connection.execute(select(OpenTask.due_at).where(OpenTask.instance_id == iid)).scalars())
+    assert dues == {datetime(2015, 4, 2, 9, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)}
 
 
 def test_refusals_change_nothing(walker, engine):
