@@ -95,6 +95,8 @@ def navigation(account) -> list[tuple[str, object]]:
         items.append(("dossiers.staff_list", _l("Dossiers")))
     if held & {roles.INSTRUCTEUR, roles.SERVICE_CONVENTIONS, roles.TECHNICIEN_EPCI}:
         items.append(("conventions.index", _l("Conventions")))
+    if held & {roles.ADMIN, roles.INSTRUCTEUR}:
+        items.append(("juries.index", _l("Jurys")))
     if roles.PORTEUR in held:
         items.append(("dossiers.mine", _l("Mes candidatures")))
         if account.organisation_id is not None:
