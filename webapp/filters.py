@@ -47,6 +47,8 @@ COMMAND_LABELS = {
     "delegate": _l("Étape déléguée"),
     "withdraw": _l("Retrait du porteur"),
     "fire_timers": _l("Échéance atteinte"),
+    "message": _l("Message reçu"),
+    "jury_record": _l("Séance du jury"),
 }
 
 

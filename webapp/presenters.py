@@ -20,7 +20,7 @@ from .schema_forms import render_readonly
 from .services import services
 
 #: journal commands that are the staff's own organisation (who took, released, passed a step)
-_INTERNAL_COMMANDS = frozenset({"claim", "unclaim", "delegate"})
+_INTERNAL_COMMANDS = frozenset({"claim", "unclaim", "delegate", "jury_record"})
 
 
 def reader_for(actor: Actor, dossier: DossierSummary) -> disclosure.Reader:
