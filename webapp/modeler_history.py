@@ -3,9 +3,9 @@ a deployed version against every recorded dossier, follow its progress, cancel i
 
 The test runs in a background thread of the worker that received the start
 (:mod:`engine.history_check_jobs`); its progress is a row of ``history_check``, so the progress
-page and the Cancel button work whichever worker they reach. The progress page refreshes itself
-while the test runs (``<meta http-equiv="refresh">``, no JavaScript needed); ``…/etat.json`` gives
-the same progress for a script. Process owners and administrators only; posts carry the CSRF token.
+page and the Cancel button work whichever worker they reach. While the test runs, the progress
+page follows ``…/etat.json`` with a small script (no timed reload, which would interrupt a screen
+reader); without JavaScript an "Actualiser" link loads it again. Process owners and administrators only; posts carry the CSRF token.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .engine_messages import describe
 from .modeler import OWNERS, bp
 from .services import services
 
-#: seconds between two refreshes of the progress page while the test runs
+#: seconds between two reads of the progress while the test runs
 REFRESH_SECONDS = 2
 
 
@@ -72,5 +72,5 @@ def cancel_history_check(check_id: int):
         cancel_check(services().engine, current_actor(), check_id)
     except NotFound:
         abort(404)
-    flash(_("Le test s'arrête après le dossier en cours."), "success")
+    flash(_("Le test s’arrête après le dossier en cours."), "success")
     return redirect(url_for(".history_check", check_id=check_id))

@@ -26,7 +26,7 @@ await esbuild.build({
   entryPoints: { viewer: join(here, "viewer.js"), forms: join(here, "forms.js"), replay: join(here, "replay.js"),
                  heatmap: join(here, "heatmap.js"), modeler: join(here, "modeler", "modeler.js"),
                  dmn: join(here, "modeler", "dmn_editor.js"), form_editor: join(here, "modeler", "form_editor.js"),
-                 version_diff: join(here, "version_diff.js") },
+                 version_diff: join(here, "version_diff.js"), history_check: join(here, "history_check.js") },
   outdir: out,
   bundle: true,
   format: "iife",
