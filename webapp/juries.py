@@ -11,7 +11,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, Invalid, JuryAdmin, JurySessions, roles
+from engine import Conflict, Forbidden, Invalid, JuryAdmin, JurySessions, roles
 from engine.juries import MEMBER_KINDS
 from engine.jury_minutes import CRITERIA, read_minutes
 
@@ -137,8 +137,24 @@ def attendance(code: str, campaign: str):
                 flash(_("Quorum non atteint : %(n)s dossier(s) transmis au jury régional.", n=len(done.reached)),
                       "success")
             return redirect(url_for("juries.attendance", code=code, campaign=campaign))
-    return render_template("juries/attendance.html", session=session, campaign=campaign,
+    minutes = read_minutes(services().engine.db, code, campaign)
+    return render_template("juries/attendance.html", session=session, campaign=campaign, minutes=minutes,
                            errors=errors), 400 if errors else 200
+
+
+@bp.route("/<code>/sessions/<campaign>/proces-verbal/confirmation", methods=("POST",))
+@roles_required(roles.PRESIDENT_JURY)
+def confirm_minutes(code: str, campaign: str):
+    """The session's president confirms the procès-verbal: its hash goes into the dossiers' journals."""
+    try:
+        digest = JurySessions(services().engine).confirm_minutes(current_actor(), code, campaign)
+    except Forbidden:
+        abort(403)
+    except Conflict as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("Procès-verbal confirmé (empreinte %(h)s).", h=digest[:16]), "success")
+    return redirect(url_for("juries.attendance", code=code, campaign=campaign))
 
 
 @bp.route("/<code>/sessions/<campaign>/proces-verbal.pdf")

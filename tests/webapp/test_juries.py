@@ -155,3 +155,28 @@ def test_the_president_records_a_failed_quorum(auth, client, services, make_doss
     views = services.engine.task_views(iid)
     assert {v.bpmn_id for v in views} == {"examen_regional"}
     assert views[0].data["jury_impossibilite"]["cause"] == "quorum"
+
+
+def test_the_president_confirms_the_proces_verbal(auth, client, services, make_dossier):
+    iid = make_dossier("commission_permanente", epci="CAVM")
+    code = _campaign(services)
+    url = f"/jurys/TERR-CAVM/sessions/{code}/proces-verbal/confirmation"
+    auth.login("jury.cab.president")  # another jury's president
+    assert auth.post(url, {}).status_code == 403
+    auth.logout()
+    auth.login("jury.cavm.president")
+    before = services.engine.instance(iid).journal_seq
+    assert client.post(url, data={}).status_code == 400  # no CSRF token
+    assert services.engine.instance(iid).journal_seq == before
+    assert auth.post(url, {}).status_code == 302
+    with services.engine.db.sessions() as session:
+        last = journal_entries(session, iid)[-1]
+    assert last.command == "jury_record" and last.payload["record"] == "proces_verbal"
+    digest = last.payload["minutes_hash"]
+    page = client.get(f"/jurys/TERR-CAVM/sessions/{code}/presences").get_data(as_text=True)
+    assert digest in page and "Confirmer le procès-verbal" not in page
+    text = pdf_text(client.get(f"/jurys/TERR-CAVM/sessions/{code}/proces-verbal.pdf").data).replace("\n", "")
+    assert digest[:20] in text
+    auth.logout()
+    auth.login("instructeur1")  # the staff's dossier page lists the record in its history
+    assert "Séance du jury" in client.get(f"/dossiers/{iid}").get_data(as_text=True)
