@@ -24,8 +24,9 @@ from engine import (
 
 from .analytics_commands import analytics
 from .event_commands import message, signal
-from .model_commands import lint, model
 from .export_commands import export
+from .migration_commands import migrate_dossiers_command
+from .model_commands import lint, model
 from .seal_commands import audit_seals, echo_seal_report, read_seals, seal, seal_jobs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -203,9 +204,9 @@ def run_simulation(url: str, applications: int, seed: int, baseline: bool) -> di
     if baseline:
         gc.collect()  # the durable engine and its cache are gone: the baseline does not pay for them
         memory = run(MemoryDriver(PROJECT_ROOT, FixedClock(start), (code, libelle, data)), forms, code, applications,
-                     seed, start).as_dict()
+                     seed, start, jury_sessions=True).as_dict()
         result["baseline"] = {key: memory[key] for key in ("seconds", "commands", "commands_per_second",
-                                                           "final_states")}
+                                                           "final_states", "jury_sessions")}
         result["ratio"] = round(result["seconds"] / memory["seconds"], 2)
     return result
 
@@ -218,6 +219,9 @@ def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tup
     from engine.persistence.models import Instance
     from engine.simulation import DurableDriver, campaign_people, create_accounts
     from engine.simulation import simulate as run
+    from engine.simulation.conventions import PATHS as CONVENTION_PATHS
+    from engine.simulation.conventions import simulate_conventions
+    from engine.simulation.sessions import seat_missing_juries
 
     from . import config, services
 
@@ -234,11 +238,17 @@ def _run_durable(url: str, applications: int, seed: int, start: datetime) -> tup
                 raise NotEmpty(f"the database {engine.db.engine.url!r} already holds {held} application(s). "
                                "Give an empty one with --database or DSDT_DATABASE_URL, or neither for a "
                                "fresh temporary SQLite file.")
+        # every campaign EPCI gets a territorial jury, so that each session path is taken
+        seat_missing_juries(engine.db, sorted(data["epci"]), start.date())
+        with engine.db.engine.begin() as connection:
             create_accounts(connection, campaign_people(data, applications), clock.now())
         engine.deploy_directory(PROJECT_ROOT, author="simulation")
         engine.save_campaign(code, libelle, data)
         forms = engine.current_forms()
-        result = run(DurableDriver(engine, clock), forms, code, applications, seed, start).as_dict()
+        result = run(DurableDriver(engine, clock), forms, code, applications, seed, start, jury_sessions=True).as_dict()
+        # After the dossiers, on their own random stream: not in the in-memory baseline (nor the ratio).
+        result["conventions"] = simulate_conventions(engine, clock, code, sorted(data["epci"]),
+                                                     min(200, max(len(CONVENTION_PATHS), applications // 10)), seed)
         result["database"] = engine.db.engine.dialect.name
         result["sqlite_synchronous"] = engine.db.synchronous if engine.db.is_sqlite else None
         with engine.db.engine.connect() as connection:
@@ -390,6 +400,7 @@ def digest(database: str | None) -> None:
 
 
 main.add_command(message)
+main.add_command(migrate_dossiers_command)
 main.add_command(lint)
 main.add_command(model)
 main.add_command(signal)

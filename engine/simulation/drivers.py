@@ -7,18 +7,24 @@ apply, so ``dsdt simulate`` can compare their costs on identical work.
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from .. import campaigns, commands, runtime
+from .. import campaigns, commands, juries, runtime
+from .. import jury_sessions as jury_sessions_module
 from ..clock import FixedClock, at
 from ..commands import Actor, LiveState
 from ..deployments import read_model_files
 from ..errors import Conflict
+from ..jury_sessions import JurySessions
 from ..persistence.models import JournalEntry
+from ..roles import INSTRUCTEUR, JURY_TERRITORIAL, PRESIDENT_JURY
 from ..views import TaskView
+from . import sessions
 from .fake_data import attach_sample
+
+_OFFICER = Actor(f"{INSTRUCTEUR}.region", frozenset({INSTRUCTEUR}))
 
 
 class DurableDriver:
@@ -64,6 +70,30 @@ class DurableDriver:
 
     def fire_due(self) -> None:
         self.engine.fire_due_timers()
+
+    def territorial_sessions(self, campaign_code: str) -> list[tuple[str, date]]:
+        """(jury code, date) of the campaign's territorial sessions."""
+        with self.engine.db.engine.connect() as connection:
+            kinds = {row.code: row.kind for row in juries.juries(connection)}
+            return [(s.jury_code, s.day) for s in juries.sessions(connection, campaign_code)
+                    if kinds[s.jury_code] == juries.TERRITORIAL]
+
+    def hold_session(self, jury_code: str, campaign_code: str, path: str) -> int:
+        """The session opens and takes ``path``; returns how many dossiers it sent to the regional jury."""
+        jury_sessions = JurySessions(self.engine)
+        session = jury_sessions.session(jury_code, campaign_code)
+        try:
+            if path == sessions.DECLARED:
+                return len(jury_sessions.declare_impossibility(_OFFICER, jury_code, campaign_code, sessions.MOTIF))
+            president = Actor(session.president, frozenset({PRESIDENT_JURY, JURY_TERRITORIAL}),
+                              frozenset({session.jury.epci}))
+            chosen = sessions.present([seat.login for seat in session.members], session.president,
+                                      session.session.quorum, path)
+            return len(jury_sessions.record_attendance(president, jury_code, campaign_code, chosen).reached)
+        except Conflict as err:
+            if err.code == "jury.nothing_waiting":
+                return 0
+            raise
 
     def outcome(self, key: int) -> tuple[bool, str | None, str | None]:
         row = self.engine.instance(key)
@@ -142,6 +172,33 @@ class MemoryDriver:
                     commands.apply(self.states[key], commands.FIRE_TIMERS, {})
                 self.commands += 1
                 self._after(key)
+
+    def territorial_sessions(self, campaign_code: str) -> list[tuple[str, date]]:
+        """(jury code, date) of the territorial sessions in the campaign's snapshot."""
+        return [(jury["code"], date.fromisoformat(jury["session"]))
+                for jury in self.campaign.get("jurys", {}).get("territoriaux", {}).values()]
+
+    def hold_session(self, jury_code: str, campaign_code: str, path: str) -> int:
+        """The same session paths as the durable driver's, on the in-memory states."""
+        jury = next(j for j in self.campaign["jurys"]["territoriaux"].values() if j["code"] == jury_code)
+        correlation = {"jury_code": jury_code, "jury_session": jury["session"]}
+        members = jury["membres"]
+        chosen = sessions.present(members, jury["president"], jury["quorum"], path)
+        reached = 0
+        for key, state in self.states.items():
+            if runtime.is_finished(state.wf) or not runtime.awaits(state.wf, runtime.BpmnMessage,
+                                                                   jury_sessions_module.MESSAGE, correlation):
+                continue
+            if path == sessions.QUORUM_MET:
+                self._apply(key, commands.JURY_RECORD, {"record": "presences", **correlation, "presents": chosen})
+                continue
+            declared = path == sessions.DECLARED
+            cause = jury_sessions_module.CAUSE_DECLARED if declared else jury_sessions_module.CAUSE_QUORUM
+            data = {"cause": cause, "motif": sessions.MOTIF, "presents": None if path == sessions.DECLARED else chosen}
+            self._apply(key, commands.MESSAGE, {"message": jury_sessions_module.MESSAGE, "correlation": correlation,
+                                                "data": data, "motif": sessions.MOTIF})
+            reached += 1
+        return reached
 
     def outcome(self, key: int) -> tuple[bool, str | None, str | None]:
         wf = self.states[key].wf

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from ..commands import Actor
 from ..errors import Conflict
 from ..roles import PORTEUR, REGIONAL_ROLES
-from . import behaviours
+from . import behaviours, sessions
 from .fake_data import generate
 from .people import porteur_login
 
@@ -32,6 +32,7 @@ class SimulationResult:
     commands: int
     seconds: float
     unfinished: int = 0
+    jury_sessions: dict | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -42,6 +43,7 @@ class SimulationResult:
             "seconds": round(self.seconds, 3),
             "commands_per_second": round(self.commands / self.seconds, 1) if self.seconds else None,
             "unfinished": self.unfinished,
+            **({"jury_sessions": self.jury_sessions} if self.jury_sessions is not None else {}),
         }
 
 
@@ -61,8 +63,12 @@ def simulate(
     seed: int,
     start: datetime,
     arrival_days: float = 80.0,
+    jury_sessions: bool = False,
 ) -> SimulationResult:
-    """Run ``applications`` applications through ``driver`` on its fixed clock."""
+    """Run ``applications`` applications through ``driver`` on its fixed clock.
+
+    ``jury_sessions``: the territorial juries hold their sessions (:mod:`.sessions`): examiners
+    wait for their session's opening, and each session takes a path of :data:`.sessions.PATHS`."""
     rng = random.Random(seed)
     began = time.perf_counter()
     events: list[tuple[datetime, int, int]] = []
@@ -71,6 +77,12 @@ def simulate(
         when = start + timedelta(days=rng.uniform(0, arrival_days))
         heapq.heappush(events, (when, n, -1))
     counter = applications
+    plan = sessions.plan(driver.territorial_sessions(campaign_code), seed) if jury_sessions else []
+    for index, (_code, day, _path) in enumerate(plan):
+        counter += 1
+        heapq.heappush(events, (sessions.opening(day), counter, -2 - index))
+    held = sessions.report()
+    opens = {code: sessions.opening(day) for code, day, _path in plan}
     next_tick = start
     while events:
         when, _, key = heapq.heappop(events)
@@ -81,6 +93,11 @@ def simulate(
             driver.fire_due()
             next_tick = when + WORKER_TICK
         today = when.date()
+        if key < -1:  # a territorial jury's session opens
+            code, _day, path = plan[-2 - key]
+            held[path]["to_regional"] += driver.hold_session(code, campaign_code, path)
+            held[path]["sessions"] += 1
+            continue
         if key == -1:  # a new porteur arrives
             porteur = porteur_login(len(apps) + 1)
             key = driver.start(Actor(porteur, frozenset({PORTEUR})), campaign_code)
@@ -105,7 +122,11 @@ def simulate(
         if after:
             counter += 1
             delay = behaviours.delay_days(after[0].bpmn_id, rng, profile, after[0].role)
-            heapq.heappush(events, (when + timedelta(days=delay), counter, key))
+            due = when + timedelta(days=delay)
+            session = opens.get(after[0].data.get("jury_code")) if after[0].bpmn_id == "examen_territorial" else None
+            if session is not None and due <= session:
+                due = session + timedelta(hours=1 + delay)  # the jury examines at its session
+            heapq.heappush(events, (due, counter, key))
     # Let the worker run past the last deadline so every timer has fired.
     driver.clock.set(driver.clock.now() + timedelta(days=120))
     driver.fire_due()
@@ -127,4 +148,5 @@ def simulate(
         driver.commands,
         time.perf_counter() - began,
         unfinished,
+        held if jury_sessions else None,
     )
