@@ -30,6 +30,8 @@ PARTS = [
     ("argon2 (password check)", "argon2/_password_hasher.py", "verify"),
     ("form parse (schema_forms)", "schema_forms/parse.py", "parse_form"),
     ("attachments (hash + store)", "engine/attachments.py", "store"),
+    ("attachments (hash + store)", "engine/attachments.py", "store_all"),
+    ("argon2 (password check)", "engine/accounts.py", "_verify"),  # the pool's thread: cProfile sees the wait
     ("the command (engine.complete)", "engine/service.py", "complete"),
     ("notifications", "engine/notifications_store.py", None),
     ("template rendering", "flask/templating.py", "render_template"),
