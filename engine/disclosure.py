@@ -18,6 +18,9 @@ A form or field without annotation is ``staff``: a new form tells the porteur no
 author says so. ``x-collected-in`` on a schema names the workflow variables its submissions are
 gathered into (the jury's ``evaluations``): they carry the form's audience. Workflow variables
 that no form declares (campaign snapshot, jury composition, computed averages) are internal.
+
+A document (an attachment of the dossier) has the audience of the fields that name it
+(:func:`may_read_document`): a file attached to a staff-only field is not the porteur's to read.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import roles
+from .forms import attachment_values
 
 PORTEUR, STAFF, AUTHOR = "porteur", "staff", "author"
 AUDIENCES = (PORTEUR, STAFF, AUTHOR)
@@ -119,3 +123,25 @@ def workflow_data(
         elif reader.staff:
             shown[key] = value
     return shown
+
+
+def document_refs(reader: Reader, submissions: Iterable[tuple[dict, dict, str | None]]) -> tuple[set, set]:
+    """``(references the reader may read, every reference)`` held by the attachment fields of the
+    dossier's submissions, each ``(form schema, data, author)``."""
+    readable: set = set()
+    held: set = set()
+    for schema, data, author in submissions:
+        if not isinstance(data, dict):
+            continue
+        held.update(value for _, value in attachment_values(schema, data) if isinstance(value, str))
+        shown = step_data(reader, schema, data, author)
+        readable.update(value for _, value in attachment_values(schema, shown) if isinstance(value, str))
+    return readable, held
+
+
+def may_read_document(reader: Reader, ref: str, uploaded_by: str, refs: tuple[set, set]) -> bool:
+    """Whether ``reader`` may read the document ``ref`` uploaded by ``uploaded_by``, given
+    :func:`document_refs`: their own upload; one a field they may read names; or, for staff, one
+    no submitted field names yet (a draft's upload)."""
+    readable, held = refs
+    return uploaded_by == reader.login or ref in readable or (reader.staff and ref not in held)

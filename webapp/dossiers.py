@@ -100,7 +100,7 @@ def show(instance_id: int):
     done = {entry.bpmn_id for entry in completed_steps(timeline, jury_steps)}
     done_names = list(dict.fromkeys(entry.step_name or entry.bpmn_id for entry in timeline if entry.bpmn_id in done))
     current = {step.bpmn_id: step.name for step in dossier.open_steps}
-    documents = svc.attachments.list(instance_id)
+    documents = presenters.documents(reader, dossier, timeline, svc.attachments.list(instance_id))
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
@@ -108,7 +108,7 @@ def show(instance_id: int):
         timeline=presenters.timeline(reader, timeline),
         earlier=_earlier_steps(dossier, reader, documents, timeline),
         requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
-        documents=presenters.documents(reader, documents),
+        documents=documents,
         can_withdraw=can_withdraw,
         done_names=done_names,
         current_names=[current[bpmn_id] for bpmn_id in sorted(current)],
@@ -150,8 +150,14 @@ def withdraw(instance_id: int):
 @bp.route("/<int:instance_id>/documents/<sha>")
 @login_required
 def document(instance_id: int, sha: str):
-    load_dossier_or_404(instance_id)
-    info, content = services().attachments.get(instance_id, sha)
+    dossier = load_dossier_or_404(instance_id)
+    svc = services()
+    info, content = svc.attachments.get(instance_id, sha)
+    reader = presenters.reader_for(current_actor(), dossier)
+    if not presenters.documents(reader, dossier, svc.queries.timeline(instance_id), [info]):
+        # attached to a field the reader may not read: as if it did not exist
+        raise NotFound("Ce document n'existe pas dans ce dossier.", code="attachment.not_found",
+                       instance_id=instance_id)
     return send_file(BytesIO(content), mimetype=info.media_type, as_attachment=True, download_name=info.filename)
 
 
@@ -219,7 +225,7 @@ def task(instance_id: int, task_ref: str):
                     return redirect(url_for("dossiers.task", instance_id=instance_id, task_ref=task_ref))
                 draft, saved_now = svc.drafts.get(actor.login, instance_id, task_ref), True
                 if not refused:  # else the list of refused files says it (task.html)
-                    message = _("Brouillon enregistré, sauf les valeurs signalées, qui n'ont pas pu être lues.")
+                    message = _("Brouillon enregistré, sauf les valeurs signalées, qui n’ont pas pu être lues.")
             status = 400
         else:
             try:
@@ -254,8 +260,9 @@ def task(instance_id: int, task_ref: str):
                     return redirect(url_for("dossiers.show", instance_id=instance_id))
             if errors and status == 200:
                 message, status = _("Le formulaire comporte des erreurs : corrigez les champs signalés."), 400
-    documents = svc.attachments.list(instance_id)  # after the post: with what it uploaded
     timeline = svc.queries.timeline(instance_id)
+    # after the post: with what it uploaded; only what the reader may read
+    documents = presenters.documents(reader, dossier, timeline, svc.attachments.list(instance_id))
     context = {"variables": presenters.task_data(reader, dossier, view), **_attachment_context(instance_id, documents)}
     form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
     return render_template(
@@ -271,7 +278,7 @@ def task(instance_id: int, task_ref: str):
         version=version,
         earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
         requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
-        documents=presenters.documents(reader, documents),
+        documents=documents,
     ), status
 
 

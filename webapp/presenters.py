@@ -55,9 +55,23 @@ def open_step(reader: disclosure.Reader, step: OpenStep) -> OpenStep:
     )
 
 
-def documents(reader: disclosure.Reader, docs: list) -> list:
-    """The dossier's documents, without the login of the staff member who uploaded one when the
-    reader may not know it (the same rule as the open steps and the timeline)."""
+def document_refs(reader: disclosure.Reader, dossier_row: DossierSummary, entries: list[TimelineEntry]):
+    """What :func:`engine.disclosure.may_read_document` needs: the references the dossier's
+    completed steps (every completion, from ``entries``, its timeline) hold, and those the reader may read."""
+    steps, forms = _forms_of(dossier_row.deployment_id)
+    return disclosure.document_refs(reader, (
+        (forms.get(steps[e.bpmn_id].form or "", {}), e.data, e.actor)
+        for e in entries if e.command == "complete" and e.bpmn_id in steps and isinstance(e.data, dict)
+    ))
+
+
+def documents(reader: disclosure.Reader, dossier_row: DossierSummary, entries: list[TimelineEntry],
+              docs: list) -> list:
+    """The dossier's documents the reader may read (by the audience of the fields naming them),
+    without the login of the staff member who uploaded one when the reader may not know it (the
+    same rule as the open steps and the timeline)."""
+    refs = document_refs(reader, dossier_row, entries)
+    docs = [doc for doc in docs if disclosure.may_read_document(reader, doc.ref, doc.uploaded_by, refs)]
     if reader.staff:
         return docs
     return [dataclasses.replace(doc, uploaded_by=_shown_login(reader, doc.uploaded_by) or "") for doc in docs]

@@ -212,16 +212,24 @@ def test_every_form_declares_a_sound_audience(walk):
 
 
 def test_the_porteur_does_not_see_which_staff_member_uploaded_a_document(client, make_dossier, services):
-    """The documents list follows the open steps' and the timeline's rule: no staff login for the porteur."""
-    instance_id = make_dossier("fiche", "CAB", porteur="porteur1")
-    services.attachments.store(instance_id, "note-instruction.pdf", b"%PDF-1.4 note", "instructeur1")
+    """The documents list follows the open steps' and the timeline's rule: no staff login for the
+    porteur, who reads the draft convention the staff attached for them (a field addressed to them)."""
+    instance_id = make_dossier("redaction_convention", "CAB", porteur="porteur1")
+    driver = demo.DemoDriver(services)
+    view = next(v for v in services.engine.task_views(instance_id) if v.bpmn_id == "redaction_convention")
+    actor = driver.actor_for(view, "CAB", "porteur1")
+    uploader = actor.login
+    draft = services.attachments.store(instance_id, "projet-convention.pdf", demo.DEMO_PDF + b"% projet\n", uploader)
+    form = {**driver.form_for(view, instance_id, uploader, {}), "projet_convention": draft.ref}
+    services.engine.complete(actor, instance_id, view.ref, form)
+    drafted = [draft]
     auth = AuthActions(client)
     auth.login("porteur1")
     page = client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
-    assert "note-instruction.pdf" in page and "instructeur1" not in page
+    assert f"/documents/{drafted[0].sha256}" in page and uploader not in page
     auth.logout()
     auth.login("instructeur1")
-    assert "instructeur1" in client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
+    assert uploader in client.get(f"/dossiers/{instance_id}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("step,marker", [("contact", CONSEILS), ("fiche", MOTIF_FICHE), ("complements", PIECES)])

@@ -68,7 +68,7 @@ def dossier_detail(actor: Actor, summary: DossierSummary) -> dict:
         "documents": [
             {"filename": d.filename, "media_type": d.media_type, "size": d.size, "sha256": d.sha256,
              "uploaded_at": d.uploaded_at, "uploaded_by": d.uploaded_by or None}
-            for d in presenters.documents(reader, svc.attachments.list(summary.id))
+            for d in presenters.documents(reader, summary, entries, svc.attachments.list(summary.id))
         ],
         "earlier_steps": [_record(record) for record in records],
         "requests": [_record(record) for record in presenters.porteur_requests(reader, records)],
