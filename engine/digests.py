@@ -116,7 +116,7 @@ class Digests:
         late = sum(1 for task in tasks if task[5] is not None and task[5] < now)
         lines = [f"Bonjour {name},", "",
                  f"Voici vos {total} tâche{'s' if total > 1 else ''} ouverte{'s' if total > 1 else ''} "
-                 f"dans l'application DSDT, dont {late} en retard, les plus urgentes d'abord.", ""]
+                 f"dans l’application DSDT, dont {late} en retard, les plus urgentes d’abord.", ""]
         for instance_id, task_ref, step, ref, title, due_at in tasks:
             head = "[EN RETARD] " if due_at is not None and due_at < now else ""
             due = f"échéance le {_long_when(due_at)}" if due_at else "sans échéance"
@@ -126,7 +126,7 @@ class Digests:
                                                           task_ref=quote(task_ref, safe="/:.-_~")))
         if total > len(tasks):
             lines.append(f"… et {total - len(tasks)} autres : voyez votre corbeille de tâches.")
-        lines += ["", "Vous recevez ce résumé une fois par jour au lieu d'un courriel par tâche ; "
+        lines += ["", "Vous recevez ce résumé une fois par jour au lieu d’un courriel par tâche ; "
                       "changez ce choix sur votre page de profil."]
         return subject, "\n".join(lines) + "\n"
 

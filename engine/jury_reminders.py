@@ -84,6 +84,6 @@ class JuryReminders:
 
     def _where(self, instance_id: int, task_ref: str) -> str:
         if self.task_link is None:
-            return "Connectez-vous à l'application DSDT pour évaluer le dossier avant la session.\n"
-        return ("Pour l'évaluer avant la session, ouvrez cette page (après connexion) :\n"
+            return "Connectez-vous à l’application DSDT pour évaluer le dossier avant la session.\n"
+        return ("Pour l’évaluer avant la session, ouvrez cette page (après connexion) :\n"
                 + self.task_link.format(instance_id=instance_id, task_ref=quote(task_ref, safe="/:.-_~")) + "\n")

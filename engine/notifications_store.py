@@ -113,7 +113,7 @@ class StoredNotifier:
 
     def _where(self, instance, task) -> str:
         if self.task_link is None:
-            return "Connectez-vous à l'application DSDT pour la traiter.\n"
+            return "Connectez-vous à l’application DSDT pour la traiter.\n"
         link = self.task_link.format(instance_id=instance.id, task_ref=quote(task.ref, safe="/:.-_~"))
         return f"Pour la traiter, ouvrez cette page (après connexion) :\n{link}\n"
 

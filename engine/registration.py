@@ -193,9 +193,9 @@ class Registrations:
                 token = self._reset.dumps({"l": row.login, "f": _fingerprint(row)})
                 self._mail(session, row, "[DSDT] Nouveau mot de passe",
                            f"Bonjour {row.full_name or row.login},\n\n"
-                           f"Pour choisir un nouveau mot de passe pour l'identifiant {row.login}, "
-                           f"ouvrez ce lien dans l'heure :\n{link_for(token)}\n\n"
-                           "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n")
+                           f"Pour choisir un nouveau mot de passe pour l’identifiant {row.login}, "
+                           f"ouvrez ce lien dans l’heure :\n{link_for(token)}\n\n"
+                           "Si vous n’avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n")
 
     def check_reset(self, token: str) -> str:
         """The login a reset link is for, if it can still be used; the link's error else."""
@@ -237,9 +237,9 @@ class Registrations:
         token = self._verify.dumps({"l": row.login, "v": row.session_version or 0})
         self._mail(session, row, "[DSDT] Confirmez votre adresse électronique",
                    f"Bonjour {row.full_name or row.login},\n\n"
-                   f"Votre compte {row.login} a été créé sur l'application DSDT. Pour l'activer, "
+                   f"Votre compte {row.login} a été créé sur l’application DSDT. Pour l’activer, "
                    f"ouvrez ce lien dans les 48 heures :\n{link_for(token)}\n\n"
-                   "Si vous n'avez rien demandé, ignorez ce message.\n")
+                   "Si vous n’avez rien demandé, ignorez ce message.\n")
 
     def _mail(self, session: Session, row: User, subject: str, body: str) -> None:
         queue_link_mail(session, row.email, subject, body, self.accounts.clock.now())

@@ -61,7 +61,7 @@ def roles_required(*allowed: str):
             if account is None:
                 return _to_login()
             if not set(allowed) & set(account.roles):
-                raise Forbidden(_("Cette page est réservée à d'autres rôles que les vôtres."))
+                raise Forbidden(_("Cette page est réservée à d’autres rôles que les vôtres."))
             return view(*args, **kwargs)
 
         return wrapped
@@ -203,7 +203,7 @@ def load_dossier_or_404(instance_id: int) -> DossierSummary:
     if not actor.roles & STAFF:
         abort(404)
     raise Forbidden(
-        _("Ce dossier est hors de votre périmètre (EPCI, session de jury ou conflit d'intérêts déclaré).")
+        _("Ce dossier est hors de votre périmètre (EPCI, session de jury ou conflit d’intérêts déclaré).")
     )
 
 

@@ -124,9 +124,9 @@ def incidents():
 @roles_required(roles.ADMIN, roles.PROCESS_OWNER)
 def retry_incident(incident_id: int):
     if services().engine.incidents.retry(incident_id):
-        flash(_("Le dossier a repris : l'incident est résolu."), "success")
+        flash(_("Le dossier a repris : l’incident est résolu."), "success")
     else:
-        flash(_("Nouvel échec : l'incident reste ouvert avec l'erreur du nouvel essai."), "error")
+        flash(_("Nouvel échec : l’incident reste ouvert avec l’erreur du nouvel essai."), "error")
     return redirect(url_for("admin.incidents"))
 
 

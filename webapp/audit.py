@@ -127,7 +127,7 @@ def export():
     """The whole search as CSV (``;``-separated UTF-8 with a BOM, as French spreadsheets open it)."""
     flt, errors = parse_filter(request.args)
     if errors:
-        raise Invalid(_("La recherche comporte des erreurs : corrigez-la avant d'exporter."))
+        raise Invalid(_("La recherche comporte des erreurs : corrigez-la avant d’exporter."))
     rows = _audit().export(flt, EXPORT_LIMIT)  # beyond its limit: Invalid, a page that says to narrow the search
     paris = _paris()
     out = io.StringIO()

@@ -98,8 +98,8 @@ def _chart(kind: str, result) -> tuple[Chart, object]:
                                               "à son achèvement."),
                      [_("Médiane"), _("90e centile")],
                      [(step.name, [step.duration.median, step.duration.p90]) for step in result.steps]), duration_text
-    return Chart(_("Attente avant les étapes"), _("Médiane et 90e centile de l'attente avant chaque étape, de la "
-                                                  "fin de l'étape précédente à sa prise en charge."),
+    return Chart(_("Attente avant les étapes"), _("Médiane et 90e centile de l’attente avant chaque étape, de la "
+                                                  "fin de l’étape précédente à sa prise en charge."),
                  [_("Médiane"), _("90e centile")],
                  [(step.name, [step.waiting.median, step.waiting.p90]) for step in result.steps]), duration_text
 

@@ -43,7 +43,7 @@ def export_log(fmt: str):
     """The event log of every dossier the search (same arguments as the search page) finds."""
     flt, errors = parse_filter(request.args)
     if errors:
-        raise Invalid(_("La recherche comporte des erreurs : corrigez-la avant d'exporter."))
+        raise Invalid(_("La recherche comporte des erreurs : corrigez-la avant d’exporter."))
     found = exports.Exports(services().engine)
     ids = found.dossier_ids(flt)  # beyond the limit: Invalid, a page that says to narrow the search
     mimetype, extension = exports.FORMATS[fmt]

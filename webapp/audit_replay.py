@@ -32,7 +32,7 @@ def _entry(args) -> int:
     """The entry asked for (``entree``, 1 by default); :class:`Invalid` when it is not a number."""
     raw = (args.get("entree") or "1").strip()
     if not raw.isdigit() or len(raw) > 9:
-        raise Invalid(_("Le numéro d'entrée est un nombre entier positif, par exemple 3."))
+        raise Invalid(_("Le numéro d’entrée est un nombre entier positif, par exemple 3."))
     return int(raw)
 
 

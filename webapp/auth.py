@@ -58,7 +58,7 @@ def login():
             # The same words whether the login exists or not: only this client is held back.
             error, status = (
                 _(
-                    "Trop d'essais infructueux depuis ce poste : réessayez après %(until)s.",
+                    "Trop d’essais infructueux depuis ce poste : réessayez après %(until)s.",
                     until=when(err.until),
                 ),
                 429,

@@ -72,8 +72,8 @@ def open_convention():
         instance_id = conventions.start_convention(svc.engine, current_actor(), values["campagne"], values["epci"])
     except (Invalid, Conflict, Forbidden) as err:
         status = 400 if isinstance(err, Invalid) else 409 if isinstance(err, Conflict) else 403
-        return _index(describe(err) or _("La convention n'a pas pu être ouverte."), values, status)
-    flash(_("Convention ouverte pour l'EPCI %(epci)s.", epci=values["epci"]), "success")
+        return _index(describe(err) or _("La convention n’a pas pu être ouverte."), values, status)
+    flash(_("Convention ouverte pour l’EPCI %(epci)s.", epci=values["epci"]), "success")
     return redirect(url_for("conventions.show", instance_id=instance_id))
 
 

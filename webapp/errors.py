@@ -28,20 +28,20 @@ log = logging.getLogger(__name__)
 
 #: engine error class → (HTTP status, title, what to do)
 ENGINE_ERRORS = {
-    NotFound: (404, _l("Introuvable"), _l("Ce que vous cherchez n'existe pas ou ne vous est pas accessible.")),
+    NotFound: (404, _l("Introuvable"), _l("Ce que vous cherchez n’existe pas ou ne vous est pas accessible.")),
     Forbidden: (
         403,
         _l("Accès refusé"),
         _l(
             "Votre rôle ou votre périmètre ne permet pas cette action. "
-            "Si vous pensez que c'est une erreur, contactez l'administrateur."
+            "Si vous pensez que c’est une erreur, contactez l’administrateur."
         ),
     ),
     Conflict: (
         409,
         _l("Le dossier a changé"),
         _l(
-            "Quelqu'un a agi sur ce dossier entre-temps, ou une échéance "
+            "Quelqu’un a agi sur ce dossier entre-temps, ou une échéance "
             "est passée. Rechargez le dossier pour voir son étape actuelle."
         ),
     ),
@@ -53,7 +53,7 @@ ENGINE_ERRORS = {
     Unavailable: (
         503,
         _l("Service momentanément indisponible"),
-        _l("La base de données ne répond pas pour le moment ; rien n'a été enregistré. Réessayez dans quelques "
+        _l("La base de données ne répond pas pour le moment ; rien n’a été enregistré. Réessayez dans quelques "
            "instants."),
     ),
     ScriptFailed: (
@@ -68,15 +68,15 @@ ENGINE_ERRORS = {
 }
 
 HTTP_TITLES = {
-    400: (_l("Requête invalide"), _l("La demande n'a pas pu être comprise. Revenez à la page précédente.")),
+    400: (_l("Requête invalide"), _l("La demande n’a pas pu être comprise. Revenez à la page précédente.")),
     401: (_l("Connexion requise"), _l("Connectez-vous pour accéder à cette page.")),
     403: (_l("Accès refusé"), _l("Cette page ne vous est pas accessible.")),
-    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou ne vous est pas accessible.")),
-    405: (_l("Action non permise"), _l("Cette action n'est pas possible sur cette page.")),
+    404: (_l("Page introuvable"), _l("Cette page n’existe pas ou ne vous est pas accessible.")),
+    405: (_l("Action non permise"), _l("Cette action n’est pas possible sur cette page.")),
     409: (_l("Conflit"), _l("Le dossier a changé entre-temps : rechargez-le.")),
     413: (_l("Envoi trop volumineux"), _l("Les fichiers envoyés sont trop gros : réduisez-les et recommencez.")),
     429: (_l("Trop de tentatives"), _l("Patientez quelques minutes avant de réessayer.")),
-    500: (_l("Erreur interne"), _l("Une erreur inattendue s'est produite. Réessayez plus tard.")),
+    500: (_l("Erreur interne"), _l("Une erreur inattendue s’est produite. Réessayez plus tard.")),
 }
 
 
@@ -147,7 +147,7 @@ def csrf_error(err: CSRFError):
     return _page(
         400,
         _l("Formulaire expiré"),
-        _l("Le formulaire a expiré ou n'a pas été envoyé depuis cette application. Rechargez la page et recommencez."),
+        _l("Le formulaire a expiré ou n’a pas été envoyé depuis cette application. Rechargez la page et recommencez."),
     )
 
 

@@ -108,7 +108,7 @@ def navigation(account) -> list[tuple[str, object]]:
     if roles.ADMIN in held:
         items.append(("home.admin", _l("Administration")))
         items.append(("admin.users", _l("Utilisateurs")))
-        items.append(("admin.outbox", _l("Boîte d'envoi")))
+        items.append(("admin.outbox", _l("Boîte d’envoi")))
     if roles.PROCESS_OWNER in held:
         items.append(("home.owner", _l("Processus")))
     if held & {roles.ADMIN, roles.PROCESS_OWNER}:

@@ -131,7 +131,7 @@ def _back():
 def claim(instance_id: int, task_ref: str):
     load_dossier_or_404(instance_id)
     services().engine.claim(current_actor(), instance_id, task_ref)
-    flash(_("Étape prise en charge : elle n'apparaît plus dans la corbeille de vos collègues."), "success")
+    flash(_("Étape prise en charge : elle n’apparaît plus dans la corbeille de vos collègues."), "success")
     return _back()
 
 

@@ -242,7 +242,7 @@ def deploy(name: str):
     if info.created:
         flash(_("Version %(version)s déployée.", version=info.version), "success")
     else:
-        flash(_("Rien n'a changé depuis la version %(version)s : aucune nouvelle version.", version=info.version),
+        flash(_("Rien n’a changé depuis la version %(version)s : aucune nouvelle version.", version=info.version),
               "info")
     return redirect(url_for(".edit", name=name))
 

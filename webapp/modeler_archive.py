@@ -62,7 +62,7 @@ def _refused(message: str):
 @roles_required(*OWNERS)
 def import_draft():
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
-        return _refused(_("l'envoi dépasse %(limit)s Kio.", limit=MAX_UPLOAD_BYTES // 1024))
+        return _refused(_("l’envoi dépasse %(limit)s Kio.", limit=MAX_UPLOAD_BYTES // 1024))
     request.max_content_length = MAX_UPLOAD_BYTES  # a body without Content-Length stops there too (413)
     name = request.form.get("name", "").strip()
     sent = [upload for upload in request.files.getlist("files") if upload.filename]

@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 def common_labels() -> dict[str, str]:
     return {
         "saving": _("Enregistrement…"),
-        "failed": _("L'opération a échoué."),
+        "failed": _("L’opération a échoué."),
         "loaded": _("Modèle chargé."),
     }
 
 
 def bpmn_labels() -> dict[str, str]:
     return common_labels() | {
-        "canvas": _("Diagramme BPMN modifiable (raccourcis clavier de bpmn-js : voir l'aide sous le diagramme)"),
+        "canvas": _("Diagramme BPMN modifiable (raccourcis clavier de bpmn-js : voir l’aide sous le diagramme)"),
         "checking": _("Vérification par le serveur…"),
         "noProblem": _("Aucun problème : le serveur accepterait ce brouillon au déploiement."),
         "problemsFound": _("{n} problème(s) trouvé(s) : voir la liste sous le diagramme."),
@@ -31,8 +31,8 @@ def bpmn_labels() -> dict[str, str]:
         "script": _("Script (Python restreint)"),
         "decision": _("Table de décision appelée (identifiant DMN)"),
         "calledElement": _("Processus appelé (identifiant)"),
-        "preScript": _("Script avant l'étape"),
-        "postScript": _("Script après l'étape"),
+        "preScript": _("Script avant l’étape"),
+        "postScript": _("Script après l’étape"),
         "condition": _("Condition (expression Python)"),
     }
 
@@ -43,7 +43,7 @@ def panel_translations() -> dict[str, str]:
         "Name": _("Nom"),
         "ID": _("Identifiant"),
         "Documentation": _("Documentation"),
-        "Element documentation": _("Documentation de l'élément"),
+        "Element documentation": _("Documentation de l’élément"),
         "Timer": _("Minuteur"),
         "Type": _("Type"),
         "Value": _("Valeur"),

@@ -72,7 +72,7 @@ def register():
         except Conflict as err:  # the login is taken
             errors = _login_taken(err)
         else:
-            return _sent(_("Un courriel de confirmation a été envoyé à %(email)s : ouvrez le lien qu'il "
+            return _sent(_("Un courriel de confirmation a été envoyé à %(email)s : ouvrez le lien qu’il "
                            "contient dans les 48 heures pour activer votre compte.", email=values["email"]))
     return render_template("auth/register.html", values=values, errors=errors), 400 if errors else 200
 
@@ -95,7 +95,7 @@ def verify(token: str):
 @bp.route("/inscription/renvoyer", methods=("GET", "POST"))
 def resend():
     return _ask_for_link(_registrations().resend, "registration.verify",
-                         _("Si un compte attend la vérification de cette adresse, un nouveau lien vient d'y être "
+                         _("Si un compte attend la vérification de cette adresse, un nouveau lien vient d’y être "
                            "envoyé."),
                          _("Recevoir un nouveau lien de confirmation"), "registration.resend")
 
@@ -104,7 +104,7 @@ def resend():
 def forgot():
     return _ask_for_link(_registrations().request_reset, "registration.reset",
                          _("Si un compte utilise cette adresse, un lien pour choisir un nouveau mot de passe vient "
-                           "d'y être envoyé ; il vaut une heure."),
+                           "d’y être envoyé ; il vaut une heure."),
                          _("Mot de passe oublié"), "registration.forgot")
 
 
@@ -151,7 +151,7 @@ def join(token: str):
         except Conflict as err:
             errors = _login_taken(err)
         else:
-            flash(_("Votre compte est créé dans l'association : connectez-vous."), "success")
+            flash(_("Votre compte est créé dans l’association : connectez-vous."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/join.html", info=info, email=email, values=values, errors=errors), \
         400 if errors else 200

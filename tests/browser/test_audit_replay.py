@@ -104,7 +104,7 @@ def test_auditor_replays_checks_and_exports_then_a_tampered_row_is_named(visit, 
     shot(visit, "audit-history-before-after")
 
     # 4. The integrity check passes.
-    visit.click_link(page.get_by_role("link", name="Vérifier l'intégrité de ce dossier").first)
+    visit.click_link(page.get_by_role("link", name="Vérifier l’intégrité de ce dossier").first)
     assert "Le dossier est intègre" in page.locator("main").inner_text()
     shot(visit, "audit-integrity-ok")
 
@@ -128,7 +128,7 @@ def test_auditor_replays_checks_and_exports_then_a_tampered_row_is_named(visit, 
         visit.login("admin")
         visit.goto(f"/audit/integrite?dossier={ref}")
         alert = page.get_by_role("alert")
-        assert "Le dossier n'est pas intègre." in alert.inner_text()
+        assert "Le dossier n’est pas intègre." in alert.inner_text()
         assert "entrée n° 3" in alert.inner_text()
         assert "entry 3" in page.locator("main").inner_text()
         shot(visit, "audit-integrity-tampered")
@@ -147,11 +147,11 @@ def test_the_replay_without_javascript(open_visit, dossier):
     page = visit.page
     visit.login("auditeur")
     visit.goto(f"/audit/dossiers/{dossier}/rejeu")
-    assert "Après l'entrée n° 1 sur" in page.locator("#replay-state").inner_text()
+    assert "Après l’entrée n° 1 sur" in page.locator("#replay-state").inner_text()
     visit.click_link(page.get_by_role("link", name="Entrée suivante →"))
     assert page.url.endswith("?entree=2")
     assert page.locator('tr.replay-changed[data-field="contact.titre_projet"]').count() == 1
     page.fill("#replay-entry", "4")
     visit.submit(page.get_by_role("button", name="Afficher"))
-    assert "entree=4" in page.url and "Après l'entrée n° 4 sur" in page.locator("#replay-state").inner_text()
+    assert "entree=4" in page.url and "Après l’entrée n° 4 sur" in page.locator("#replay-state").inner_text()
     assert page.locator("#diagram-canvas").is_hidden()  # no drawing: the text says it all

@@ -65,7 +65,7 @@ def test_rows_are_added_and_removed_with_buttons(visit, task_path):
     assert rows.nth(1).locator(":scope > legend").inner_text() == "Budget prévisionnel n° 2"
     page.fill('textarea[name="f.projet.objectifs"]', "Cultiver ensemble")
 
-    visit.submit(page.get_by_role("button", name="Valider l'étape"))  # incomplete: refused, every error listed
+    visit.submit(page.get_by_role("button", name="Valider l’étape"))  # incomplete: refused, every error listed
     assert page.locator("#f-error-summary").count() == 1
     assert page.evaluate("document.activeElement.id") == "f-error-summary"
     assert [page.input_value(f'input[name="f.budget.{i}.poste"]') for i in (0, 1)] == [

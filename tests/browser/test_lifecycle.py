@@ -85,7 +85,7 @@ class Walk:
         visit, page = self.visit, self.visit.page
         assert f"/etape/{view.ref}" in unquote(page.url), page.url
         visit.fill_form(data, self.attachment)
-        visit.submit(page.get_by_role("button", name="Valider l'étape"))
+        visit.submit(page.get_by_role("button", name="Valider l’étape"))
         flash = page.locator(".flash-success")
         assert flash.count(), f"{view.bpmn_id} by {login} not validated: " + page.locator("main").inner_text()[:1500]
 
@@ -129,7 +129,7 @@ def test_application_walked_to_a_signed_convention(visit, live_services, attachm
         # First a form with mistakes: each wrong field gets its message, nothing typed is lost.
         wrong = {**data, "siret": "123", "contact_email": "pas-un-courriel", "titre_projet": ""}
         visit.fill_form(wrong, attachment)
-        visit.submit(page.get_by_role("button", name="Valider l'étape"))
+        visit.submit(page.get_by_role("button", name="Valider l’étape"))
         assert page.locator("#form-message").count()
         assert page.locator('[aria-invalid="true"]').count() >= 3
         assert page.locator('input[name="f.organisation"]').input_value() == data["organisation"]

@@ -69,7 +69,7 @@ def register(visit: Visit, services, login: str, email: str, password: str,
              association: str = "Les Jardins du Portel", shot: str | None = None) -> None:
     page = visit.page
     visit.goto("/inscription")
-    page.get_by_label("Nom de l'association").fill(association)
+    page.get_by_label("Nom de l’association").fill(association)
     page.get_by_label("SIRET ou numéro RNA").fill("W623001234")
     page.get_by_label("Nom complet").fill("Camille Durand")
     page.get_by_label("Courriel").fill(email)
@@ -168,7 +168,7 @@ def test_a_porteur_reads_the_missing_documents_and_uploads_them(visit, live_serv
         page.locator('[name="f.reponse"]').fill("Voici les statuts signés, le RIB et les comptes 2029.")
         page.locator('input[type=file][name="f.pieces.0"]').set_input_files(str(attachment))
         guide_shot(visit, "porteur-complements", top=False)
-        visit.submit(page.get_by_role("button", name="Valider l'étape"))
+        visit.submit(page.get_by_role("button", name="Valider l’étape"))
         assert page.locator(".flash-success").count(), page.locator("main").inner_text()[:1500]
         visit.goto(f"/dossiers/{instance_id}")
         assert "statuts-signes.pdf" in page.locator("#docs-title + ul").inner_text()

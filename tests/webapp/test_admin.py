@@ -86,8 +86,8 @@ def test_the_outbox_is_paged_says_each_state_and_that_no_server_is_configured(ma
 
     AuthActions(client).login("admin")
     first = client.get("/admin/courriels").get_data(as_text=True)
-    assert "<h1>Boîte d'envoi</h1>" in first and "Courriels envoyés" not in first
-    assert "Aucun serveur d'envoi configuré : les courriels restent en attente." in first
+    assert "<h1>Boîte d’envoi</h1>" in first and "Courriels envoyés" not in first
+    assert "Aucun serveur d’envoi configuré : les courriels restent en attente." in first
     assert first.count("<tr>") == 1 + 2  # the head row and one page of two
     total = services.outbox.page().total
     pages = (total + 1) // 2
@@ -109,4 +109,4 @@ def test_the_outbox_says_which_mail_server_is_configured(make_app):
 
     AuthActions(client).login("admin")
     page = client.get("/admin/courriels").get_data(as_text=True)
-    assert "Serveur d'envoi configuré : smtp.example.org:587" in page and "Aucun serveur" not in page
+    assert "Serveur d’envoi configuré : smtp.example.org:587" in page and "Aucun serveur" not in page

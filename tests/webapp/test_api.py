@@ -240,7 +240,7 @@ def test_start_complete_invalid_valid_then_twice(api, services):
     assert done.get_json()["version"] > dossier["version"]
     again = api.post(f"{url}/complete", "porteur4", {"data": VALID_CONTACT})
     assert again.status_code == 409
-    assert again.get_json()["reason"] == "task.not_open" and "n'est plus ouverte" in again.get_json()["message"]
+    assert again.get_json()["reason"] == "task.not_open" and "n’est plus ouverte" in again.get_json()["message"]
     assert api.get(url, "porteur4").status_code == 409
 
 

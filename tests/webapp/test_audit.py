@@ -225,7 +225,7 @@ def test_history_of_an_altered_journal_lists_every_entry_and_says_where_changes_
     assert len(history.entries) == 2 and "entry 2" in history.replay_problem
     assert history.entries[0].changes and all(entry.changes is None for entry in history.entries[1:])
     page = login(app).get(f"/audit/dossiers/{ids['commune']}").get_data(as_text=True)
-    assert "n&#39;a pas pu être rejoué" in page or "n'a pas pu être rejoué" in page
+    assert "n’a pas pu être rejoué" in page
 
 
 def test_an_administrative_act_without_a_reason_is_marked():

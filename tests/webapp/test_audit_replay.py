@@ -67,7 +67,7 @@ def test_the_page_without_javascript_moves_between_entries(world):
     _, app, iid = world
     client = login(app)
     page = get(client, f"/audit/dossiers/{iid}/rejeu")
-    assert "Après l'entrée n° 1 sur 4" in page
+    assert "Après l’entrée n° 1 sur 4" in page
     assert 'type="range" id="replay-entry" name="entree" min="1" max="4"' in page
     assert '<label for="replay-entry">' in page
     assert f'href="/audit/dossiers/{iid}/rejeu?entree=2"' in page  # next
@@ -75,7 +75,7 @@ def test_the_page_without_javascript_moves_between_entries(world):
     assert "Décrire le projet (Porteur de projet)" in text_of(page)  # the step open then
     assert 'data-field="contact.titre_projet"' not in page  # not typed yet
     third = get(client, f"/audit/dossiers/{iid}/rejeu?entree=3")
-    assert "Après l'entrée n° 3 sur 4" in third
+    assert "Après l’entrée n° 3 sur 4" in third
     assert f'href="/audit/dossiers/{iid}/rejeu?entree=2"' in third and 'entree=4"' in third
     assert 'class="replay-changed" data-field="avis_commune.avis"' in third  # what entry 3 submitted
     assert 'data-field="contact.titre_projet"' in third
@@ -97,7 +97,7 @@ def test_json_gives_marks_per_process_and_the_text(world):
     assert processes["dsdt_contact"]["active"] == ["contact"] and processes["dsdt_contact"]["calledBy"]
     assert processes["dsdt_fiche"]["entered"] is False and processes["dsdt_fiche"]["done"] == []
     assert [step["bpmnId"] for step in first["openSteps"]] == ["contact"]
-    assert "Après l'entrée n° 1 sur 4" in first["html"]
+    assert "Après l’entrée n° 1 sur 4" in first["html"]
     last = client.get(f"/audit/dossiers/{iid}/rejeu.json?entree=4").get_json()
     processes = {p["process"]: p for p in last["processes"]}
     assert processes["dsdt_candidature"]["active"] == ["phase_fiche"]
@@ -124,10 +124,10 @@ def test_entries_out_of_bounds_get_a_clear_error(world, entry):
     body = answer.get_json()
     if entry in ("0", "5"):
         assert body["reason"] == "replay.entry"
-        assert body["message"] == f"Ce dossier n'a pas d'entrée n° {entry} : son journal va de l'entrée 1 à l'entrée 4."
-        assert "l'entrée 1 à l'entrée 4" in html.unescape(page.get_data(as_text=True))
+        assert body["message"] == f"Ce dossier n’a pas d’entrée n° {entry} : son journal va de l’entrée 1 à l’entrée 4."
+        assert "l’entrée 1 à l’entrée 4" in html.unescape(page.get_data(as_text=True))
     else:
-        assert body["message"] == "Le numéro d'entrée est un nombre entier positif, par exemple 3."
+        assert body["message"] == "Le numéro d’entrée est un nombre entier positif, par exemple 3."
 
 
 def test_unknown_dossier(world):
@@ -159,7 +159,7 @@ def test_an_altered_journal_is_named_instead_of_a_state(world):
         session.execute(update(JournalEntry).where(JournalEntry.instance_id == iid, JournalEntry.seq == 2)
                         .values(state_hash="0" * 64))
     client = login(app)
-    assert "Après l'entrée n° 1 sur 4" in get(client, f"/audit/dossiers/{iid}/rejeu?entree=1")
+    assert "Après l’entrée n° 1 sur 4" in get(client, f"/audit/dossiers/{iid}/rejeu?entree=1")
     page = get(client, f"/audit/dossiers/{iid}/rejeu?entree=3")
     assert "role=\"alert\"" in page and "entry 2 (complete) reaches a different state than journaled" in page
     body = client.get(f"/audit/dossiers/{iid}/rejeu.json?entree=3").get_json()

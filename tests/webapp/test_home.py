@@ -54,7 +54,7 @@ def test_the_administrators_home_shows_accounts_throttled_logins_outbox_and_inci
     active, _total = services.overview.accounts()
     assert f"{active} compte(s) actif(s)" in page and 'href="/admin/utilisateurs"' in page
     assert 'href="/admin/connexions"' in page and 'href="/admin/courriels"' in page
-    assert "Aucun serveur d'envoi configuré" in page and 'href="/admin/incidents"' in page
+    assert "Aucun serveur d’envoi configuré" in page and 'href="/admin/incidents"' in page
 
 
 def test_the_process_owners_home_lists_the_versions_and_open_incidents(client, auth, services):

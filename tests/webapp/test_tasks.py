@@ -86,7 +86,7 @@ def test_stale_task_gives_a_clear_message(client, auth, services):
     response = auth.post(url, form)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert "n'est plus ouverte" in body and "Traceback" not in body
+    assert "n’est plus ouverte" in body and "Traceback" not in body
     assert client.get(url).status_code == 409
 
 

@@ -58,7 +58,7 @@ def translate_error(message: str, schema: dict | None = None) -> str:
             return _("Choisissez oui ou non.")
         if expected == "string":
             return _("Saisissez un texte.")
-        return _("La valeur saisie n'a pas le type attendu.")
+        return _("La valeur saisie n’a pas le type attendu.")
     match = re.search(r"is not a '([\w-]+)'$", message)
     if match:
         fmt = match.group(1)
@@ -101,7 +101,7 @@ def translate_error(message: str, schema: dict | None = None) -> str:
     if re.search(r" does not match '", message):
         return _("Le format de la valeur saisie est incorrect.")
     if message.endswith("was expected"):
-        return _("Cette valeur n'est pas acceptée.")
+        return _("Cette valeur n’est pas acceptée.")
     if message.startswith("Additional properties are not allowed"):
         return _("Le formulaire contient des champs inconnus.")
     return message
