@@ -18,6 +18,7 @@ from pathlib import Path
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, juries, roles
 
 from . import demo_conventions
+from .demo_juries import seed_jury_sessions
 from .demo_stages import STAGES, Stage
 from .services import Services
 
@@ -218,12 +219,14 @@ def seed_open_campaign(services: Services, campaign_code: str) -> int:
     """Drive the :data:`~webapp.demo_stages.STAGES`, each on a clock set back its age, and withdraw one more."""
     now = services.engine.now()
     driver = BackdatedDriver(services)
+    # Jury sessions first (a failed quorum, an impossibility): they reach the dossiers waiting then.
+    sent = seed_jury_sessions(driver, campaign_code, now)
     for stage in STAGES:
         driver.drive(campaign_code, stage, now)
     # One withdrawn application.
     instance_id = driver.drive(campaign_code, Stage("dossier", "CAB", "porteur1", 6), now)
     driver.engine.withdraw(_porteur("porteur1"), instance_id, "L'association n'a plus les moyens de porter le projet.")
-    return len(STAGES) + 1
+    return len(STAGES) + 1 + len(sent)
 
 
 def simulate_history(database_url: str, applications: int = 40) -> dict:

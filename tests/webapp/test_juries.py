@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from engine import EngineConfig, FixedClock, JuryAdmin, WorkflowEngine
 from engine.journal import entries as journal_entries
+from engine.jury_minutes import read_minutes
 from webapp import demo
 from webapp.services import build
 
@@ -180,3 +181,12 @@ def test_the_president_confirms_the_proces_verbal(auth, client, services, make_d
     auth.logout()
     auth.login("instructeur1")  # the staff's dossier page lists the record in its history
     assert "Séance du jury" in client.get(f"/dossiers/{iid}").get_data(as_text=True)
+
+
+def test_the_demo_has_a_failed_quorum_and_an_impossibility(services):
+    code = _campaign(services)
+    minutes = {jury: read_minutes(services.engine.db, jury, code) for jury in ("TERR-CAB", "TERR-CAVM")}
+    causes = {jury: [i.cause for d in found.dossiers for i in d.impossibilities] for jury, found in minutes.items()}
+    assert "quorum" in causes["TERR-CAB"] and "declaree" in causes["TERR-CAVM"]
+    assert minutes["TERR-CAB"].present_recorded
+    assert minutes["TERR-CAB"].present == ["jury.cab.president", "jury.cab.elu1"]
