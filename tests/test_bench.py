@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from webapp.cli import main
 
 PHASES = ["start", "contact", "fiche", "dossier", "jury", "decision", "convention"]
-TARGETS = {"accounts_10000_vs_none", "sqlite_full_vs_inmemory", "cold_vs_warm", "fresh_process_vs_warm"}
+TARGETS = {"accounts_10000_vs_none", "sqlite_full_vs_inmemory", "cold_vs_warm", "fresh_process_vs_warm",
+           "fresh_process_vs_warm_cpu"}
 
 
 def test_bench_quick_json_reports_every_measurement_with_stable_keys(monkeypatch):
@@ -33,6 +34,9 @@ def test_bench_quick_json_reports_every_measurement_with_stable_keys(monkeypatch
     assert completion["warm_completion_ms"]["p50"] > 0 and completion["cold_completion_ms"]["p50"] > 0
     assert list(completion["fresh_process_first_command_ms_by_phase"]) == PHASES
     assert all(value > 0 for value in completion["fresh_process_first_command_ms_by_phase"].values())
+    assert list(completion["fresh_process_first_command_cpu_ms_by_phase"]) == PHASES
+    assert all(value > 0 for value in completion["fresh_process_first_command_cpu_ms_by_phase"].values())
+    assert completion["warm_completion_cpu_ms"]["p50"] > 0
     assert len(completion["cold_completion_ms_by_task"]) >= 10
     assert set(report["accounts"]["warm_completion_ms_by_accounts"]) == {"0", "1000", "10000"}
     sizes = report["open_tasks"]["by_open_tasks"]
