@@ -5,7 +5,8 @@
 - A JSON body is refused when it is larger than ``limits.MAX_JSON_BYTES`` (413), nested deeper
   than ``limits.MAX_JSON_DEPTH`` (400: Python's parser would overflow its stack near 1,000), or
   carries a number no JSON client reads exactly (an integer beyond ±2^53, ``1e400``, ``NaN``: 422,
-  naming the field). The views then parse a body known to be safe.
+  naming the field). The body is parsed once, there: the pages (``request.get_json()``, through
+  :class:`CheckedRequest`) and the API (:class:`CheckedParser`) read that value.
 
 The limits themselves are the engine's (:mod:`engine.limits`), so the OpenAPI document, the
 pages and the commands state the same numbers.
@@ -17,11 +18,37 @@ import json
 import math
 import re
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
 from engine import limits
+
+_UNPARSED = object()
+
+
+class CheckedRequest(Request):
+    """A request whose JSON body :func:`check_json_body` parsed: ``get_json`` returns that value
+    rather than parsing the body again (malformed JSON: Flask's own answer, as before)."""
+
+    checked_json = _UNPARSED
+
+    def get_json(self, force=False, silent=False, cache=True):
+        if self.checked_json is not _UNPARSED:
+            return self.checked_json
+        return super().get_json(force=force, silent=silent, cache=cache)
+
+
+class CheckedParser(FlaskParser):
+    """The API's arguments parser (:class:`webapp.api.blueprint.Blueprint`): the JSON body is the
+    value the bounds check parsed; webargs parses (and answers malformed JSON) only without one."""
+
+    def _raw_load_json(self, req):
+        checked = getattr(req, "checked_json", _UNPARSED)
+        if checked is not _UNPARSED and is_json_request(req):
+            return checked
+        return super()._raw_load_json(req)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -113,6 +140,7 @@ def check_json_body() -> None:
     if errors:
         _refuse(UnprocessableEntity, "Un nombre est hors des limites d'un nombre JSON : corrigez les champs indiqués.",
                 errors)
+    request.checked_json = parsed  # safe: what json.loads gives, read by the views without parsing again
 
 
 def _too_large() -> str:
@@ -120,6 +148,8 @@ def _too_large() -> str:
 
 
 def register(app: Flask) -> None:
-    """Install the bounded ``int`` converter (before any route is added) and the JSON body check."""
+    """Install the bounded ``int`` converter (before any route is added), the JSON body check and
+    the request class that keeps what it parsed."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = CheckedRequest
     app.before_request(check_json_body)

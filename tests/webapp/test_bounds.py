@@ -55,6 +55,31 @@ def test_the_engine_refuses_an_oversized_withdrawal_reason(services, make_dossie
     assert _journal_length(services, instance_id) == before
 
 
+def test_a_json_body_is_parsed_once(api, services, make_dossier, monkeypatch):
+    """The bounds check parses the body; the API's arguments parser reads that value, not the body again."""
+    instance_id = make_dossier("contact", porteur="porteur3")
+    parsed = []
+    loads = json.loads
+
+    def counting(text, *args, **kwargs):
+        value = loads(text, *args, **kwargs)
+        if isinstance(value, dict) and "motif" in value:
+            parsed.append(value)
+        return value
+
+    monkeypatch.setattr(json, "loads", counting)
+    response = api.post(f"/dossiers/{instance_id}/withdraw", "porteur3", {"motif": "m" * (limits.MAX_TEXT + 1)})
+    assert response.status_code == 422 and "motif" in response.get_json()["errors"]  # the schema saw the body
+    assert len(parsed) == 1
+
+
+def test_malformed_json_is_still_a_400(api, services, make_dossier):
+    instance_id = make_dossier("contact", porteur="porteur3")
+    response = api.client.post(f"/api/dossiers/{instance_id}/withdraw", data=b'{"motif": ',
+                               content_type="application/json", headers=api.headers("porteur3"))
+    assert response.status_code == 400 and response.is_json
+
+
 def test_an_oversized_withdrawal_reason_on_the_page_changes_nothing(auth, services, make_dossier):
     instance_id = make_dossier("contact", porteur="porteur3")
     before = _journal_length(services, instance_id)

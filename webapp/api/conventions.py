@@ -9,7 +9,6 @@ technician of the EPCI its own (the engine decides). A convention's steps are ta
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine import Invalid, convention_list, conventions, roles
@@ -17,6 +16,7 @@ from engine import Invalid, convention_list, conventions, roles
 from ..access import current_actor, roles_required
 from ..services import services
 from . import auth, errors
+from .blueprint import Blueprint
 from .schemas import SHORT
 
 bp = Blueprint("api_conventions", __name__, url_prefix="/api/conventions",

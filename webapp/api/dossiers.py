@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from engine import Invalid, roles
 
@@ -11,6 +10,7 @@ from .. import receipts
 from ..access import current_actor, roles_required, visible_dossiers
 from ..services import services
 from . import auth, errors, present
+from .blueprint import Blueprint
 from .schemas import (
     DossierDetailSchema,
     DossierListArgs,

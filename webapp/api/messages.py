@@ -16,7 +16,6 @@ JSON object.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import NotFound, roles
@@ -24,6 +23,7 @@ from engine import NotFound, roles
 from ..access import current_actor, roles_required
 from ..services import services
 from . import auth, errors
+from .blueprint import Blueprint
 
 bp = Blueprint("api_messages", __name__, url_prefix="/api/messages",
                description="Messages BPMN : réveiller les dossiers qui les attendent.")

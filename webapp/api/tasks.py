@@ -10,7 +10,6 @@ A task is addressed as `/api/dossiers/<dossier_id>/tasks/<ref>`, where `ref` is 
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from engine import Conflict, InboxFilter, NotFound
 from engine.form_options import bind_options
@@ -20,6 +19,7 @@ from ..access import STAFF, current_actor, open_task_or_refuse, roles_required
 from ..inbox import end_of_day
 from ..services import services
 from . import auth, errors, present
+from .blueprint import Blueprint
 from .schemas import CompleteArgs, DossierSchema, InboxArgs, InboxSchema, TaskSchema
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api", description="Tâches : corbeille, formulaire, commandes.")
