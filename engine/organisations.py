@@ -12,6 +12,7 @@ process assigns it to the porteur's login).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,20 +20,25 @@ from sqlalchemy import select
 
 from . import roles
 from .accounts import Account, AccountService
-from .errors import Forbidden
+from .errors import Forbidden, Invalid
+from .limits import MAX_SHORT_TEXT
 from .persistence.models import Organisation, User
 from .registration import (
     Application,
     LinkFor,
     check_application,
     check_email,
+    identifier_ok,
     load_link,
+    normalise_identifier,
     queue_link_mail,
     signed_links,
     spent,
 )
 
 INVITE_FOR = timedelta(days=7)
+#: the most existing accounts :meth:`Organisations.found` gathers into one association
+MAX_FOUNDERS = 20
 _INVITE_SALT = "dsdt.organisation.invite"
 
 
@@ -93,6 +99,35 @@ class Organisations:
                         "Si vous ne connaissez pas cette personne, ignorez ce message.\n",
                         self.accounts.clock.now())
 
+    def found(self, name: str, identifier: str, email: str, members: Sequence[str]) -> OrganisationInfo:
+        """Create an association of existing porteur accounts that belong to none yet (the demo's
+        porteurs; an administrator gathering accounts made before registration existed).
+
+        The association's fields are checked as a registration's (every wrong field named at
+        once); each member must be an active porteur of no association. All or nothing, in one
+        transaction."""
+        name, identifier, email = name.strip(), normalise_identifier(identifier), email.strip()
+        logins = list(dict.fromkeys(login.strip() for login in members))
+        _check_association(name, identifier, email)
+        if not 1 <= len(logins) <= MAX_FOUNDERS:
+            raise Invalid(f"An association is founded with 1 to {MAX_FOUNDERS} members, not {len(logins)}.",
+                          code="organisation.members_count", params={"limit": MAX_FOUNDERS})
+        with self.accounts.db.sessions.begin() as session:
+            rows = {row.login: row for row in session.scalars(select(User).where(User.login.in_(logins)))}
+            for login in logins:
+                row = rows.get(login)
+                if row is None or not row.active or row.organisation_id is not None or roles.PORTEUR not in row.roles:
+                    raise Invalid(f"{login} is not an active porteur account outside any association.",
+                                  code="organisation.member_refused", params={"login": login})
+            organisation = Organisation(name=name, identifier=identifier, email=email,
+                                        created_at=self.accounts.clock.now())
+            session.add(organisation)
+            session.flush()
+            for row in rows.values():
+                row.organisation_id = organisation.id
+            session.flush()
+            return _info(session, organisation.id)
+
     def invitation(self, token: str) -> tuple[OrganisationInfo, str]:
         """The association and the address of an invitation still usable; the link's error else."""
         data = load_link(self._invite, token, INVITE_FOR)
@@ -121,6 +156,24 @@ class Organisations:
         if any(member.email == email for member in info.members):
             raise spent()  # already joined
         return info
+
+
+def _check_association(name: str, identifier: str, email: str) -> None:
+    """:class:`Invalid` naming each wrong field of an association, with the registration's codes."""
+    codes: dict[str, str] = {}
+    if not name:
+        codes["association"] = "registration.required"
+    elif len(name) > MAX_SHORT_TEXT:
+        codes["association"] = "registration.too_long"
+    if not identifier_ok(identifier):
+        codes["identifier"] = "registration.identifier_format"
+    try:
+        check_email(email)
+    except Invalid:
+        codes["email"] = "registration.email_format"
+    if codes:
+        raise Invalid("Correct the fields shown.", errors={field: [code] for field, code in codes.items()},
+                      code="account.invalid", params={"limit": MAX_SHORT_TEXT, "fields": codes})
 
 
 def _info(session, organisation_id: int) -> OrganisationInfo:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, juries, roles
 
-from . import demo_conventions
+from . import demo_conventions, demo_organisations
 from .demo_juries import seed_jury_sessions
 from .demo_stages import STAGES, Stage
 from .services import Services
@@ -225,7 +225,7 @@ def seed_open_campaign(services: Services, campaign_code: str) -> int:
         driver.drive(campaign_code, stage, now)
     # One withdrawn application.
     instance_id = driver.drive(campaign_code, Stage("dossier", "CAB", "porteur1", 6), now)
-    driver.engine.withdraw(_porteur("porteur1"), instance_id, "L'association n'a plus les moyens de porter le projet.")
+    driver.engine.withdraw(_porteur("porteur1"), instance_id, "L’association n’a plus les moyens de porter le projet.")
     return len(STAGES) + 1 + len(sent)
 
 
@@ -257,6 +257,7 @@ def seed(services: Services, root: Path, today: date, history: int = 40, log=pri
         services.accounts.create(
             login, DEMO_PASSWORD, roles=held, epci=scope, full_name=name, email=f"{login}@demo.dsdt.example"
         )
+    demo_organisations.seed_organisations(services)  # "Mon association" for every demo porteur
     # The Région–EPCI conventions first: the dossiers of a campaign are offered their priorities.
     pilot_code = campaigns_api.historical_campaign()[0] if history else open_code
     conventions = demo_conventions.seed_conventions(engine, pilot_code, open_code)

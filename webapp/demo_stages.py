@@ -19,17 +19,17 @@ MOTIF_A_COMPLETER = (
 )
 #: the EPCI technicien's advice on a contact to rework
 CONSEILS = (
-    "Le projet doit s'inscrire dans une priorité du contrat de ville : rapprochez-vous du centre social "
-    "du quartier et reformulez l'idée autour de la participation des habitants."
+    "Le projet doit s’inscrire dans une priorité du contrat de ville : rapprochez-vous du centre social "
+    "du quartier et reformulez l’idée autour de la participation des habitants."
 )
 #: the instructeur's list of missing documents
 PIECES_MANQUANTES = (
-    "Statuts signés de l'association ; RIB au nom de l'association ; comptes approuvés du dernier exercice ; "
-    "lettre d'engagement du partenaire principal."
+    "Statuts signés de l’association ; RIB au nom de l’association ; comptes approuvés du dernier exercice ; "
+    "lettre d’engagement du partenaire principal."
 )
 #: the jury president's instructions to the porteur of an adjourned dossier
 CONSIGNES = (
-    "Le jury souhaite un plan d'évaluation chiffré et l'accord écrit du bailleur pour la salle du quartier. "
+    "Le jury souhaite un plan d’évaluation chiffré et l’accord écrit du bailleur pour la salle du quartier. "
     "Représentez le dossier à la prochaine session."
 )
 
@@ -83,7 +83,7 @@ STAGES = [
     Stage(None, "CAB", "porteur1", 5),  # conventionné
     Stage(None, "CAVM", "porteur3", 20, {"recevabilite": {
         "decision": "recevable", "mobilisation_habitants": "insuffisante",
-        "motif": "La participation des habitants se limite à une réunion d'information : critère éliminatoire.",
+        "motif": "La participation des habitants se limite à une réunion d’information : critère éliminatoire.",
     }}),
     Stage("remaniement_dossier", "CAB", "porteur3", 4, {"confirmation_president": {
         "avis_final": "ajourne", "motivation": "Projet intéressant mais évaluation insuffisante.",

@@ -47,6 +47,10 @@ MESSAGES = {
     "link.expired": _l("Ce lien a expiré : demandez-en un nouveau."),
     "link.invalid": _l("Ce lien n’est pas valide ou a déjà servi : demandez-en un nouveau."),
     "organisation.none": _l("Votre compte n’appartient à aucune association : vous ne pouvez pas inviter."),
+    "organisation.members_count": _l("Une association se crée avec 1 à %(limit)s membres."),
+    "organisation.member_refused": _l(
+        "Le compte %(login)s ne peut pas rejoindre l’association : ce doit être un porteur actif sans association."
+    ),
     # dossiers, tasks and commands
     "dossier.not_found": _l("Ce dossier n’existe pas."),
     "dossier.changed": _l("Ce dossier a changé depuis que vous l’avez ouvert : rechargez-le et recommencez."),
