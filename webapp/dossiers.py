@@ -76,9 +76,11 @@ def _attachment_context(instance_id: int, documents) -> dict:
     }
 
 
-def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None) -> list[dict]:
-    """The data of completed steps (from the dossier's ``timeline``), read-only, that ``reader`` may read."""
-    return presenters.earlier_steps(reader, dossier, timeline, _attachment_context(dossier.id, documents), exclude_ref)
+def _earlier_steps(dossier, reader, documents, timeline, exclude_ref: str | None = None):
+    """``(earlier steps, requests to the porteur)``: the data of completed steps (from the
+    dossier's ``timeline``) that ``reader`` may read, rendered read-only once for both lists."""
+    return presenters.steps_and_requests(reader, dossier, timeline, _attachment_context(dossier.id, documents),
+                                         exclude_ref)
 
 
 @bp.route("/<int:instance_id>")
@@ -101,13 +103,14 @@ def show(instance_id: int):
     done_names = list(dict.fromkeys(entry.step_name or entry.bpmn_id for entry in timeline if entry.bpmn_id in done))
     current = {step.bpmn_id: step.name for step in dossier.open_steps}
     documents = presenters.documents(reader, dossier, timeline, svc.attachments.list(instance_id))
+    earlier, requests = _earlier_steps(dossier, reader, documents, timeline)
     return render_template(
         "dossiers/show.html",
         dossier=dossier,
         steps=steps,
         timeline=presenters.timeline(reader, timeline),
-        earlier=_earlier_steps(dossier, reader, documents, timeline),
-        requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
+        earlier=earlier,
+        requests=requests,
         documents=documents,
         can_withdraw=can_withdraw,
         done_names=done_names,
@@ -265,6 +268,7 @@ def task(instance_id: int, task_ref: str):
     documents = presenters.documents(reader, dossier, timeline, svc.attachments.list(instance_id))
     context = {"variables": presenters.task_data(reader, dossier, view), **_attachment_context(instance_id, documents)}
     form_html = render_form(schema, ui, data, errors, prefix="f", context=context)
+    earlier, requests = _earlier_steps(dossier, reader, documents, timeline, task_ref)
     return render_template(
         "dossiers/task.html",
         dossier=dossier,
@@ -276,8 +280,8 @@ def task(instance_id: int, task_ref: str):
         draft_saved_now=saved_now,
         draft_saved_at=draft.saved_at if draft is not None else None,
         version=version,
-        earlier=_earlier_steps(dossier, reader, documents, timeline, task_ref),
-        requests=presenters.requests_to_porteur(reader, dossier, timeline, _attachment_context(instance_id, documents)),
+        earlier=earlier,
+        requests=requests,
         documents=documents,
     ), status
 

@@ -149,12 +149,24 @@ def step_records(reader: disclosure.Reader, dossier_row: DossierSummary, entries
     return records
 
 
+def _rendered(records: list[dict], attachment_context: dict) -> list[dict]:
+    return [{**record, "html": render_readonly(record["schema"], record["ui"], record["data"],
+                                               context=attachment_context)} for record in records]
+
+
 def earlier_steps(reader, dossier_row, entries, attachment_context: dict, exclude_ref: str | None = None):
     """:func:`step_records` rendered read-only for the pages."""
-    return [
-        {**record, "html": render_readonly(record["schema"], record["ui"], record["data"], context=attachment_context)}
-        for record in step_records(reader, dossier_row, entries, exclude_ref)
-    ]
+    return _rendered(step_records(reader, dossier_row, entries, exclude_ref), attachment_context)
+
+
+def steps_and_requests(reader: disclosure.Reader, dossier_row: DossierSummary, entries: list[TimelineEntry],
+                       attachment_context: dict, exclude_ref: str | None = None) -> tuple[list[dict], list[dict]]:
+    """``(earlier steps, requests to the porteur)`` of a page showing both: each record read and
+    rendered once (the requests are among the earlier steps). ``exclude_ref``: the task the page
+    is for, left out of the earlier steps (not of what decides the requests)."""
+    rendered = _rendered(step_records(reader, dossier_row, entries), attachment_context)
+    earlier = [record for record in rendered if exclude_ref is None or record["entry"].task_ref != exclude_ref]
+    return earlier, porteur_requests(reader, rendered)
 
 
 def porteur_requests(reader: disclosure.Reader, records: list[dict]) -> list[dict]:
@@ -173,7 +185,7 @@ def requests_to_porteur(reader: disclosure.Reader, dossier_row: DossierSummary, 
     """:func:`porteur_requests` rendered like :func:`earlier_steps`, for the pages."""
     if not reader.porteur or reader.staff:
         return []
-    return porteur_requests(reader, earlier_steps(reader, dossier_row, entries, attachment_context))
+    return _rendered(porteur_requests(reader, step_records(reader, dossier_row, entries)), attachment_context)
 
 
 def task_data(reader: disclosure.Reader, dossier_row: DossierSummary, view) -> dict:
