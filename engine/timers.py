@@ -58,7 +58,7 @@ def refresh(
     if previous is None:
         previous = _OF_INSTANCE.all(connection, {"instance_id": instance_id})
     if set(previous) != set(pending):
-        _DELETE.execute(connection, {"instance_id": instance_id})
+        _DELETE.defer(connection, {"instance_id": instance_id})
         if pending:
             _INSERT.execute_many(connection, [{"instance_id": instance_id, "task_ref": ref, "due_at": due}
                                               for ref, due in pending])
