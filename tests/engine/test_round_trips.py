@@ -98,8 +98,7 @@ def test_a_completion_costs_a_bounded_number_of_round_trips(database_url):
         pytest.skip("PostgreSQL only")
     measured = roundtrips.per_command(database_url, dossiers=1, prepare=stores.app_notifier)
     # Before the queue: 10 to 17 for a warm completion, 14 to 21 for a cold one, 36 for a start;
-    # with it 6 to 8 and 10 to 13 (a step with attachments reads them, a timer change deletes
-    # the dossier's timers at once).
+    # with it 6 to 9 and 10 to 13 (a step with attachments reads them).
     assert measured["complete_warm"]["max"] <= 9
     assert measured["complete_cold"]["max"] <= 14
     assert measured["start"]["max"] <= 22
