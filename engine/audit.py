@@ -30,6 +30,8 @@ RUNNING = "en_cours"
 DATE_FIELDS = ("created", "updated")
 #: the most rows one export writes: beyond it the auditor narrows the search (never a silently cut file)
 EXPORT_LIMIT = 10_000
+#: outcomes the search form offers at most (read with a bounded query on every search page)
+MAX_OUTCOMES = 100
 #: the most dossiers one integrity batch replays (a page request stays within seconds)
 MAX_BATCH = 50
 
@@ -169,7 +171,10 @@ class Audit:
         """The values the search form offers: the process versions and the outcomes recorded."""
         with self.db.sessions() as session:
             versions = list(session.scalars(select(Deployment.version).order_by(Deployment.version.desc())))
-            outcomes = sorted(o for o in session.scalars(select(Instance.outcome).distinct()) if o)
+            # Bounded: the search offers at most MAX_OUTCOMES outcomes, whatever the models record.
+            outcomes = list(session.scalars(
+                select(Instance.outcome).where(Instance.outcome.is_not(None), Instance.outcome != "")
+                .distinct().order_by(Instance.outcome).limit(MAX_OUTCOMES)))
         return {"versions": versions, "outcomes": outcomes}
 
     def find(self, ref_or_id: str) -> int:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import orjson
 from SpiffWorkflow.task import Task
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -259,6 +259,19 @@ class IncidentCenter:
             .limit(limit))
         with self.db.sessions() as session:
             return [_row(incident, ref) for incident, ref in session.execute(query)]
+
+    def unresolved(self, limit: int) -> tuple[list[IncidentRow], int]:
+        """The ``limit`` unresolved incidents :meth:`list` shows first, and how many there are in all."""
+        limit = max(0, min(limit, 200))
+        pending = Incident.resolved_at.is_(None)
+        query = (
+            select(Incident, Instance.ref).join(Instance, Instance.id == Incident.instance_id).where(pending)
+            .order_by(Incident.set_aside_at.is_not(None), Incident.last_seen_at.desc(), Incident.id.desc())
+            .limit(limit))
+        with self.db.sessions() as session:
+            rows = [_row(incident, ref) for incident, ref in session.execute(query)]
+            total = session.scalar(select(func.count()).select_from(Incident).where(pending))
+        return rows, total
 
     def get(self, incident_id: int) -> IncidentRow:
         with self.db.sessions() as session:

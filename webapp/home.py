@@ -40,10 +40,10 @@ def admin():
 @roles_required(roles.PROCESS_OWNER, roles.ADMIN)
 def owner():
     svc = services()
-    unresolved = [row for row in svc.engine.incidents.list() if row.status != "resolved"]
+    unresolved, total = svc.engine.incidents.unresolved(INCIDENTS_SHOWN)  # ten rows and a count, not all
     return render_template(
         "admin/home_owner.html",
         versions=svc.overview.versions(),
-        incidents=unresolved[:INCIDENTS_SHOWN],
-        more_incidents=max(len(unresolved) - INCIDENTS_SHOWN, 0),
+        incidents=unresolved,
+        more_incidents=max(total - INCIDENTS_SHOWN, 0),
     )

@@ -77,3 +77,37 @@ def test_the_process_owners_home_lists_the_versions_and_open_incidents(client, a
 def test_the_home_pages_are_refused_to_other_roles(client, auth, path, login):
     auth.login(login)
     assert client.get(path).status_code == 403
+
+
+def test_the_process_owners_home_reads_ten_incidents_and_a_count(make_app, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import delete, insert
+
+    from engine.persistence.models import Incident, Instance
+
+    from .conftest import NOW, AuthActions
+
+    app = make_app()
+    services = app.extensions["dsdt"]
+    with services.engine.db.engine.begin() as connection:
+        ids = list(connection.execute(Instance.__table__.select().with_only_columns(Instance.id)).scalars())[:15]
+        assert len(ids) == 15
+        connection.execute(delete(Incident))  # only this test's
+        for n, instance_id in enumerate(ids):
+            connection.execute(insert(Incident).values(
+                instance_id=instance_id, kind="timer", bpmn_id=f"echeance_{n}", error=f"failure number {n}",
+                first_seen_at=NOW, last_seen_at=NOW + timedelta(minutes=n), attempts=1,
+                resolved_at=NOW if n >= 13 else None))
+    rows, total = services.engine.incidents.unresolved(10)
+    assert total == 13 and [row.bpmn_id for row in rows] == [f"echeance_{n}" for n in range(12, 2, -1)]
+
+    def everything(*args, **kwargs):
+        raise AssertionError("the home page must not load every incident")
+
+    monkeypatch.setattr(type(services.engine.incidents), "list", everything)
+    client = app.test_client()
+    AuthActions(client).login("process.owner")
+    page = client.get("/accueil/processus").get_data(as_text=True)
+    assert "failure number 12" in page and "failure number 3" in page and "failure number 2" not in page
+    assert "et 3 autre(s)." in page
