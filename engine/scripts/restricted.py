@@ -25,10 +25,11 @@ from RestrictedPython import compile_restricted_eval, compile_restricted_exec, l
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.PrintCollector import PrintCollector
 
+from ..limits import MAX_SAFE_INTEGER
 from .errors import ScriptDataError
 from .helpers import HELPERS
 
-__all__ = ["FILENAME", "MAX_DATA_SIZE", "MAX_JSON_INT", "MAX_SOURCE_LENGTH", "check_json", "compile_script",
+__all__ = ["FILENAME", "MAX_DATA_SIZE", "MAX_SOURCE_LENGTH", "check_json", "compile_script",
            "error_line_number", "run"]
 
 FILENAME = "<script>"
@@ -189,9 +190,8 @@ def run(mode: str, source: str, data: dict, external_context: dict | None = None
     }
 
 
-MAX_JSON_INT = 2**53
-"""Integers beyond ±2^53 are refused: JSON readers (JavaScript, orjson) lose their precision."""
-
+# Integers beyond ±limits.MAX_SAFE_INTEGER (2^53 - 1) are refused: JSON readers (JavaScript,
+# orjson) lose their precision. The one bound the web layer and the form checks use too.
 MAX_DATA_SIZE = 4_000_000
 """Largest JSON-like value crossing the boundary, counted once expanded: one per value plus the
 characters of its strings and keys (a part shared twice counts twice, as JSON will write it)."""
@@ -229,9 +229,9 @@ class _JsonCheck:
             self.size += 1
             return
         if kind is int:
-            if not -MAX_JSON_INT <= value <= MAX_JSON_INT:
+            if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
                 shown = value if value.bit_length() < 200 else f"an integer of {value.bit_length()} bits"
-                raise ScriptDataError(f"{where} is {shown}, beyond ±2^53 ({MAX_JSON_INT}), which JSON cannot "
+                raise ScriptDataError(f"{where} is {shown}, beyond ±(2^53 - 1) ({MAX_SAFE_INTEGER}), which JSON cannot "
                                       "carry exactly: store it as a string")
             self.size += 1
             return
