@@ -256,7 +256,12 @@ class AccountService:
             return [Account.of(row) for row in session.scalars(select(User).order_by(User.login))]
 
     def with_role(self, role: str) -> list[Account]:
-        return [account for account in self.list() if role in account.roles and account.active]
+        """The active accounts holding ``role``, by login: one query through the indexed ``user_role``
+        rows (``epci = ''``: the role whatever the scope), whatever the number of accounts."""
+        holders = select(UserRole.user_id).where(UserRole.role == role, UserRole.epci == "")
+        with self.db.sessions() as session:
+            rows = session.scalars(select(User).where(User.id.in_(holders), User.active).order_by(User.login))
+            return [Account.of(row) for row in rows]
 
     def authenticate(self, login: str, password: str, client: str = "") -> Account:
         """The account for a good login and password; :class:`LoginFailed` or :class:`AccountLocked` else.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import JSON, column, select, table
+from sqlalchemy import JSON, column, event, select, table
 
 from engine import AccountService, Database
 from engine.persistence.models import User, UserRole
@@ -33,6 +33,30 @@ def test_roles_and_scope_are_rewritten_whenever_an_account_changes(bare_engine, 
     assert len(_rows(bare_engine.db, "tech")) == 3
     accounts.update("tech", roles=[])
     assert _rows(bare_engine.db, "tech") == []
+
+
+def test_with_role_is_one_query_through_user_role(bare_engine, clock):
+    accounts = AccountService(bare_engine.db, clock)
+    accounts.create("zoe", "motdepasse-long", roles=["instructeur"])
+    accounts.create("anne", "motdepasse-long", roles=["technicien_epci", "instructeur"], epci=["CAB"])
+    accounts.create("tech", "motdepasse-long", roles=["technicien_epci"], epci=["CAB"])
+    accounts.create("gone", "motdepasse-long", roles=["instructeur"])
+    accounts.update("gone", active=False)
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(bare_engine.db.engine, "before_cursor_execute", seen)
+    try:
+        found = accounts.with_role("instructeur")
+    finally:
+        event.remove(bare_engine.db.engine, "before_cursor_execute", seen)
+    assert [a.login for a in found] == ["anne", "zoe"]
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert "user_role" in statements[-1]
+    assert [a.login for a in accounts.with_role("technicien_epci")] == ["anne", "tech"]
+    assert accounts.with_role("auditeur") == []
 
 
 def test_migration_0009_fills_the_rows_of_existing_accounts(tmp_path):
