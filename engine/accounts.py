@@ -38,9 +38,10 @@ _hasher = PasswordHasher()
 #: Password hashing and checking (argon2: memory-hard, 64 MiB and about 130 ms of CPU each) run
 #: here, at most :data:`PASSWORD_WORKERS` at once per process whatever the number of request
 #: threads, which bounds their memory; argon2 releases the GIL, so the threads serving other
-#: requests go on meanwhile. One at a time per process was tried: on the shared 2-core machine a
-#: burst of logins then queued to a median of 102 s (benchmarks/README.md, deadline day).
-PASSWORD_WORKERS = 4
+#: requests go on meanwhile. A bound below gunicorn's threads (8, gunicorn.conf.py) was tried (1,
+#: then 4): logins waiting for it held request threads, and a burst queued every page behind
+#: them (benchmarks/README.md, deadline day); so it matches the threads.
+PASSWORD_WORKERS = 8
 _PASSWORDS = ThreadPoolExecutor(PASSWORD_WORKERS, thread_name_prefix="argon2")
 # Verified against when the login is unknown, so a wrong login costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
