@@ -1,7 +1,7 @@
 """gunicorn's settings for ``webapp.wsgi:app`` (README, *Production*).
 
-gthread workers: a request waiting on the database or on a password check (argon2, run in a small
-pool of its own) leaves the worker's other threads serving. ``WEB_CONCURRENCY`` (processes, 2) and
+gthread workers: a request waiting on the database or on a password check (argon2, in a pool as
+large as these threads) leaves the worker's other threads serving. ``WEB_CONCURRENCY`` (processes, 2) and
 ``PORT`` (8000) are the usual variables; any other gunicorn option goes in ``GUNICORN_CMD_ARGS``
 (``--threads 8``), which overrides this file. Keep workers × threads within the database pool
 (``DSDT_DB_POOL_SIZE`` + ``DSDT_DB_MAX_OVERFLOW``, 20 by default) per process.
