@@ -6,6 +6,7 @@ This module is the only public surface; ``webapp`` imports nothing deeper.
 from . import audit as audit_api
 from . import campaigns as campaigns_api
 from . import convention_list, conventions, disclosure, exports, juries, limits, model_drafts, roles, seals
+from .account_policy import account_policy
 from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, LoginFailed
 from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
@@ -129,6 +130,7 @@ __all__ = [
     "VerifyReport",
     "VersionRow",
     "WorkflowEngine",
+    "account_policy",
     "as_unavailable",
     "audit_api",
     "campaigns_api",

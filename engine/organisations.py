@@ -95,7 +95,7 @@ class Organisations:
             queue_link_mail(session, email, "[DSDT] Invitation à rejoindre votre association",
                         f"Bonjour,\n\n{row.full_name or row.login} vous invite à rejoindre l’association "
                         f"« {name} » sur l’application DSDT, pour suivre ses candidatures. Pour créer votre "
-                        f"compte, ouvrez ce lien dans les 7 jours :\n{link_for(token)}\n\n"
+                        f"compte, ouvrez ce lien dans les {INVITE_FOR.days} jours :\n{link_for(token)}\n\n"
                         "Si vous ne connaissez pas cette personne, ignorez ce message.\n",
                         self.accounts.clock.now())
 

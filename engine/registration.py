@@ -194,7 +194,8 @@ class Registrations:
                 self._mail(session, row, "[DSDT] Nouveau mot de passe",
                            f"Bonjour {row.full_name or row.login},\n\n"
                            f"Pour choisir un nouveau mot de passe pour l’identifiant {row.login}, "
-                           f"ouvrez ce lien dans l’heure :\n{link_for(token)}\n\n"
+                           f"ouvrez ce lien dans les {RESET_FOR // timedelta(hours=1)} heure(s) :\n"
+                           f"{link_for(token)}\n\n"
                            "Si vous n’avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n")
 
     def check_reset(self, token: str) -> str:
@@ -238,7 +239,7 @@ class Registrations:
         self._mail(session, row, "[DSDT] Confirmez votre adresse électronique",
                    f"Bonjour {row.full_name or row.login},\n\n"
                    f"Votre compte {row.login} a été créé sur l’application DSDT. Pour l’activer, "
-                   f"ouvrez ce lien dans les 48 heures :\n{link_for(token)}\n\n"
+                   f"ouvrez ce lien dans les {VERIFY_FOR // timedelta(hours=1)} heures :\n{link_for(token)}\n\n"
                    "Si vous n’avez rien demandé, ignorez ce message.\n")
 
     def _mail(self, session: Session, row: User, subject: str, body: str) -> None:

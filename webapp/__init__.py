@@ -11,6 +11,8 @@ from flask import Flask, g, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from engine import account_policy
+
 csrf = CSRFProtect()
 
 CSP = (
@@ -80,7 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.context_processor
     def layout():
-        return {"account": g.get("account"), "lang": select_locale(), "nav": filters.navigation(g.get("account"))}
+        return {"account": g.get("account"), "lang": select_locale(), "nav": filters.navigation(g.get("account")),
+                "policy": account_policy()}  # the engine's numbers the pages state (passwords, links)
 
     @app.after_request
     def security_headers(response):

@@ -7,7 +7,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Application, Conflict, Invalid, LinkExpired, LinkInvalid, Organisations, Registrations
+from engine import (
+    Application,
+    Conflict,
+    Invalid,
+    LinkExpired,
+    LinkInvalid,
+    Organisations,
+    Registrations,
+    account_policy,
+)
 
 from .access import current_account
 from .engine_messages import describe, field_errors
@@ -73,7 +82,8 @@ def register():
             errors = _login_taken(err)
         else:
             return _sent(_("Un courriel de confirmation a été envoyé à %(email)s : ouvrez le lien qu’il "
-                           "contient dans les 48 heures pour activer votre compte.", email=values["email"]))
+                           "contient dans les %(hours)s heures pour activer votre compte.", email=values["email"],
+                           hours=account_policy()["verify_hours"]))
     return render_template("auth/register.html", values=values, errors=errors), 400 if errors else 200
 
 
@@ -104,7 +114,7 @@ def resend():
 def forgot():
     return _ask_for_link(_registrations().request_reset, "registration.reset",
                          _("Si un compte utilise cette adresse, un lien pour choisir un nouveau mot de passe vient "
-                           "d’y être envoyé ; il vaut une heure."),
+                           "d’y être envoyé ; il vaut %(hours)s heure(s).", hours=account_policy()["reset_hours"]),
                          _("Mot de passe oublié"), "registration.forgot")
 
 
