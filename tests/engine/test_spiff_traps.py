@@ -100,18 +100,31 @@ def test_the_script_engine_is_set_again_after_every_load(engine, clock):
     assert state.wf.script_engine is engine.script_engine
 
 
-# (``().__class__`` and the like are refused at deploy: tests/engine/test_deployments.py.)
-@pytest.mark.parametrize("script", ["import os", "open('/etc/passwd')", "getattr(x, 'a' + '__class__')",
-                                    "while True:\n    pass"])
-def test_a_hostile_script_task_fails_the_command_and_changes_nothing(bare_engine, models, script, clock):
-    """A process owner's script that tries to escape or spin is stopped; the instance is unchanged."""
-    from engine import ScriptFailed, campaigns_api
-
+def _hostile(models, script: str) -> None:
     path = models / "processes" / "phase_contact.bpmn"
     text = path.read_text()
     start = text.index("<bpmn:script>", text.index('id="contact_portee"')) + len("<bpmn:script>")
     # Run first, the script's own lines kept: they write the title and EPCI the contract names.
     path.write_text(text[:start] + script.replace("<", "&lt;") + "\n" + text[start:])
+
+
+def test_a_script_importing_a_module_is_refused_at_deploy(bare_engine, models):
+    from engine import Invalid
+
+    _hostile(models, "import os")
+    with pytest.raises(Invalid, match="may not import modules.*contact_portee"):
+        bare_engine.deploy_directory(models, author="tests")
+
+
+# (``().__class__`` and the like are refused at deploy: tests/engine/test_deployments.py; what a
+# deploy cannot see, the sandbox stops when the script runs.)
+@pytest.mark.parametrize("script", ["open('/etc/passwd')", "getattr(x, 'a' + '__class__')",
+                                    "while True:\n    pass"])
+def test_a_hostile_script_task_fails_the_command_and_changes_nothing(bare_engine, models, script, clock):
+    """A process owner's script that tries to escape or spin is stopped; the instance is unchanged."""
+    from engine import ScriptFailed, campaigns_api
+
+    _hostile(models, script)
     bare_engine.deploy_directory(models, author="tests")
     code, libelle, data = campaigns_api.historical_campaign()
     bare_engine.save_campaign(code, libelle, data)
