@@ -3,17 +3,19 @@ operation of the API that is not a GET, is refused to the role and leaves the da
 
 The routes are read from the app's URL map and the API's OpenAPI document, not listed here, so a
 route added later is covered without touching this test (a new URL argument needs a value below,
-and the test says so).
+and the test says so). Every URL argument names a real object, so a 404 is a refusal; and the
+database is compared table by table on a checksum of its content, not on row counts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 
-from engine.persistence.models import Base, Instance
+from engine.persistence.models import Base, HistoryCheck
 
 from .conftest import AuthActions, dossier_at
 
@@ -29,10 +31,41 @@ REFUSED = {403, 404, 405}
 
 @pytest.fixture
 def target(services):
-    """A running demo dossier with an open step, so a refusal is the role's, not a missing dossier."""
+    """Real values for every URL argument: a running demo dossier with an open step, one of its
+    documents, an incident and an account that exist, so a 404 is the role's refusal, never a
+    missing object."""
+    from engine import JuryAdmin, ModelDrafts
+
+    from .test_admin import _incident
+
     dossier = dossier_at(services, "recevabilite")
-    return {"instance_id": dossier.id, "dossier_id": dossier.id, "task_ref": dossier.open_steps[0].task_ref,
-            "ref": dossier.open_steps[0].task_ref, "incident_id": 1, "login": "porteur1", "sha": "0" * 64}
+    documents = services.attachments.list(dossier.id)
+    incident_id = _incident(services)
+    assert documents and services.engine.incidents.get(incident_id) and services.accounts.get("porteur1")
+    # A standing jury with a seat and a session of a campaign.
+    admin = JuryAdmin(services.engine.db)
+    jury, seats, sessions = next((found for found in map(admin.jury, (row.code for row in admin.juries()))
+                                  if found[1] and found[2]), (None, [], []))
+    assert jury is not None, "the demo data have a jury with a member and a session"
+    with services.engine.db.sessions.begin() as session:  # a finished test against history
+        now = services.engine.now()
+        check = HistoryCheck(source="version:1", started_by="process.owner", started_at=now, updated_at=now,
+                             status="done", total=0)
+        session.add(check)
+        session.flush()
+        check_id = check.id
+    drafts = ModelDrafts(services.engine.db, services.engine.clock)
+    draft = next((d for d in drafts.list() if d.name == "audit-readonly"), None) or drafts.create_from_deployment(
+        "audit-readonly", None, "process.owner")
+    yield {"instance_id": dossier.id, "dossier_id": dossier.id, "task_ref": dossier.open_steps[0].task_ref,
+            "ref": dossier.open_steps[0].task_ref, "incident_id": incident_id, "login": "porteur1",
+            "sha": documents[0].sha256, "code": jury.code, "seat_id": seats[0].id,
+            "campaign": sessions[0].campaign_code, "name": draft.name, "form": "dossier",
+            "check_id": check_id}
+    # The engine is the session's: leave no draft or test against history to other tests.
+    drafts.delete(draft.name)
+    with services.engine.db.sessions.begin() as session:
+        session.execute(delete(HistoryCheck).where(HistoryCheck.id == check_id))
 
 
 def url_values(rule, target) -> dict:
@@ -42,12 +75,19 @@ def url_values(rule, target) -> dict:
 
 
 def snapshot(engine) -> dict:
-    """Every table's row count and the dossiers' versions: what any change would move."""
+    """A checksum of every table's content (every row, every column, in primary-key order) and its
+    row count: any insert, update or delete moves it, not only one that changes a count."""
+    sums = {}
     with engine.db.sessions() as session:
-        counts = {table.name: session.scalar(select(func.count()).select_from(table))
-                  for table in Base.metadata.sorted_tables}
-        counts["instance versions"] = session.scalar(select(func.sum(Instance.version)))
-    return counts
+        for table in Base.metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            digest = hashlib.sha256()
+            count = 0
+            for row in session.execute(select(table).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+                count += 1
+            sums[table.name] = (count, digest.hexdigest())
+    return sums
 
 
 # A body each kind of form would accept from someone allowed: what is refused is the person.
@@ -80,7 +120,8 @@ def test_every_state_changing_page_is_refused_to_an_auditor(app, client, service
 
 
 #: a valid value for each field an API body may have (so a refusal is the role's, not the body's)
-SAMPLE = {"campaign": "DSDT-2030", "data": {}, "motif": "Pour voir", "login": "instructeur2"}
+SAMPLE = {"campaign": "DSDT-2030", "data": {}, "motif": "Pour voir", "login": "instructeur2",
+          "name": "retrait_candidature", "correlation": {"ref": "DSDT-0001"}, "epci": "CAB"}
 
 
 def body_for(document: dict, operation: dict) -> dict | None:
