@@ -187,9 +187,13 @@ def test_a_dossiers_archive_holds_its_history_chain_attachments_and_seal_proof(c
     assert integrity["seal"]["covers_head"] and integrity["seal"]["journal_leads_to_sealed_head"]
     public = seals.trusted_keys([seals.load_public_key(key.with_name("seal.pem.pub"))])
     assert seals.verify_proof(integrity["seal"]["proof"], public)["ref"] == ref
-    attachment = [name for name in read if name.startswith("attachments/")]
-    assert attachment == [f"attachments/{hashlib.sha256(content).hexdigest()[:12]}-Convention_sign_e.pdf"]
-    assert read[attachment[0]] == content
+    # every file of the dossier (the simulated steps' own and the one stored here), each under a
+    # safe name made from its hash: the traversal in the stored name is gone
+    attachments = [name for name in read if name.startswith("attachments/")]
+    ours = f"attachments/{hashlib.sha256(content).hexdigest()[:12]}-Convention_sign_e.pdf"
+    assert ours in attachments and read[ours] == content
+    assert all(name.count("/") == 1 and ".." not in name for name in attachments)
+    assert all(name.split("/")[1].startswith(hashlib.sha256(read[name]).hexdigest()[:12]) for name in attachments)
     manifest = json.loads(read["manifest.json"])
     assert {item["path"]: item["sha256"] for item in manifest["files"]} == {
         name: hashlib.sha256(body).hexdigest() for name, body in read.items() if name != "manifest.json"}
