@@ -168,6 +168,29 @@ def test_a_stored_deployment_without_contract_loads_under_the_old_names(engine):
     assert dataclasses.replace(parse_contract((ROOT / CONTRACT).read_bytes()), others=()) == UNDECLARED
 
 
+def test_a_dossier_runs_and_replays_on_a_deployment_without_contract(engine, clock):
+    """Not only loaded: a whole dossier goes through the old version (its title, jury steps and
+    outcome read under the names of that time), and its journal replays to the same state."""
+    with engine.session() as session, session.begin():
+        session.query(DeploymentFile).filter(DeploymentFile.path == CONTRACT_FILE).delete()
+    DeploymentStore.forget_parsed()
+    walker = Walker(engine, clock)
+    iid = walker.start()
+    assert engine.instance(iid).deployment_id == 1
+    walker.to_jury(iid)
+    walker.jury(iid, score=4)
+    walker.favourable_opinion(iid)
+    walker.through_decision_and_convention(iid)
+    with engine.session() as session:
+        assert engine.deployments.models(session, 1).contract == UNDECLARED
+    status, outcome, _ = walker.outcome(iid)
+    assert status == "completed" and outcome, (status, outcome)
+    assert engine.instance(iid).title  # the title field of that time
+    DeploymentStore.forget_parsed()  # replayed as a fresh process would
+    report = engine.verify()
+    assert report.diverged == [] and report.verified == report.instances >= 1
+
+
 # -- renaming everything the contract names: Python still runs it -----------------------------------
 
 
