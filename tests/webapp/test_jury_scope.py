@@ -5,6 +5,7 @@ current data, which an administrator may have edited since."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import quote
@@ -52,6 +53,9 @@ def test_the_dossiers_snapshot_decides_who_examines_it(client, auth, services, m
         assert page.status_code == 200, page.status_code
         api = client.get(f"/api/dossiers/{instance_id}/tasks/{step.task_ref}", headers=bearer)
         assert api.status_code == 200 and api.get_json()["assignee"] == REMOVED
+        inbox = client.get("/api/tasks", headers=bearer)
+        assert inbox.status_code == 200 and step.task_ref in json.dumps(inbox.get_json())
+        assert client.get(f"/api/dossiers/{instance_id}", headers=bearer).status_code == 200
         # and the engine lets them act
         text = page.get_data(as_text=True)
         name = field_name(text, "conflit_interet")
@@ -65,3 +69,16 @@ def test_the_dossiers_snapshot_decides_who_examines_it(client, auth, services, m
         auth.login(ADDED)
         assert client.get(f"/dossiers/{instance_id}").status_code == 403
         assert dossier.ref not in client.get("/dossiers/tous").get_data(as_text=True)
+        # ... nor through the API: not in their tasks or dossiers, the dossier and its steps refused
+        added = {"Authorization": f"Bearer {services.accounts.create_token(ADDED, 'tests')}"}
+        tasks = client.get("/api/tasks", headers=added)
+        assert tasks.status_code == 200 and dossier.ref not in json.dumps(tasks.get_json())
+        listed = client.get("/api/dossiers", headers=added)
+        assert listed.status_code in (200, 403) and dossier.ref not in json.dumps(listed.get_json())
+        assert client.get(f"/api/dossiers/{instance_id}", headers=added).status_code in (403, 404)
+        open_step = next(s for s in services.queries.dossier(instance_id).open_steps if s.bpmn_id == step.bpmn_id)
+        version = services.queries.dossier(instance_id).version
+        refused = client.post(f"/api/dossiers/{instance_id}/tasks/{open_step.task_ref}/complete", headers=added,
+                              json={"data": {"conflit_interet": True}})
+        assert refused.status_code in (403, 404), refused.get_json()
+        assert services.queries.dossier(instance_id).version == version
