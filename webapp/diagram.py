@@ -52,15 +52,21 @@ def _read(path: str, content: bytes) -> _Process | None:
     )
 
 
-def ordered_processes(files: dict[str, bytes], main_process: str) -> list[_Process]:
-    """Every process of ``files``: the main one first, then the phases it calls, in its order
-    (empty when the main process is missing)."""
+def _processes(files: dict[str, bytes]) -> dict[str, _Process]:
+    """Every executable process of the ``.bpmn`` files, by process id."""
     processes = {}
     for path, content in sorted(files.items()):
         if path.endswith(".bpmn"):
             found = _read(path, content)
             if found is not None:
                 processes[found.process_id] = found
+    return processes
+
+
+def ordered_processes(files: dict[str, bytes], main_process: str) -> list[_Process]:
+    """Every process of ``files``: the main one first, then the phases it calls, in its order
+    (empty when the main process is missing)."""
+    processes = _processes(files)
     main = processes.get(main_process)
     if main is None:
         return []
@@ -71,12 +77,7 @@ def ordered_processes(files: dict[str, bytes], main_process: str) -> list[_Proce
 def diagram_data(files: dict[str, bytes], done: list[str], current: list[str], *, main_process: str) -> list[dict]:
     """The diagrams to show, main process first (``main_process``: the id the deployment's contract
     names), each ``{process, name, main, calledBy, xml, done, current}``."""
-    processes = {}
-    for path, content in sorted(files.items()):
-        if path.endswith(".bpmn"):
-            found = _read(path, content)
-            if found is not None:
-                processes[found.process_id] = found
+    processes = _processes(files)
     main = processes.get(main_process)
     if main is None:
         return []
