@@ -13,14 +13,21 @@ and the reason (:func:`check_semantics`):
   two branches running code (a script, a decision table, a call activity) are refused;
 - a task without a type (``bpmn:task``) or a manual task: SpiffWorkflow leaves it ready for a
   person to complete, but it has no form, no lane role and no inbox row, so the dossier would
-  wait forever.
+  wait forever;
+- a non-interrupting boundary event whose path waits (a user task, a call activity, a catching
+  event): the path runs beside the task on a copy of the data taken when the event fires, and
+  SpiffWorkflow merges the paths' data at the end of the process, the last path to finish
+  winning, so a reminder completed after the task would put back the data as it was before the
+  task's own path wrote its outcome. A path that only runs code and ends runs at once, before
+  the task's path ends, and is accepted.
 """
 
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
@@ -114,6 +121,29 @@ def _check_split(process, spec):
         written.update(mine)
 
 
+def _first_wait(start):
+    """The first element on the path from ``start`` that waits (a person, a call, an event)."""
+    seen, todo = set(), [start]
+    while todo:
+        spec = todo.pop()
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        if isinstance(spec, UserTask | SubWorkflowTask | CatchingEvent) and hasattr(spec, "bpmn_id"):
+            return spec
+        todo.extend(spec.outputs)
+    return None
+
+
+def _check_non_interrupting(process, spec):
+    waits = next((w for w in map(_first_wait, spec.outputs) if w is not None), None)
+    if waits is not None:
+        yield _refuse(process, spec, f"the path of this non-interrupting boundary event waits at {waits.bpmn_id}: "
+                                     "it would run beside the task on a copy of the data, and whichever path ends "
+                                     "last would overwrite the data the other wrote; let the path only run code "
+                                     "and end, or make the event interrupting")
+
+
 def semantic_problems(models):
     """Each construct SpiffWorkflow would run wrongly (see the module docstring), as an
     :class:`Invalid` naming the element, in the order of the specs."""
@@ -123,6 +153,8 @@ def semantic_problems(models):
                 yield _refuse(process, spec, "a task without a type, or a manual task, waits for a person but has no "
                                              "form: nobody could complete it; make it a user task with a form, or a "
                                              "script task")
+            if isinstance(spec, BoundaryEvent) and not spec.cancel_activity:
+                yield from _check_non_interrupting(process, spec)
             if isinstance(spec, EventBasedGateway):
                 yield from _check_event_gateway(process, spec)
             elif isinstance(spec, ParallelGateway | InclusiveGateway) and len(spec.outputs) > 1:
