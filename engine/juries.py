@@ -77,6 +77,9 @@ class SessionRow:
     campaign_code: str
     day: date
     quorum: int
+    #: set once the session is impossible (:mod:`engine.jury_sessions`): the cause and the reason
+    impossible_cause: str | None = None
+    impossible_motif: str | None = None
 
 
 def _refuse(message: str, code: str, **params) -> Invalid:
@@ -157,7 +160,7 @@ def seats(connection: Connection, jury_code: str | None = None) -> list[Seat]:
 
 
 _SESSION_COLUMNS = (JurySession.id, JurySession.jury_code, JurySession.campaign_code, JurySession.day,
-                    JurySession.quorum)
+                    JurySession.quorum, JurySession.impossible_cause, JurySession.impossible_motif)
 
 
 def sessions(connection: Connection, campaign_code: str | None = None) -> list[SessionRow]:

@@ -6,9 +6,15 @@ or the session's president records who attended and, below the session's quorum,
 impossible too. Either way the session's dossiers that wait for its examination go to the
 regional jury by the model's own path: the BPMN message :data:`MESSAGE` caught by the boundary
 event on the territorial examination (``processes/phase_jury.bpmn``), correlated on the jury and
-the session date each dossier's ``constituer_jury`` set from its journaled jury snapshot. Each
-dossier reached gets its own journaled ``message`` command, replayed by ``verify`` and shown in
-its history; the model, not this module, decides where the dossier goes next.
+the jury's code each dossier's ``constituer_jury`` set from its journaled jury snapshot, among the
+dossiers of the session's campaign (a jury has one session per campaign: the session is the
+jury and the campaign, not its date, so moving the date keeps its waiting dossiers reachable).
+Each dossier reached gets its own journaled ``message`` command, replayed by ``verify`` and shown
+in its history; the model, not this module, decides where the dossier goes next.
+
+The impossibility is stored on the session: a dossier that reaches the examination of an
+impossible session later gets the same message at once, journaled as a system ``message``
+command (:func:`forward_if_impossible`, called by the engine after each command).
 
 The session, its quorum and its members are read from the administration's tables
 (:mod:`engine.juries`): the members in term on the session date.
@@ -18,10 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
+
 from . import commands, juries, runtime
-from .commands import Actor
+from .commands import SYSTEM, Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .limits import MAX_TEXT, check_text
+from .persistence.models import Instance, JurySession
 from .roles import INSTRUCTEUR
 
 #: the BPMN message the territorial examination's boundary event catches
@@ -50,7 +59,13 @@ class Session:
 
     @property
     def correlation(self) -> dict:
-        """What the waiting dossiers' data hold for this session (``constituer_jury``)."""
+        """What the waiting dossiers' data hold for this session (``constituer_jury``), among the
+        dossiers of its campaign: the jury, not the date (which the administration may move)."""
+        return {"jury_code": self.jury.code}
+
+    @property
+    def record(self) -> dict:
+        """What a session's ``jury_record`` entry names: the jury and the session's date."""
         return {"jury_code": self.jury.code, "jury_session": self.session.day.isoformat()}
 
 
@@ -92,6 +107,7 @@ class JurySessions:
                           errors={"motif": ["required"]})
         motif = check_text("motif", motif, MAX_TEXT)
         session = self._territorial(jury_code, campaign_code)
+        self._store_impossibility(session, CAUSE_DECLARED, motif)
         return self._send(actor, session, {"cause": CAUSE_DECLARED, "motif": motif, "presents": None})
 
     def record_attendance(self, actor: Actor, jury_code: str, campaign_code: str, present: list[str]) -> Attendance:
@@ -116,13 +132,31 @@ class JurySessions:
         if len(chosen) >= quorum:
             # journaled in each dossier on the session's agenda: the minutes list who was there
             motif = f"présences : {len(chosen)} membre(s) pour un quorum de {quorum}"
-            record = {"record": RECORD_ATTENDANCE, **session.correlation, "presents": chosen, "quorum": quorum,
+            record = {"record": RECORD_ATTENDANCE, **session.record, "presents": chosen, "quorum": quorum,
                       "motif": motif}
             self._send(actor, session, record, commands.JURY_RECORD)
             return Attendance(chosen, quorum, True, [])
         motif = f"quorum non atteint : {len(chosen)} présent(s) pour un quorum de {quorum}"
+        self._store_impossibility(session, CAUSE_QUORUM, motif)
         reached = self._send(actor, session, {"cause": CAUSE_QUORUM, "motif": motif, "presents": chosen})
         return Attendance(chosen, quorum, False, reached)
+
+    def reconvene(self, actor: Actor, jury_code: str, campaign_code: str) -> None:
+        """A regional officer lifts an impossible session's impossibility (the territorial jury is
+        convened again): the dossiers that reach it from now on wait for its examination. Those
+        already sent to the regional jury stay there (their journals say so)."""
+        if not actor.roles & DECLARER_ROLES:
+            raise Forbidden("Only a regional officer (instructeur) reconvenes a jury session",
+                            code="jury.impossibility_forbidden")
+        session = self._territorial(jury_code, campaign_code)
+        with self.engine.db.engine.begin() as connection:
+            done = connection.execute(
+                update(JurySession).where(JurySession.id == session.session.id,
+                                          JurySession.impossible_cause.is_not(None))
+                .values(impossible_cause=None, impossible_motif=None)).rowcount
+        if not done:
+            raise Conflict(f"The session of jury {jury_code} is not impossible", code="jury.not_impossible",
+                           params={"jury": jury_code})
 
     # -- machinery --------------------------------------------------------------------------------
 
@@ -152,7 +186,7 @@ class JurySessions:
         if minutes.confirmation is not None and minutes.confirmation.minutes_hash == digest:
             raise Conflict("These minutes are already confirmed", code="jury.minutes_confirmed",
                            params={"jury": jury_code})
-        payload = {"record": RECORD_MINUTES, **session.correlation, "campagne": campaign_code,
+        payload = {"record": RECORD_MINUTES, **session.record, "campagne": campaign_code,
                    "minutes_hash": digest, "dossiers": [d.ref for d in minutes.dossiers],
                    "motif": "procès-verbal confirmé par le président de séance"}
         written = 0
@@ -170,23 +204,72 @@ class JurySessions:
                            code="jury.minutes_closed", params={"jury": jury_code})
         return digest
 
+    def _store_impossibility(self, session: Session, cause: str, motif: str) -> None:
+        """The session is impossible from now on (refused if it already is)."""
+        with self.engine.db.engine.begin() as connection:
+            done = connection.execute(
+                update(JurySession).where(JurySession.id == session.session.id,
+                                          JurySession.impossible_cause.is_(None))
+                .values(impossible_cause=cause, impossible_motif=motif)).rowcount
+        if not done:
+            raise Conflict(f"The session of jury {session.jury.code} is already impossible",
+                           code="jury.already_impossible", params={"jury": session.jury.code})
+
     def _send(self, actor: Actor, session: Session, data: dict, command: str = commands.MESSAGE) -> list[int]:
-        """The message (or a session's record) to every dossier waiting for this session's
-        examination, one journaled command each (the engine's broadcast: its checks, transaction
-        and journal)."""
-        correlation = session.correlation
-        if command == commands.MESSAGE:
-            # "motif" beside the message: the history shows it as the entry's reason
-            payload = {"message": MESSAGE, "correlation": correlation, "data": data, "motif": data["motif"]}
-        else:
-            payload = data
-
-        def awaited(state):
-            return runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation)
-
-        reached = self.engine._broadcast(actor, command, correlation, awaited, payload)
-        if not reached:
+        """The message (or a session's record) to every dossier of the session's campaign waiting
+        for its examination, one journaled command each. An impossibility reaching no dossier
+        yet is kept on the session: the dossiers arriving later are sent on then."""
+        reached = _deliver(self.engine, actor, session.session.campaign_code, session.jury.code, data, command)
+        if not reached and command != commands.MESSAGE:
             raise Conflict(f"No dossier waits for the examination of jury {session.jury.code} on "
                            f"{session.session.day.isoformat()}", code="jury.nothing_waiting",
                            params={"jury": session.jury.code, "day": session.session.day.isoformat()})
         return reached
+
+
+def _deliver(engine, actor: Actor, campaign_code: str, jury_code: str, data: dict, command: str,
+             candidates: list[int] | None = None) -> list[int]:
+    correlation = {"jury_code": jury_code}
+    if command == commands.MESSAGE:
+        # "motif" beside the message: the history shows it as the entry's reason
+        payload = {"message": MESSAGE, "correlation": correlation, "data": data, "motif": data["motif"]}
+    else:
+        payload = data
+    if candidates is None:
+        with engine.db.engine.connect() as connection:
+            candidates = list(connection.execute(
+                select(Instance.id).where(Instance.status == "running", Instance.campaign_code == campaign_code)
+                .order_by(Instance.id)).scalars())
+
+    def check(connection, instance, state):
+        if not runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation):
+            raise Conflict("This dossier does not wait for it", code="event.not_awaited")
+        return payload, None
+
+    reached = []
+    for instance_id in candidates:
+        try:
+            engine._run(actor, instance_id, command, check)
+        except Conflict as err:
+            if err.code in ("event.not_awaited", "dossier.closed"):
+                continue  # not waiting (or closed meanwhile): not a receiver
+            raise
+        reached.append(instance_id)
+    return reached
+
+
+def forward_if_impossible(engine, instance_id: int) -> list[int]:
+    """After a command on ``instance_id``: if its campaign has an impossible territorial session
+    and the dossier now waits for that session's examination, send it the impossibility message
+    (a system ``message`` command, journaled, replayed by verify). One indexed read otherwise."""
+    with engine.db.engine.connect() as connection:
+        rows = connection.execute(
+            select(JurySession.jury_code, JurySession.impossible_cause, JurySession.impossible_motif)
+            .join(Instance, Instance.campaign_code == JurySession.campaign_code)
+            .where(Instance.id == instance_id, Instance.status == "running",
+                   JurySession.impossible_cause.is_not(None))).all()
+    reached: list[int] = []
+    for jury_code, cause, motif in rows:
+        data = {"cause": cause, "motif": motif, "presents": None}
+        reached += _deliver(engine, SYSTEM, "", jury_code, data, commands.MESSAGE, [instance_id])
+    return reached

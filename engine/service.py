@@ -53,6 +53,7 @@ from .notifications import Notifier, NullNotifier
 from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
+from .persistence.raw import compile_all
 from .reads import EngineReads
 from .roles import PORTEUR, READ_ONLY
 
@@ -161,10 +162,13 @@ class WorkflowEngine(EngineReads):
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()
+        compile_all(self.db.engine.dialect)  # the hand-written SQL and its type processors
         with self.db.engine.connect() as connection:
             current = self.deployments.current_id(connection)
             if current is not None:
-                self.deployments.models(connection, current)
+                for form in self.deployments.models(connection, current).forms:
+                    if form.endswith(".schema.json"):  # each form's compiled JSON Schema
+                        self._validator(connection, current, form)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
@@ -436,6 +440,10 @@ class WorkflowEngine(EngineReads):
                 raise
             self._remember(*done)
             if not seen["due"]:
+                if command != commands.MESSAGE:
+                    # a dossier reaching the examination of an impossible jury session goes on at once
+                    from .jury_sessions import forward_if_impossible
+                    forward_if_impossible(self, instance_id)
                 return
 
     def _transaction(self, instance_id: int, body, what: str):

@@ -2,7 +2,8 @@
 (:class:`engine.JurySessions`): the Boulonnais' territorial session whose president records an
 attendance below the quorum, and Valenciennes Métropole's declared impossible by a regional
 officer. Each sends its waiting dossier to the regional jury by the model's path; both happen
-before the other demo dossiers reach these sessions, which then wait for them as usual."""
+before the other demo dossiers reach these sessions, which are then convened again
+(:meth:`engine.JurySessions.reconvene`) and wait for them as usual."""
 
 from __future__ import annotations
 
@@ -27,4 +28,7 @@ def seed_jury_sessions(driver, campaign_code: str, now: datetime) -> list[int]:
     declared = driver.drive(campaign_code, Stage("examen_territorial", "CAVM", "porteur4", 4), now)
     driver.clock.set(now - timedelta(days=3))
     sessions.declare_impossibility(INSTRUCTEUR, "TERR-CAVM", campaign_code, MOTIF)
+    # both juries are convened again: the other demo dossiers wait for their examination
+    sessions.reconvene(INSTRUCTEUR, "TERR-CAB", campaign_code)
+    sessions.reconvene(INSTRUCTEUR, "TERR-CAVM", campaign_code)
     return [quorum, declared]

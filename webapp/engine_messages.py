@@ -150,6 +150,8 @@ MESSAGES = {
     "jury.motif_required": _l("Indiquez le motif de l’impossibilité."),
     "jury.not_territorial": _l("Seule la session d’un jury territorial peut être impossible : le jury régional "
                                "est le dernier recours."),
+    "jury.already_impossible": _l("La session du jury %(jury)s est déjà impossible."),
+    "jury.not_impossible": _l("La session du jury %(jury)s n’est pas impossible."),
     "jury.nothing_waiting": _l("Aucun dossier n’attend l’examen du jury %(jury)s du %(day)s."),
     "jury.not_president": _l("Seul le président de la session du jury %(jury)s enregistre les présences."),
     "jury.bad_attendance": _l("Indiquez les membres présents."),

@@ -112,7 +112,11 @@ def declare_impossibility(code: str, campaign: str):
             current_actor(), code, campaign, request.form.get("motif", ""))
     except (Invalid, Conflict) as err:
         return _page(code, _errors(err) if isinstance(err, Invalid) else {"_": [describe(err)]}, status=400)
-    flash(_("Impossibilité enregistrée : %(n)s dossier(s) transmis au jury régional.", n=len(reached)), "success")
+    if reached:
+        flash(_("Impossibilité enregistrée : %(n)s dossier(s) transmis au jury régional.", n=len(reached)), "success")
+    else:
+        flash(_("Impossibilité enregistrée : les dossiers qui atteindront cette session iront au jury régional."),
+              "success")
     return redirect(url_for("juries.jury", code=code))
 
 

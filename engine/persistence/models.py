@@ -503,6 +503,9 @@ class JurySession(Base):
     campaign_code: Mapped[str] = mapped_column(ForeignKey("campaign.code", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
     quorum: Mapped[int] = mapped_column(Integer)
+    #: set once the session is impossible ("declaree" or "quorum"): later dossiers go regional too
+    impossible_cause: Mapped[str | None] = mapped_column(String(20))
+    impossible_motif: Mapped[str | None] = mapped_column(Text)
 
 
 class HistoryCheck(Base):

@@ -146,9 +146,11 @@ def test_refusals_change_nothing(walker, engine):
     assert err.value.code == "jury.not_territorial"
     with pytest.raises(NotFound):
         sessions.declare_impossibility(INSTRUCTEUR, "TERR-XYZ", CAMPAIGN, "motif")
+    # no dossier waits for CAVM's session yet: the impossibility is stored, declared once only
+    assert sessions.declare_impossibility(INSTRUCTEUR, "TERR-CAVM", CAMPAIGN, "motif") == []
     with pytest.raises(Conflict) as err:
-        sessions.declare_impossibility(INSTRUCTEUR, "TERR-CAVM", CAMPAIGN, "motif")
-    assert err.value.code == "jury.nothing_waiting"
+        sessions.declare_impossibility(INSTRUCTEUR, "TERR-CAVM", CAMPAIGN, "autre motif")
+    assert err.value.code == "jury.already_impossible"
     with pytest.raises(Forbidden):
         sessions.record_attendance(INSTRUCTEUR, "TERR-CAB", CAMPAIGN, [])
     with pytest.raises(Invalid) as err:
@@ -156,3 +158,33 @@ def test_refusals_change_nothing(walker, engine):
     assert err.value.code == "jury.not_member"
     assert engine.instance(iid).journal_seq == before
     assert set(walker.steps(iid)) == {"examen_territorial"}
+
+
+def test_a_dossier_reaching_an_impossible_session_later_goes_to_the_regional_jury(walker, engine):
+    assert JurySessions(engine).declare_impossibility(INSTRUCTEUR, "TERR-CAB", CAMPAIGN, "Conseil dissous") == []
+    iid = walker.start(PORTEUR)
+    walker.to_jury(iid, epci="CAB")
+    assert set(walker.steps(iid)) == {"examen_regional"}
+    data = walker.view(iid, "examen_regional").data
+    assert data["jury_impossibilite"]["cause"] == CAUSE_DECLARED
+    assert data["jury_impossibilite"]["motif"] == "Conseil dissous"
+    entry = read_history(engine, iid).entries[-1]
+    assert entry.command == "message" and entry.actor == "system" and entry.reason == "Conseil dissous"
+    other = walker.start(OTHER_PORTEUR)
+    walker.to_jury(other, epci="CAVM")  # another jury's session: its own examination
+    assert set(walker.steps(other)) == {"examen_territorial"}
+
+
+def test_moving_a_sessions_date_keeps_its_waiting_dossiers_reachable(walker, engine):
+    from datetime import timedelta
+
+    from engine.jury_admin import JuryAdmin
+
+    dossiers = _two_cab_dossiers(walker)
+    session = JurySessions(engine).session("TERR-CAB", CAMPAIGN).session
+    JuryAdmin(engine.db).set_session("TERR-CAB", CAMPAIGN, session.day + timedelta(days=7), session.quorum)
+    assert JurySessions(engine).session("TERR-CAB", CAMPAIGN).session.day == session.day + timedelta(days=7)
+    reached = JurySessions(engine).declare_impossibility(INSTRUCTEUR, "TERR-CAB", CAMPAIGN, "Report impossible")
+    assert sorted(reached) == sorted(dossiers)
+    for iid in dossiers:
+        assert set(walker.steps(iid)) == {"examen_regional"}
