@@ -53,7 +53,6 @@ from .notifications import Notifier, NullNotifier
 from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
-from .persistence.raw import compile_all
 from .reads import EngineReads
 from .roles import PORTEUR, READ_ONLY
 
@@ -162,13 +161,10 @@ class WorkflowEngine(EngineReads):
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()
-        compile_all(self.db.engine.dialect)  # the hand-written SQL and its type processors
         with self.db.engine.connect() as connection:
             current = self.deployments.current_id(connection)
             if current is not None:
-                for form in self.deployments.models(connection, current).forms:
-                    if form.endswith(".schema.json"):  # each form's compiled JSON Schema
-                        self._validator(connection, current, form)
+                self.deployments.models(connection, current)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)
