@@ -120,6 +120,19 @@ def declare_impossibility(code: str, campaign: str):
     return redirect(url_for("juries.jury", code=code))
 
 
+@bp.route("/<code>/sessions/<campaign>/reconvocation", methods=("POST",))
+@roles_required(roles.INSTRUCTEUR)
+def reconvene(code: str, campaign: str):
+    """A regional officer convenes an impossible territorial session again."""
+    try:
+        JurySessions(services().engine).reconvene(current_actor(), code, campaign)
+    except (Invalid, Conflict) as err:
+        return _page(code, {"_": [describe(err)]}, status=400)
+    flash(_("La session est de nouveau convoquée : les dossiers qui l’atteindront attendront son examen."),
+          "success")
+    return redirect(url_for("juries.jury", code=code))
+
+
 @bp.route("/<code>/sessions/<campaign>/presences", methods=("GET", "POST"))
 @roles_required(roles.PRESIDENT_JURY)
 def attendance(code: str, campaign: str):

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from engine import EngineConfig, FixedClock, JuryAdmin, WorkflowEngine
+from engine.history import read_history
 from engine.journal import entries as journal_entries
 from engine.jury_minutes import read_minutes
 from webapp import demo
@@ -111,7 +112,33 @@ def test_a_regional_officer_declares_a_session_impossible(auth, client, services
     done = auth.post(url, {"motif": "Élus intercommunaux indisponibles"})
     assert done.status_code == 302
     assert {v.bpmn_id for v in services.engine.task_views(iid)} == {"examen_regional"}
+    page = client.get("/jurys/TERR-CAB").get_data(as_text=True)
+    assert "Session déclarée impossible" in page and "Élus intercommunaux indisponibles" in page
+    # a dossier reaching the impossible session later goes to the regional jury at once
+    later = make_dossier("examen_regional", epci="CAB", porteur="porteur2")
+    views = services.engine.task_views(later)
+    assert {v.bpmn_id for v in views} == {"examen_regional"}
+    assert views[0].data["jury_impossibilite"]["motif"] == "Élus intercommunaux indisponibles"
+    assert [e.actor for e in read_history(services.engine, later).entries if e.command == "message"] == ["system"]
+    again = f"/jurys/TERR-CAB/sessions/{code}/reconvocation"
+    assert client.post(again).status_code == 400  # no CSRF token
+    assert auth.post(again, {}).status_code == 302
+    assert "Session déclarée impossible" not in client.get("/jurys/TERR-CAB").get_data(as_text=True)
+    assert auth.post(again, {}).status_code == 400  # not impossible any more: refused
+    waiting = make_dossier("examen_territorial", epci="CAB", porteur="porteur2")
+    assert {v.bpmn_id for v in services.engine.task_views(waiting)} == {"examen_territorial"}
     assert services.engine.verify().diverged == []
+
+
+def test_jury_pages_print_dates_in_the_pages_language(auth, client, services):
+    from babel.dates import format_date
+
+    auth.login("instructeur1")
+    code = _campaign(services)
+    session = next(s for s in JuryAdmin(services.engine.db).jury("TERR-CAB")[2] if s.campaign_code == code)
+    page = client.get("/jurys/TERR-CAB").get_data(as_text=True)
+    assert f"session du {format_date(session.day, 'long', locale='fr')}" in page
+    assert f"session du {session.day.isoformat()}" not in page
 
 
 def test_the_proces_verbal_is_read_from_the_journal(auth, client, services, make_dossier):
