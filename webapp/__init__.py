@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import modeler_versions  # noqa: F401  (the versions pages, on the modeler blueprint)
     from . import modeler_archive  # noqa: F401  (import and export zips, on the modeler blueprint)
     from . import modeler_history  # noqa: F401  (test against history, on the modeler blueprint)
+    from . import modeler_contract  # noqa: F401  (the draft's contract.json page, on the modeler blueprint)
     from .modeler_api import bp as modeler_api_bp
     from .organisation import bp as organisation_bp
     from .profile import bp as profile_bp

@@ -20,7 +20,7 @@ from .access import current_account, roles_required
 from .engine_messages import describe
 from .filters import when
 from .modeler_api import problem_json
-from .modeler_labels import bpmn_labels, common_labels, panel_translations
+from .modeler_labels import bpmn_labels, common_labels, lane_roles, panel_translations
 from .schema_forms import render_form
 from .services import services
 
@@ -112,6 +112,7 @@ def edit(name: str):
     config = _editor_config(draft, path, bpmn_labels()) if path else None
     if config is not None:
         config["translations"] = panel_translations()
+        config["roles"] = lane_roles()
     return render_template("modeler/edit.html", draft=draft, groups=groups, path=path, config=config,
                            summary=_summary_text(draft.summary))
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from engine import roles
+
 
 def common_labels() -> dict[str, str]:
     return {
@@ -34,7 +36,25 @@ def bpmn_labels() -> dict[str, str]:
         "preScript": _("Script avant l’étape"),
         "postScript": _("Script après l’étape"),
         "condition": _("Condition (expression Python)"),
+        "laneRole": _("Rôle qui tient les étapes du couloir"),
+        "laneRoleHelp": _("Le nom du couloir est le rôle que le moteur lit : seuls les rôles connus sont acceptés."),
+        "noRole": _("<choisir un rôle>"),
+        "unknownRole": _("rôle inconnu, refusé au déploiement"),
+        "messageVariable": _("Variable recevant les données du message"),
+        "messageVariableHelp": _("La corrélation se fait par les données : le dossier reçoit le message quand ses "
+                                 "données portent chaque clé de corrélation envoyée (par exemple dossier_ref)."),
     }
+
+
+def _role_label(code: str | None) -> str:
+    return _("aucune personne : étapes automatiques") if code is None else code
+
+
+def lane_roles() -> list[dict]:
+    """The lane names the engine knows (:data:`engine.roles.LANE_ROLES`), each with its role code:
+    the options of a lane's role in the properties panel."""
+    return [{"name": name, "role": code, "label": f"{name} ({_role_label(code)})"}
+            for name, code in roles.LANE_ROLES.items()]
 
 
 def panel_translations() -> dict[str, str]:

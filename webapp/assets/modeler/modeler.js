@@ -53,7 +53,7 @@ function setup(root) {
     linting: { bpmnlint: lintConfig, active: true },
     moddleExtensions: { spiffworkflow },
     additionalModules: [
-      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels), lintModule,
+      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels, data.roles || []), lintModule,
       { translate: ["value", translator(data.translations || {})] },
     ],
   });

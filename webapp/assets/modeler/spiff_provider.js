@@ -7,9 +7,15 @@
 //   business rules   the called decision
 //   call activities  the called process
 //   sequence flows   the condition (a Python expression)
+//   lanes            the role holding the lane's steps: a select of the known roles (engine/roles.py,
+//                    served by the page as `roles`: [{name, role, label}]) setting the lane's name
+//   message events   the data variable the message's payload lands in (spiffworkflow:messageVariable);
+//                    the message name is bpmn-js's own "Message" group; correlation is by data
 // Labels come from the page (translated there): `labels` maps a key to its text.
 import { h } from "@bpmn-io/properties-panel/preact";
-import { Group, TextAreaEntry, TextFieldEntry, isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
+import {
+  Group, SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited, isTextAreaEntryEdited, isTextFieldEntryEdited,
+} from "@bpmn-io/properties-panel";
 import { useService } from "bpmn-js-properties-panel";
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 
@@ -28,16 +34,17 @@ function ensureExtensions(element, bo, bpmnFactory, modeling) {
   return ext;
 }
 
-// spiffworkflow:instructionsForEndUser, preScript, postScript, calledDecisionId: one body each.
-function bodyAccessors(type, services) {
+// spiffworkflow:instructionsForEndUser, preScript, postScript, calledDecisionId, messageVariable: one
+// body each, in the extension elements of `target(element)` (the business object unless told).
+function bodyAccessors(type, services, target = getBusinessObject) {
   const { bpmnFactory, modeling } = services;
   return {
     get(element) {
-      const item = extensionValues(getBusinessObject(element)).find((v) => v.$instanceOf(type));
+      const item = extensionValues(target(element)).find((v) => v.$instanceOf(type));
       return item ? item.get("value") || "" : "";
     },
     set(element, value) {
-      const bo = getBusinessObject(element);
+      const bo = target(element);
       const ext = ensureExtensions(element, bo, bpmnFactory, modeling);
       const item = ext.get("values").find((v) => v.$instanceOf(type));
       if (!value) {
@@ -109,6 +116,37 @@ function conditionAccessors(services) {
   };
 }
 
+// The message event definition of a catching or throwing message event (or undefined).
+function messageDefinition(element) {
+  const definitions = getBusinessObject(element).get("eventDefinitions") || [];
+  return definitions.find((d) => is(d, "bpmn:MessageEventDefinition"));
+}
+
+// A lane's role: its name is the role label the engine reads (engine/roles.py LANE_ROLES). A name
+// the engine does not know stays listed, marked, so that opening a lane never changes it.
+function laneRoleEntry(labels, roles) {
+  const id = "dsdt-lane-role";
+  function Component(props) {
+    const { element } = props;
+    const modeling = useService("modeling");
+    const getValue = () => getBusinessObject(element).get("name") || "";
+    const getOptions = () => {
+      const current = getValue();
+      const options = [{ value: "", label: labels.noRole }]
+        .concat(roles.map((r) => ({ value: r.name, label: r.label })));
+      if (current && !roles.some((r) => r.name === current)) {
+        options.push({ value: current, label: `${current} — ${labels.unknownRole}` });
+      }
+      return options;
+    };
+    return h(SelectEntry, {
+      element, id, label: labels.laneRole, description: labels.laneRoleHelp, getValue, getOptions,
+      setValue: (value) => modeling.updateProperties(element, { name: value || undefined }),
+    });
+  }
+  return { id, component: Component, isEdited: isSelectEntryEdited };
+}
+
 function makeEntry(id, kind, labelKey, accessors, labels) {
   function Component(props) {
     const { element } = props;
@@ -116,7 +154,7 @@ function makeEntry(id, kind, labelKey, accessors, labels) {
     const services = { bpmnFactory: useService("bpmnFactory"), modeling: useService("modeling") };
     const access = accessors(services);
     const common = {
-      element, id, label: labels[labelKey] || labelKey, debounce,
+      element, id, label: labels[labelKey] || labelKey, debounce, description: labels[`${labelKey}Help`],
       getValue: () => access.get(element), setValue: (value) => access.set(element, value),
     };
     return kind === "area" ? h(TextAreaEntry, { ...common, rows: 4, monospace: labelKey !== "instructions" })
@@ -125,9 +163,14 @@ function makeEntry(id, kind, labelKey, accessors, labels) {
   return { id, component: Component, isEdited: kind === "area" ? isTextAreaEntryEdited : isTextFieldEntryEdited };
 }
 
-function dsdtEntries(element, labels) {
+function dsdtEntries(element, labels, roles) {
   const entries = [];
   const bo = getBusinessObject(element);
+  if (is(bo, "bpmn:Lane")) entries.push(laneRoleEntry(labels, roles));
+  if (is(bo, "bpmn:Event") && messageDefinition(element)) {
+    entries.push(makeEntry("dsdt-message-variable", "field", "messageVariable",
+      (s) => bodyAccessors("spiffworkflow:MessageVariable", s, messageDefinition), labels));
+  }
   if (is(bo, "bpmn:UserTask")) {
     entries.push(
       makeEntry("dsdt-form-schema", "field", "formSchema", (s) => propertyAccessors("formJsonSchemaFilename", s), labels),
@@ -159,10 +202,10 @@ function dsdtEntries(element, labels) {
   return entries;
 }
 
-export function spiffProviderModule(labels) {
+export function spiffProviderModule(labels, roles = []) {
   function SpiffPropertiesProvider(propertiesPanel) {
     this.getGroups = (element) => (groups) => {
-      const entries = dsdtEntries(element, labels);
+      const entries = dsdtEntries(element, labels, roles);
       if (entries.length) {
         // First after "General": what a process owner edits most.
         groups.splice(Math.min(1, groups.length), 0, { id: "dsdt", label: labels.group || "DSDT", component: Group, entries });
