@@ -2,23 +2,30 @@
 // NavigatedViewer, each step coloured by the median waiting before it (classes heat-0 .. heat-4, from
 // heatmap.json) with its value written in an overlay, so colour is never the only carrier. The steps
 // table of the page holds the same numbers and is the text alternative; every French text comes from
-// the page (data-* attributes) or the server's JSON.
-import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
+// the page (data-* attributes) or the server's JSON. The drawing, phase links and <select> are
+// diagram_common.js's.
+import {
+  createViewer,
+  diagramParts,
+  drawDiagram,
+  fetchJSON,
+  mainLabel,
+  openPhaseOnClick,
+  revealDiagrams,
+  whenReady,
+} from "./diagram_common.js";
 
 function setup(section) {
-  const canvasEl = section.querySelector(".diagram-canvas");
-  const controls = section.querySelector(".diagram-controls");
-  const select = section.querySelector("select.diagram-select");
-  const legend = section.querySelector(".heat-legend");
-  const status = section.querySelector(".diagram-status");
-  const text = (name) => section.dataset[name] || "";
+  const parts = diagramParts(section);
+  const { canvasEl, select, status, text } = parts;
   if (!canvasEl || !select || !status) return;
 
-  const viewer = new NavigatedViewer({ container: canvasEl });
-  const svg = viewer.get("canvas")._svg;
-  svg.setAttribute("role", "img");
-  if (canvasEl.dataset.describedby) svg.setAttribute("aria-describedby", canvasEl.dataset.describedby);
+  const drawing = createViewer(canvasEl);
+  const { viewer } = drawing;
   let diagrams = [];
+  const announce = (message) => {
+    status.textContent = message;
+  };
 
   function paint(diagram) {
     const registry = viewer.get("elementRegistry");
@@ -37,60 +44,29 @@ function setup(section) {
   async function show(index) {
     const diagram = diagrams[index];
     if (!diagram) return;
-    try {
-      await viewer.importXML(diagram.xml);
-    } catch (err) {
-      status.textContent = text("labelError");
-      console.error(err);
-      return;
-    }
+    if (!(await drawDiagram(drawing, diagram, text, announce))) return;
     select.value = String(index);
     paint(diagram);
-    svg.setAttribute("aria-label", `${text("labelCanvas")} ${diagram.name}`.trim());
-    viewer.get("canvas").zoom("fit-viewport", "auto");
-    status.textContent = `${text("labelShown")} ${diagram.name}`.trim();
+    announce(`${text("labelShown")} ${diagram.name}`.trim());
   }
 
   select.addEventListener("change", () => show(Number(select.value)));
-  viewer.on("element.click", (event) => {
-    const target = diagrams.findIndex((d) => d.calledBy === event.element.id);
-    if (target >= 0) show(target);
-  });
+  openPhaseOnClick(viewer, () => diagrams, show);
 
-  fetch(section.dataset.heatmapUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then((response) => {
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return response.json();
-    })
+  fetchJSON(section.dataset.heatmapUrl)
     .then(async (data) => {
       diagrams = data.diagrams || [];
       if (!diagrams.length) {
-        status.textContent = text("labelError");
+        announce(text("labelError"));
         return;
       }
-      select.replaceChildren(
-        ...diagrams.map((diagram, index) => {
-          const option = document.createElement("option");
-          option.value = String(index);
-          option.textContent = diagram.main ? `${diagram.name} (${text("labelMain")})` : diagram.name;
-          return option;
-        }),
-      );
-      canvasEl.hidden = false;
-      if (controls) controls.hidden = false;
-      if (legend) legend.hidden = false;
-      section.classList.add("diagram-ready");
+      revealDiagrams(section, parts, diagrams, mainLabel(text));
       await show(0);
     })
     .catch((err) => {
-      status.textContent = text("labelError");
+      announce(text("labelError"));
       console.error(err);
     });
 }
 
-function start() {
-  document.querySelectorAll("section[data-heatmap-url]").forEach(setup);
-}
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+whenReady(() => document.querySelectorAll("section[data-heatmap-url]").forEach(setup));

@@ -6,27 +6,36 @@
 // entries (buttons, slider, the list of processes) fetches `data-state-url?entree=k`: the marks of
 // every process (done, active, waiting) and the page's text for that entry (`html`, rendered and
 // translated by the server), so no French text is written here. The address follows (?entree=k).
-import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
+// The drawing, zoom, phase links and <select> are diagram_common.js's.
+import {
+  addMarkers,
+  bindZoomButtons,
+  createViewer,
+  diagramParts,
+  drawDiagram,
+  fetchJSON,
+  mainLabel,
+  openPhaseOnClick,
+  revealDiagrams,
+  whenReady,
+} from "./diagram_common.js";
 
 const MARKERS = { done: "dsdt-done", active: "dsdt-current", waiting: "dsdt-waiting" };
 
 function setup(section) {
-  const canvasEl = section.querySelector(".diagram-canvas");
-  const controls = section.querySelector(".diagram-controls");
-  const select = section.querySelector("select.diagram-select");
-  const legend = section.querySelector(".diagram-legend");
-  const status = section.querySelector(".diagram-status");
+  const parts = diagramParts(section);
+  const { canvasEl, select, status, text } = parts;
   const stateEl = section.querySelector("#replay-state");
   const range = section.querySelector("input[type=range]");
   const output = section.querySelector("output");
   const form = section.querySelector("form.replay-form");
   const prev = section.querySelector(".replay-prev");
   const next = section.querySelector(".replay-next");
-  const text = (name) => section.dataset[name] || "";
   const total = Number(section.dataset.total);
   if (!canvasEl || !select || !stateEl || !range || !total) return;
 
-  const viewer = new NavigatedViewer({ container: canvasEl });
+  const drawing = createViewer(canvasEl);
+  const { viewer } = drawing;
   let diagrams = [];
   let shown = null; // index of the diagram drawn
   let marks = {}; // process id -> {done, active, waiting} of the entry shown
@@ -37,10 +46,6 @@ function setup(section) {
     if (status) status.textContent = message;
   };
 
-  const svg = viewer.get("canvas")._svg;
-  svg.setAttribute("role", "img");
-  if (canvasEl.dataset.describedby) svg.setAttribute("aria-describedby", canvasEl.dataset.describedby);
-
   function paint() {
     if (shown === null) return;
     const diagram = diagrams[shown];
@@ -50,11 +55,7 @@ function setup(section) {
       Object.values(MARKERS).forEach((marker) => canvas.removeMarker(element.id, marker));
     });
     const found = marks[diagram.process] || {};
-    for (const [kind, marker] of Object.entries(MARKERS)) {
-      for (const id of found[kind] || []) {
-        if (registry.get(id)) canvas.addMarker(id, marker);
-      }
-    }
+    for (const [kind, marker] of Object.entries(MARKERS)) addMarkers(viewer, found[kind], marker);
     canvasEl.dataset.entry = String(entry); // the entry the drawing shows (read by the browser test)
   }
 
@@ -63,17 +64,9 @@ function setup(section) {
     const diagram = diagrams[index];
     if (!diagram) return;
     if (shown !== index) {
-      try {
-        await viewer.importXML(diagram.xml);
-      } catch (err) {
-        announce(text("labelError"));
-        console.error(err);
-        return;
-      }
+      if (!(await drawDiagram(drawing, diagram, text, announce))) return;
       shown = index;
       select.value = String(index);
-      svg.setAttribute("aria-label", `${text("labelCanvas")} ${diagram.name}`.trim());
-      viewer.get("canvas").zoom("fit-viewport", "auto");
     }
     paint();
     if (!quiet) announce(`${text("labelShown")} ${diagram.name}`.trim());
@@ -143,39 +136,14 @@ function setup(section) {
     });
   }
   select.addEventListener("change", () => show(Number(select.value)));
-  section.querySelectorAll("button[data-zoom]").forEach((button) => {
-    button.addEventListener("click", () => {
-      const canvas = viewer.get("canvas");
-      const how = button.dataset.zoom;
-      if (how === "fit") canvas.zoom("fit-viewport", "auto");
-      else canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8));
-    });
-  });
-  viewer.on("element.click", (event) => {
-    const target = diagrams.findIndex((d) => d.calledBy === event.element.id);
-    if (target >= 0) show(target);
-  });
+  bindZoomButtons(section, viewer);
+  openPhaseOnClick(viewer, () => diagrams, show);
 
-  fetch(section.dataset.diagramsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then((response) => {
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      return response.json();
-    })
+  fetchJSON(section.dataset.diagramsUrl)
     .then(async (data) => {
       diagrams = data.diagrams || [];
       if (!diagrams.length) throw new Error("no diagram");
-      select.replaceChildren(
-        ...diagrams.map((diagram, index) => {
-          const option = document.createElement("option");
-          option.value = String(index);
-          option.textContent = diagram.main ? `${diagram.name} (${text("labelMain")})` : diagram.name;
-          return option;
-        }),
-      );
-      canvasEl.hidden = false;
-      if (controls) controls.hidden = false;
-      if (legend) legend.hidden = false;
-      section.classList.add("diagram-ready");
+      revealDiagrams(section, parts, diagrams, mainLabel(text));
       await show(0, true);
       await go(entry);
     })
@@ -185,9 +153,4 @@ function setup(section) {
     });
 }
 
-function start() {
-  document.querySelectorAll("section#replay[data-state-url]").forEach(setup);
-}
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+whenReady(() => document.querySelectorAll("section#replay[data-state-url]").forEach(setup));

@@ -5,24 +5,11 @@
 // (right click) adds and removes rules and columns.
 import DmnModeler from "dmn-js/lib/Modeler";
 
-async function postJSON(url, csrf, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-    body: JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  let data = {};
-  try { data = await response.json(); } catch (err) { data = {}; }
-  return { status: response.status, data };
-}
+import { announcer, draftSaver, onClick, openFile, pageData } from "./draft_common.js";
 
 function setup(root) {
-  const data = JSON.parse(document.getElementById("modeler-data").textContent);
-  const labels = data.labels;
-  const status = root.querySelector(".modeler-status");
-  const announce = (message) => { status.textContent = message; };
-  let revision = data.revision;
+  const data = pageData();
+  const announce = announcer(root);
   const modeler = new DmnModeler({ container: root.querySelector(".dmn-canvas") });
 
   async function openFirstTable() {
@@ -30,23 +17,8 @@ function setup(root) {
     if (view) await modeler.open(view);
   }
 
-  async function save() {
-    announce(labels.saving);
-    const { xml } = await modeler.saveXML({ format: true });
-    const { status: code, data: body } = await postJSON(data.saveUrl, data.csrf, { path: data.path, content: xml, revision });
-    if (code === 200) {
-      revision = body.revision;
-      for (const out of document.querySelectorAll(".draft-revision")) out.textContent = body.summary;
-      announce(body.message);
-    } else {
-      announce(body.error || labels.failed);
-    }
-  }
-  root.querySelector(".modeler-save").addEventListener("click", () => { save().catch((err) => { announce(labels.failed); console.error(err); }); });
-  modeler.importXML(data.xml).then(openFirstTable).then(() => {
-    root.classList.add("modeler-ready");
-    announce(labels.loaded);
-  }).catch((err) => { announce(`${labels.failed} ${err.message}`); console.error(err); });
+  onClick(root.querySelector(".modeler-save"), draftSaver(data, modeler, announce), announce, data.labels.failed);
+  openFile(root, modeler, data, announce, openFirstTable);
   window.dsdtDmnModeler = modeler;
 }
 

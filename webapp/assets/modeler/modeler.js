@@ -16,6 +16,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js
 import lintConfig from "./lint_config.js";
 import spiffworkflow from "./spiffworkflow.json";
 import { spiffProviderModule } from "./spiff_provider.js";
+import { announcer, draftSaver, onClick, openFile, pageData, postJSON } from "./draft_common.js";
 
 const PROBLEM = "dsdt-problem";
 
@@ -26,26 +27,11 @@ function translator(dictionary) {
   };
 }
 
-async function postJSON(url, csrf, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-    body: JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  let data = {};
-  try { data = await response.json(); } catch (err) { data = {}; }
-  return { status: response.status, data };
-}
-
 function setup(root) {
-  const data = JSON.parse(document.getElementById("modeler-data").textContent);
+  const data = pageData();
   const labels = data.labels;
-  const status = root.querySelector(".modeler-status");
   const list = root.querySelector(".modeler-problems");
-  const revisionOut = document.querySelectorAll(".draft-revision");
-  let revision = data.revision;
-  const announce = (message) => { status.textContent = message; };
+  const announce = announcer(root);
 
   const modeler = new BpmnModeler({
     container: root.querySelector(".modeler-canvas"),
@@ -120,31 +106,20 @@ function setup(root) {
     announce(body.problems.length ? labels.problemsFound.replace("{n}", body.problems.length) : labels.noProblem);
   }
 
-  async function save() {
-    announce(labels.saving);
-    const { xml } = await modeler.saveXML({ format: true });
-    const { status: code, data: body } = await postJSON(data.saveUrl, data.csrf, { path: data.path, content: xml, revision });
-    if (code === 200) {
-      revision = body.revision;
-      for (const out of revisionOut) out.textContent = body.summary;
-      announce(body.message);
-      await check();
-    } else {
-      announce(body.error || labels.failed);
-      root.querySelector(".modeler-conflict").hidden = code !== 409;
-    }
-  }
+  // After a save, the server's checks; a conflict (409) shows the page's explanation.
+  const save = draftSaver(data, modeler, announce, {
+    saved: () => check(),
+    refused: (code) => { root.querySelector(".modeler-conflict").hidden = code !== 409; },
+  });
 
-  root.querySelector(".modeler-save").addEventListener("click", () => { save().catch((err) => { announce(labels.failed); console.error(err); }); });
-  root.querySelector(".modeler-check").addEventListener("click", () => { check().catch((err) => { announce(labels.failed); console.error(err); }); });
+  onClick(root.querySelector(".modeler-save"), save, announce, labels.failed);
+  onClick(root.querySelector(".modeler-check"), check, announce, labels.failed);
   root.querySelector(".modeler-lint").addEventListener("click", () => modeler.get("linting").toggle());
 
-  modeler.importXML(data.xml).then(({ warnings }) => {
+  openFile(root, modeler, data, announce, ({ warnings }) => {
     modeler.get("canvas").zoom("fit-viewport");
-    root.classList.add("modeler-ready");
     if (warnings.length) console.warn(warnings);
-    announce(labels.loaded);
-  }).catch((err) => { announce(`${labels.failed} ${err.message}`); console.error(err); });
+  });
   window.dsdtModeler = modeler; // for the browser tests and the console
 }
 
