@@ -205,3 +205,47 @@ def test_owner_changes_the_process_deploys_version_2_and_migrates_a_dossier(visi
     assert finished.status == "completed", services.engine.task_views(dossier)
     assert _version_of(services, dossier) == before + 1
     visit.assert_clean()
+
+
+def _open_dsdt_group(page):
+    header = page.locator('.bio-properties-panel-group[data-group-id="group-dsdt"] .bio-properties-panel-group-header')
+    header.wait_for(timeout=10_000)
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
+
+
+def test_owner_sets_a_lane_role_reads_a_message_variable_and_opens_the_contract(visit):
+    page = visit.page
+    with visit.as_user("process.owner"):
+        visit.goto("/modeler/")
+        page.fill("#draft-name", "roles")
+        visit.submit(page.get_by_role("button", name="Créer le brouillon"))
+        _ready(page)
+        # A message boundary event: its payload variable, in the DSDT group.
+        page.evaluate("() => { const m = window.dsdtModeler; "
+                      "m.get('selection').select(m.get('elementRegistry').get('cand_retrait_contact')); }")
+        _open_dsdt_group(page)
+        assert page.locator("#bio-properties-panel-dsdt-message-variable").input_value() == "retrait"
+
+        # A lane: its role picked among the known ones sets the name the engine reads.
+        visit.click_link(page.get_by_role("link", name="processes/phase_fiche.bpmn"))
+        _ready(page)
+        page.evaluate("() => { const m = window.dsdtModeler; "
+                      "m.get('selection').select(m.get('elementRegistry').get('fiche_lane_epci')); }")
+        _open_dsdt_group(page)
+        select = page.locator("#bio-properties-panel-dsdt-lane-role")
+        assert select.input_value() == "Technicien EPCI"
+        assert "Porteur de projet (porteur)" in select.inner_text()
+        select.select_option("Technicien commune")
+        page.wait_for_function("() => window.dsdtModeler.get('elementRegistry').get('fiche_lane_epci')"
+                               ".businessObject.name === 'Technicien commune'")
+        visit.audit()
+        _shot(visit, "modeler-lane-role")
+
+        # The contract page: its JSON, saved unchanged as the next revision.
+        visit.click_link(page.get_by_role("link", name="Contrat du modèle"))
+        assert '"main_process": "dsdt_candidature"' in page.locator("#contract-json").input_value()
+        visit.audit()
+        visit.submit(page.get_by_role("button", name="Enregistrer"))
+        assert "Contrat du modèle enregistré" in page.locator(".flash-success").inner_text()
+    visit.assert_clean()
