@@ -13,8 +13,9 @@ Each dossier reached gets its own journaled ``message`` command, replayed by ``v
 in its history; the model, not this module, decides where the dossier goes next.
 
 The impossibility is stored on the session: a dossier that reaches the examination of an
-impossible session later gets the same message at once, journaled as a system ``message``
-command (:func:`forward_if_impossible`, called by the engine after each command).
+impossible session later gets the same message at the worker's next pass, journaled as a system
+``message`` command (:func:`forward_waiting`). Until a regional officer convenes the session
+again (:meth:`JurySessions.reconvene`).
 
 The session, its quorum and its members are read from the administration's tables
 (:mod:`engine.juries`): the members in term on the session date.
@@ -41,6 +42,8 @@ CAUSE_QUORUM = "quorum"
 #: what a ``jury_record`` journal entry records: the members present, the minutes confirmed
 RECORD_ATTENDANCE = "presences"
 RECORD_MINUTES = "proces_verbal"
+#: most dossiers one worker pass sends on per impossible session (the next pass takes the rest)
+MAX_FORWARDED = 200
 #: who declares an impossibility: the Région's officers
 DECLARER_ROLES = frozenset({INSTRUCTEUR})
 
@@ -258,18 +261,33 @@ def _deliver(engine, actor: Actor, campaign_code: str, jury_code: str, data: dic
     return reached
 
 
-def forward_if_impossible(engine, instance_id: int) -> list[int]:
-    """After a command on ``instance_id``: if its campaign has an impossible territorial session
-    and the dossier now waits for that session's examination, send it the impossibility message
-    (a system ``message`` command, journaled, replayed by verify). One indexed read otherwise."""
+def forward_waiting(engine) -> int:
+    """The worker's pass: the dossiers that reached the examination of an impossible territorial
+    session since it was declared get the impossibility message, one journaled system ``message``
+    command each (verify replays it). Read from the inbox projection: the territorial jury's open
+    tasks of the session's EPCI and campaign; the command itself checks the dossier waits for it.
+    Returns how many dossiers moved."""
+    from .persistence.models import Jury, OpenTask
+    from .roles import JURY_TERRITORIAL
+
     with engine.db.engine.connect() as connection:
         rows = connection.execute(
-            select(JurySession.jury_code, JurySession.impossible_cause, JurySession.impossible_motif)
-            .join(Instance, Instance.campaign_code == JurySession.campaign_code)
-            .where(Instance.id == instance_id, Instance.status == "running",
-                   JurySession.impossible_cause.is_not(None))).all()
-    reached: list[int] = []
-    for jury_code, cause, motif in rows:
-        data = {"cause": cause, "motif": motif, "presents": None}
-        reached += _deliver(engine, SYSTEM, "", jury_code, data, commands.MESSAGE, [instance_id])
-    return reached
+            select(JurySession.jury_code, JurySession.campaign_code, JurySession.impossible_cause,
+                   JurySession.impossible_motif, Jury.epci)
+            .join(Jury, Jury.code == JurySession.jury_code)
+            .where(JurySession.impossible_cause.is_not(None), Jury.kind == juries.TERRITORIAL)).all()
+        work = []
+        for jury_code, campaign_code, cause, motif, epci in rows:
+            candidates = list(connection.execute(
+                select(OpenTask.instance_id).distinct()
+                .where(OpenTask.campaign_code == campaign_code, OpenTask.epci == epci,
+                       OpenTask.role == JURY_TERRITORIAL)
+                .order_by(OpenTask.instance_id)
+                .limit(MAX_FORWARDED)).scalars())
+            if candidates:
+                work.append((jury_code, campaign_code, {"cause": cause, "motif": motif, "presents": None},
+                             candidates))
+    moved = 0
+    for jury_code, campaign_code, data, candidates in work:
+        moved += len(_deliver(engine, SYSTEM, campaign_code, jury_code, data, commands.MESSAGE, candidates))
+    return moved

@@ -436,10 +436,6 @@ class WorkflowEngine(EngineReads):
                 raise
             self._remember(*done)
             if not seen["due"]:
-                if command != commands.MESSAGE:
-                    # a dossier reaching the examination of an impossible jury session goes on at once
-                    from .jury_sessions import forward_if_impossible
-                    forward_if_impossible(self, instance_id)
                 return
 
     def _transaction(self, instance_id: int, body, what: str):

@@ -73,8 +73,14 @@ def _timer_worker(what: str, services, interval: float):
     def jury_reminders() -> int:
         return services.jury_reminders.send_due().reminded
 
+    def jury_impossibilities() -> int:
+        from engine.jury_sessions import forward_waiting
+
+        return forward_waiting(services.engine)
+
     return Worker(services.engine, interval,
-                  jobs=[daily_digests, jury_reminders, services.notifications.send_pending, *sealing])
+                  jobs=[daily_digests, jury_reminders, jury_impossibilities, services.notifications.send_pending,
+                        *sealing])
 
 
 @click.group()

@@ -16,7 +16,7 @@ from engine import Conflict, Forbidden, Invalid, NotFound
 from engine.commands import Actor
 from engine.history import read_history
 from engine.jury_minutes import minutes_hash, read_minutes
-from engine.jury_sessions import CAUSE_DECLARED, CAUSE_QUORUM, JurySessions
+from engine.jury_sessions import CAUSE_DECLARED, CAUSE_QUORUM, JurySessions, forward_waiting
 from engine.persistence.models import OpenTask
 from tests.factories import CAMPAIGN, INSTRUCTEUR, OTHER_PORTEUR, PORTEUR
 
@@ -164,15 +164,23 @@ def test_a_dossier_reaching_an_impossible_session_later_goes_to_the_regional_jur
     assert JurySessions(engine).declare_impossibility(INSTRUCTEUR, "TERR-CAB", CAMPAIGN, "Conseil dissous") == []
     iid = walker.start(PORTEUR)
     walker.to_jury(iid, epci="CAB")
+    assert set(walker.steps(iid)) == {"examen_territorial"}  # until the worker's pass
+    other = walker.start(OTHER_PORTEUR)
+    walker.to_jury(other, epci="CAVM")  # another jury's session: its own examination
+    assert forward_waiting(engine) == 1
+    assert forward_waiting(engine) == 0  # sent once
     assert set(walker.steps(iid)) == {"examen_regional"}
     data = walker.view(iid, "examen_regional").data
     assert data["jury_impossibilite"]["cause"] == CAUSE_DECLARED
     assert data["jury_impossibilite"]["motif"] == "Conseil dissous"
     entry = read_history(engine, iid).entries[-1]
     assert entry.command == "message" and entry.actor == "system" and entry.reason == "Conseil dissous"
-    other = walker.start(OTHER_PORTEUR)
-    walker.to_jury(other, epci="CAVM")  # another jury's session: its own examination
     assert set(walker.steps(other)) == {"examen_territorial"}
+    JurySessions(engine).reconvene(INSTRUCTEUR, "TERR-CAB", CAMPAIGN)  # convened again: dossiers wait
+    third = walker.start(OTHER_PORTEUR)
+    walker.to_jury(third, epci="CAB")
+    assert forward_waiting(engine) == 0
+    assert set(walker.steps(third)) == {"examen_territorial"}
 
 
 def test_moving_a_sessions_date_keeps_its_waiting_dossiers_reachable(walker, engine):

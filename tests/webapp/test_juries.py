@@ -15,6 +15,7 @@ from engine import EngineConfig, FixedClock, JuryAdmin, WorkflowEngine
 from engine.history import read_history
 from engine.journal import entries as journal_entries
 from engine.jury_minutes import read_minutes
+from engine.jury_sessions import forward_waiting
 from webapp import demo
 from webapp.services import build
 
@@ -115,7 +116,8 @@ def test_a_regional_officer_declares_a_session_impossible(auth, client, services
     page = client.get("/jurys/TERR-CAB").get_data(as_text=True)
     assert "Session déclarée impossible" in page and "Élus intercommunaux indisponibles" in page
     # a dossier reaching the impossible session later goes to the regional jury at once
-    later = make_dossier("examen_regional", epci="CAB", porteur="porteur2")
+    later = make_dossier("examen_territorial", epci="CAB", porteur="porteur2")
+    assert forward_waiting(services.engine) == 1  # the worker's pass
     views = services.engine.task_views(later)
     assert {v.bpmn_id for v in views} == {"examen_regional"}
     assert views[0].data["jury_impossibilite"]["motif"] == "Élus intercommunaux indisponibles"
@@ -126,6 +128,7 @@ def test_a_regional_officer_declares_a_session_impossible(auth, client, services
     assert "Session déclarée impossible" not in client.get("/jurys/TERR-CAB").get_data(as_text=True)
     assert auth.post(again, {}).status_code == 400  # not impossible any more: refused
     waiting = make_dossier("examen_territorial", epci="CAB", porteur="porteur2")
+    assert forward_waiting(services.engine) == 0
     assert {v.bpmn_id for v in services.engine.task_views(waiting)} == {"examen_territorial"}
     assert services.engine.verify().diverged == []
 
