@@ -32,6 +32,7 @@ from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifie
 from .organisations import OrganisationInfo, Organisations
 from .outbox import Outbox, OutboxPage
 from .overview import IncidentCounts, Overview, VersionRow
+from .persistence.connection_scope import connection_scope
 from .persistence.db import Database
 from .queries import CampaignInfo, DossierSummary, OpenStep, Queries, StepInfo, TimelineEntry, completed_steps
 from .receipts import Receipt, ReceiptFile, Receipts
@@ -135,6 +136,7 @@ __all__ = [
     "audit_api",
     "campaigns_api",
     "completed_steps",
+    "connection_scope",
     "disclosure",
     "exports",
     "juries",

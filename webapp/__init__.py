@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         auth,
         bounds,
         config,
+        connection_scope,
         dossiers,
         errors,
         filters,
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     request_ids.register(app)
     request_log.register(app)  # one record per request: method, path, status, duration, account
+    connection_scope.register(app)  # one connection checkout per request: before any database use
     app.before_request(sessions.load_user)
 
     @app.context_processor

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import PoolSettings, sqlite_synchronous
 from ..errors import Unavailable
+from .connection_scope import ScopedQueuePool
 from .raw import install_batching
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,6 +60,14 @@ def _set_pragmas(dbapi_connection, synchronous: str) -> None:
     cursor.close()
 
 
+def _queue_pooled(url: str) -> bool:
+    """Whether SQLAlchemy pools ``url``'s connections in a QueuePool (all but in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return parsed.database not in (None, "", ":memory:") and parsed.query.get("mode") != "memory"
+
+
 def _json_dumps(value) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
@@ -80,6 +89,9 @@ class Database:
             if make_url(url).get_driver_name() == "psycopg":
                 # psycopg's automatic server-side preparation (engine.config.PoolSettings)
                 options["connect_args"] = {"prepare_threshold": pool.prepare_threshold}
+        if _queue_pooled(url):
+            # one checkout per web request (engine.persistence.connection_scope)
+            options["poolclass"] = ScopedQueuePool
         # orjson for JSON columns: several times faster than json, and it keeps non-ASCII text as is.
         self.engine: Engine = create_engine(url, future=True, json_serializer=_json_dumps,
                                             json_deserializer=orjson.loads, **options)
