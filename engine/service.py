@@ -40,6 +40,7 @@ from . import (
     timers,
     transient,
 )
+from .bpmn.parser import model_code
 from .bpmn.serializer import StateSerializer
 from .clock import Clock, SystemClock, at
 from .commands import SYSTEM, Actor, LiveState
@@ -53,8 +54,10 @@ from .notifications import Notifier, NullNotifier
 from .persistence import instances
 from .persistence.db import Database
 from .persistence.instances import InstanceRecord
+from .persistence.raw import compile_all
 from .reads import EngineReads
 from .roles import PORTEUR, READ_ONLY
+from .scripts.fastpath import is_cheap, is_cheap_script
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +158,25 @@ class WorkflowEngine(EngineReads):
 
     def warm_up(self) -> None:
         """Prepare at start what every process's first command would otherwise pay (issue 13):
-        SQLAlchemy's mappers and the current deployment's models, parsed and their code compiled
-        (per content hash, once per process). A new web or timer worker's first command then costs
+        SQLAlchemy's mappers and the hand-written statements, the current deployment's models
+        parsed and their code compiled (per content hash, once per process), its forms' validators
+        and which of its scripts run in-process (all in memory). A new web or timer worker's first command then costs
         what a cold load does (``dsdt bench``: fresh-process first command)."""
         from sqlalchemy.orm import configure_mappers
 
         configure_mappers()
+        compile_all(self.db.engine.dialect)  # the hand-written SQL and its type processors
         with self.db.engine.connect() as connection:
             current = self.deployments.current_id(connection)
             if current is not None:
-                self.deployments.models(connection, current)
+                models = self.deployments.models(connection, current)
+                for form in models.forms:
+                    if form.endswith(".schema.json"):  # each form's compiled JSON Schema
+                        self._validator(connection, current, form)
+                # which scripts and expressions run in-process (an AST walk each, cached per process)
+                for family in (models.families or {None: models}).values():
+                    for code in model_code(family):
+                        (is_cheap_script if code.mode == "exec" else is_cheap)(code.source)
 
     def close(self) -> None:
         pool = getattr(self.script_engine, "pool", None)

@@ -25,6 +25,7 @@ whose statements cost no round trip, every write runs at once.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -33,6 +34,8 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+#: every statement alive, for :func:`compile_all` (weak: a factory's statements may be dropped)
+_ALL: weakref.WeakSet[RawStatement] = weakref.WeakSet()
 #: ``connection.info`` key of the writes queued on a DBAPI connection: [(statement, [params...])]
 _PENDING = "dsdt.raw.pending"
 #: ``engine.pool`` attribute set by :func:`install_batching`
@@ -177,6 +180,16 @@ class _Compiled:
                      for processor, value in zip(self.result, raw, strict=True))
 
 
+def compile_all(dialect: Dialect) -> int:
+    """Prepare every statement alive for ``dialect`` (the SQL and its type processors), as its
+    first run would: done at start (:meth:`engine.WorkflowEngine.warm_up`) instead of by a new
+    process's first command. Returns how many statements there are."""
+    statements = list(_ALL)
+    for statement in statements:
+        statement._compiled(dialect)
+    return len(statements)
+
+
 class RawStatement:
     """One SQL statement; ``binds`` names the column each parameter is stored in.
 
@@ -189,6 +202,7 @@ class RawStatement:
         self.binds = dict(binds or {})
         self.results = list(results)
         self._by_dialect: dict[str, _Compiled] = {}
+        _ALL.add(self)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name)
