@@ -237,8 +237,8 @@ def deploy(name: str):
         info = svc.engine.deploy(files, author=current_account().login, comment=comment)
     except Invalid as err:
         where = " — ".join(str(part) for part in (err.file, err.bpmn_id) if part)
-        flash(_("Déploiement refusé : %(reason)s", reason=f"{where} : {_message(err)}" if where else _message(err)),
-              "error")
+        reason = " : ".join(part for part in (where, _message(err)) if part)
+        flash(_("Déploiement refusé : %(reason)s", reason=reason), "error")
         return redirect(url_for(".edit", name=name))
     if info.created:
         flash(_("Version %(version)s déployée.", version=info.version), "success")
