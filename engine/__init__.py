@@ -137,6 +137,8 @@ __all__ = [
     "campaigns_api",
     "completed_steps",
     "connection_scope",
+    "convention_list",
+    "conventions",
     "disclosure",
     "exports",
     "juries",

@@ -38,22 +38,22 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         filters,
         inbox,
+        modeler_archive,  # noqa: F401  (import and export zips, on the modeler blueprint)
+        modeler_contract,  # noqa: F401  (the draft's contract.json page, on the modeler blueprint)
+        modeler_history,  # noqa: F401  (test against history, on the modeler blueprint)
+        modeler_versions,  # noqa: F401  (the versions pages, on the modeler blueprint)
         request_ids,
         request_log,
         sessions,
     )
     from .audit_analytics import bp as analytics_bp
     from .audit_replay import bp as replay_bp
+    from .conventions import bp as conventions_bp
     from .health import register as register_health
     from .home import bp as home_bp
-    from .conventions import bp as conventions_bp
     from .juries import bp as juries_bp
     from .lockouts import bp as lockouts_bp
     from .modeler import bp as modeler_bp
-    from . import modeler_versions  # noqa: F401  (the versions pages, on the modeler blueprint)
-    from . import modeler_archive  # noqa: F401  (import and export zips, on the modeler blueprint)
-    from . import modeler_history  # noqa: F401  (test against history, on the modeler blueprint)
-    from . import modeler_contract  # noqa: F401  (the draft's contract.json page, on the modeler blueprint)
     from .modeler_api import bp as modeler_api_bp
     from .organisation import bp as organisation_bp
     from .profile import bp as profile_bp

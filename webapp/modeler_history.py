@@ -5,7 +5,8 @@ The test runs in a background thread of the worker that received the start
 (:mod:`engine.history_check_jobs`); its progress is a row of ``history_check``, so the progress
 page and the Cancel button work whichever worker they reach. While the test runs, the progress
 page follows ``…/etat.json`` with a small script (no timed reload, which would interrupt a screen
-reader); without JavaScript an "Actualiser" link loads it again. Process owners and administrators only; posts carry the CSRF token.
+reader); without JavaScript an "Actualiser" link loads it again. Process owners and administrators
+only; posts carry the CSRF token.
 """
 
 from __future__ import annotations
