@@ -11,22 +11,30 @@ from .accounts import MAX_FAILURES, Account, AccountLocked, AccountService, Logi
 from .analytics import Analytics, AnalyticsFilter, ProcessAnalytics, StepStats
 from .attachments import ALLOWED_TYPES, MAX_BYTES, AttachmentInfo, AttachmentStore
 from .audit import Audit, AuditFilter, AuditRow, IntegrityBatch, IntegrityResult
-from .clock import Clock, FixedClock, SystemClock
+from .bpmn.lint import lint_files
+from .clock import Clock, FixedClock, OffsetClock, SystemClock
 from .commands import SYSTEM, Actor, task_refusal
 from .config import EngineConfig
-from .contract import Contract
+from .contract import CONTRACT_FILE, Contract
 from .convention_list import ConventionSummary
 from .deployments import DeploymentInfo, read_model_files
 from .digests import DigestReport, Digests
 from .dossier_migrations import MigrationReport, migrate_dossiers
 from .drafts import DraftStore
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound, ScriptFailed, Unavailable
+from .form_options import bind_options
 from .history import FieldChange, History, HistoryEntry
+from .history_check_jobs import cancel_check, check_status, start_check
 from .inbox import InboxFilter
+from .inbox import counts as inbox_counts
 from .jury_admin import JuryAdmin
+from .jury_minutes import CRITERIA as JURY_CRITERIA
+from .jury_minutes import read_minutes
 from .jury_reminders import JuryReminders, ReminderReport
-from .jury_sessions import Attendance, JurySessions
+from .jury_sessions import Attendance, JurySessions, forward_waiting
 from .lockouts import Lockout, Lockouts
+from .model_archive import export_zip, import_upload
+from .model_diff import MAX_VALUE as DIFF_MAX_VALUE
 from .model_drafts import DraftSummary, ModelDraftInfo, ModelDrafts
 from .notifications_store import NotificationCenter, SmtpSettings, StoredNotifier
 from .organisations import OrganisationInfo, Organisations
@@ -42,7 +50,9 @@ from .replay_steps import EntryLabel, ProcessMarks, ReplayPoint, ReplayView, Ste
 from .seal_audit import SealReport
 from .seals import Sealer
 from .service import WorkflowEngine
+from .timers import Worker
 from .transient import DATABASE_ERRORS, as_unavailable
+from .versions import diff_versions, list_versions, version_files
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -59,12 +69,14 @@ __all__ = [
     "Audit",
     "AuditFilter",
     "AuditRow",
+    "CONTRACT_FILE",
     "CampaignInfo",
     "Clock",
     "Conflict",
     "Contract",
     "ConventionSummary",
     "DATABASE_ERRORS",
+    "DIFF_MAX_VALUE",
     "Database",
     "DeploymentInfo",
     "DigestReport",
@@ -85,6 +97,7 @@ __all__ = [
     "IntegrityBatch",
     "IntegrityResult",
     "Invalid",
+    "JURY_CRITERIA",
     "JuryAdmin",
     "JuryReminders",
     "JurySessions",
@@ -100,6 +113,7 @@ __all__ = [
     "ModelDrafts",
     "NotFound",
     "NotificationCenter",
+    "OffsetClock",
     "OpenStep",
     "OrganisationInfo",
     "Organisations",
@@ -130,23 +144,37 @@ __all__ = [
     "Unavailable",
     "VerifyReport",
     "VersionRow",
+    "Worker",
     "WorkflowEngine",
     "account_policy",
     "as_unavailable",
     "audit_api",
+    "bind_options",
     "campaigns_api",
+    "cancel_check",
+    "check_status",
     "completed_steps",
     "connection_scope",
     "convention_list",
     "conventions",
+    "diff_versions",
     "disclosure",
+    "export_zip",
     "exports",
+    "forward_waiting",
+    "import_upload",
+    "inbox_counts",
     "juries",
     "limits",
+    "lint_files",
+    "list_versions",
     "migrate_dossiers",
     "model_drafts",
+    "read_minutes",
     "read_model_files",
     "roles",
     "seals",
+    "start_check",
     "task_refusal",
+    "version_files",
 ]

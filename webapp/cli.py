@@ -59,7 +59,7 @@ def _refuse_to_start(what: str, err: Unavailable | Invalid) -> None:
 def _timer_worker(what: str, services, interval: float):
     """The worker firing timers, sending the outbox and sealing the journal; bad sealing settings
     close the engine and refuse to start."""
-    from engine.timers import Worker
+    from engine import Worker
 
     try:
         sealing = seal_jobs(services.engine)
@@ -74,7 +74,7 @@ def _timer_worker(what: str, services, interval: float):
         return services.jury_reminders.send_due().reminded
 
     def jury_impossibilities() -> int:
-        from engine.jury_sessions import forward_waiting
+        from engine import forward_waiting
 
         return forward_waiting(services.engine)
 

@@ -7,8 +7,7 @@ from io import BytesIO
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, Invalid, NotFound, completed_steps, roles
-from engine.form_options import bind_options
+from engine import Conflict, Invalid, NotFound, bind_options, completed_steps, roles
 
 from . import presenters, receipts
 from .access import (

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Actor, Forbidden, InboxFilter, Invalid, roles
-from engine.inbox import counts as inbox_counts
+from engine import Actor, Forbidden, InboxFilter, Invalid, inbox_counts, roles
 
 from .access import STAFF, can_do, current_account, current_actor, load_dossier_or_404, login_required, roles_required
 from .auth import safe_next

@@ -11,9 +11,9 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, Forbidden, Invalid, JuryAdmin, JurySessions, roles
+from engine import JURY_CRITERIA as CRITERIA
+from engine import Conflict, Forbidden, Invalid, JuryAdmin, JurySessions, read_minutes, roles
 from engine.juries import MEMBER_KINDS
-from engine.jury_minutes import CRITERIA, read_minutes
 
 from .access import current_account, current_actor, roles_required
 from .engine_messages import describe

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from engine.bpmn.lint import lint_files
+from engine import lint_files
 from engine.model_drafts import MAX_FILE_BYTES, MAX_FILES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -114,8 +114,7 @@ def export_model(what: str, output: Path, database: str | None) -> None:
     """Write deployed version WHAT (a number), or the draft named WHAT, as a zip of its files (bytes unchanged)."""
     from sqlalchemy import select
 
-    from engine import EngineError, ModelDrafts
-    from engine.model_archive import export_zip
+    from engine import EngineError, ModelDrafts, export_zip
     from engine.persistence.models import Deployment
 
     engine = _engine_for(database)
@@ -143,8 +142,7 @@ def export_model(what: str, output: Path, database: str | None) -> None:
 @click.option("--database", help="Database URL (default: DSDT_DATABASE_URL or the embedded SQLite).")
 def import_model(sources: tuple[Path, ...], name: str, author: str, database: str | None) -> None:
     """Create draft NAME from a zip, or from single .bpmn, .dmn and form files; refused whole when one is unusable."""
-    from engine import EngineError, ModelDrafts
-    from engine.model_archive import import_upload
+    from engine import EngineError, ModelDrafts, import_upload
 
     uploads = []
     for source in sources[:MAX_FILES + 1]:

@@ -13,8 +13,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from engine import Conflict, EngineError, Invalid, ModelDrafts, NotFound, limits, model_drafts, roles
-from engine.bpmn.lint import lint_files
+from engine import Conflict, EngineError, Invalid, ModelDrafts, NotFound, limits, lint_files, model_drafts, roles
 
 from .access import current_account, roles_required
 from .engine_messages import describe

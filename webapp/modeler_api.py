@@ -15,8 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
-from engine import EngineError, Invalid, roles
-from engine.bpmn.lint import lint_files
+from engine import EngineError, Invalid, lint_files, roles
 from engine.model_drafts import MAX_FILES, check_files
 
 from .access import roles_required

@@ -16,9 +16,8 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from engine import EngineError, model_archive
+from engine import EngineError, model_archive, version_files
 from engine.model_drafts import MAX_DRAFT_BYTES, MAX_FILE_BYTES, MAX_FILES
-from engine.versions import version_files
 
 from .access import current_account, roles_required
 from .engine_messages import describe

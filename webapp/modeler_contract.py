@@ -13,9 +13,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import Conflict, limits, model_drafts
-from engine.bpmn.lint import lint_files
-from engine.contract import CONTRACT_FILE
+from engine import CONTRACT_FILE, Conflict, limits, lint_files, model_drafts
 
 from .access import current_account, roles_required
 from .modeler import OWNERS, _file_groups, _message, _summary_text, bp, drafts

@@ -14,8 +14,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import EngineError, NotFound
-from engine.history_check_jobs import cancel_check, check_status, start_check
+from engine import EngineError, NotFound, cancel_check, check_status, start_check
 
 from .access import current_actor, roles_required
 from .engine_messages import describe

@@ -10,9 +10,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import EngineError, migrate_dossiers
-from engine.model_diff import MAX_VALUE
-from engine.versions import diff_versions, list_versions, version_files
+from engine import DIFF_MAX_VALUE as MAX_VALUE
+from engine import EngineError, diff_versions, list_versions, migrate_dossiers, version_files
 
 from .access import current_actor, roles_required
 from .engine_messages import describe

@@ -3,7 +3,7 @@ says, in its footer, that the application runs at another time than the real one
 
 from __future__ import annotations
 
-from engine.clock import OffsetClock
+from engine import OffsetClock
 
 
 def register(app) -> None:

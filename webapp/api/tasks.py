@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from engine import Conflict, InboxFilter, NotFound
-from engine.form_options import bind_options
+from engine import Conflict, InboxFilter, NotFound, bind_options
 
 from .. import presenters
 from ..access import STAFF, current_actor, open_task_or_refuse, roles_required
