@@ -189,3 +189,20 @@ class Walker:
         row = self.engine.instance(iid)
         return row.status, row.outcome, row.jury_type
 
+
+def insert_copy_of_entry_2(engine, iid: int) -> None:
+    """Tampering for the tests: a copy of journal entry 2 slipped in as entry 3, the later entries
+    renumbered one by one from the end (so ``(instance, seq)`` stays unique)."""
+    from engine import journal
+    from engine.persistence.models import JournalEntry
+
+    with engine.session() as session:
+        rows = journal.entries(session, iid)
+        for row in reversed(rows[2:]):
+            row.seq += 1
+            session.flush()
+        copy = rows[1]
+        session.add(JournalEntry(instance_id=iid, seq=3, command=copy.command, actor=copy.actor, at=copy.at,
+                                 payload=copy.payload, state_hash=copy.state_hash, prev_hash=copy.entry_hash,
+                                 entry_hash=copy.entry_hash))
+        session.commit()

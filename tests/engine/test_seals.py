@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import select, text
 
 from engine import Invalid, journal, merkle, seals, timestamps
-from engine.persistence.models import Base, Instance, JournalEntry
+from engine.persistence.models import Base, Instance
 from engine.seal_audit import verify_seals
 from engine.seals import Sealer
 from engine.simulation import DurableDriver, simulate
+from tests.factories import insert_copy_of_entry_2
 
 
 @pytest.fixture
@@ -155,25 +156,12 @@ NAMED = {"changed": "entry 3 was altered", "deleted": "entry 3 is missing", "reo
          "inserted": "entry 3"}
 
 
-def _insert_a_copy_of_entry_2(engine, iid):
-    with engine.session() as session:
-        rows = journal.entries(session, iid)
-        for row in reversed(rows[2:]):  # one by one from the end: (instance, seq) stays unique
-            row.seq += 1
-            session.flush()
-        copy = rows[1]
-        session.add(JournalEntry(instance_id=iid, seq=3, command=copy.command, actor=copy.actor, at=copy.at,
-                                 payload=copy.payload, state_hash=copy.state_hash, prev_hash=copy.entry_hash,
-                                 entry_hash=copy.entry_hash))
-        session.commit()
-
-
 @pytest.mark.parametrize("case", sorted(TAMPERING))
 def test_an_edit_of_one_row_is_named_by_verify_and_by_the_seals(simulated, sealer, key_path, case):
     iid, ref = _an_instance(simulated)
     sealer.seal()
     if TAMPERING[case] is None:
-        _insert_a_copy_of_entry_2(simulated, iid)
+        insert_copy_of_entry_2(simulated, iid)
     for statement in TAMPERING[case] or ():
         _sql(simulated, statement, iid=iid)
     report = simulated.verify()

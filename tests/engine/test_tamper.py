@@ -19,6 +19,7 @@ from engine import Audit, journal
 from engine.persistence.models import Instance, JournalEntry
 from engine.replay import verify_instance
 from engine.simulation import DurableDriver, simulate
+from tests.factories import insert_copy_of_entry_2
 
 
 @pytest.fixture
@@ -50,19 +51,6 @@ def _report(engine, iid):
                                engine.serializer)
 
 
-def _insert_copy_of_entry_2(engine, iid):
-    with engine.session() as session:
-        rows = journal.entries(session, iid)
-        for row in reversed(rows[2:]):  # one by one from the end: (instance, seq) stays unique
-            row.seq += 1
-            session.flush()
-        copy = rows[1]
-        session.add(JournalEntry(instance_id=iid, seq=3, command=copy.command, actor=copy.actor, at=copy.at,
-                                 payload=copy.payload, state_hash=copy.state_hash, prev_hash=copy.entry_hash,
-                                 entry_hash=copy.entry_hash))
-        session.commit()
-
-
 def _append_a_well_formed_entry(engine, iid):
     """A forged entry at the end, hashed and linked as a real one, without updating the head."""
     with engine.session() as session:
@@ -86,7 +74,7 @@ CASES = {
     "last row deleted": (["DELETE FROM journal_entry WHERE instance_id = :iid AND seq = "
                           "(SELECT MAX(seq) FROM journal_entry WHERE instance_id = :iid)"], "last"),
     "rows reordered": ([ROW.format("seq = -1", 3), ROW.format("seq = 3", 4), ROW.format("seq = 4", -1)], 3),
-    "row inserted": (_insert_copy_of_entry_2, 3),
+    "row inserted": (insert_copy_of_entry_2, 3),
     "row appended": (_append_a_well_formed_entry, "after last"),
     "stored state edited": (["UPDATE instance SET state = replace(state, '\"porteur\":\"', '\"porteur\":\"x') "
                              "WHERE id = :iid"], "checkpoint"),
