@@ -244,21 +244,8 @@ def _deliver(engine, actor: Actor, campaign_code: str, jury_code: str, data: dic
                 select(Instance.id).where(Instance.status == "running", Instance.campaign_code == campaign_code)
                 .order_by(Instance.id)).scalars())
 
-    def check(connection, instance, state):
-        if not runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation):
-            raise Conflict("This dossier does not wait for it", code="event.not_awaited")
-        return payload, None
-
-    reached = []
-    for instance_id in candidates:
-        try:
-            engine._run(actor, instance_id, command, check)
-        except Conflict as err:
-            if err.code in ("event.not_awaited", "dossier.closed"):
-                continue  # not waiting (or closed meanwhile): not a receiver
-            raise
-        reached.append(instance_id)
-    return reached
+    return engine.deliver(actor, command, candidates,
+                          lambda state: runtime.awaits(state.wf, runtime.BpmnMessage, MESSAGE, correlation), payload)
 
 
 def forward_waiting(engine) -> int:

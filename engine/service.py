@@ -348,13 +348,20 @@ class WorkflowEngine(EngineReads):
     def _broadcast(self, actor: Actor, command: str, correlation: dict | None, awaited, payload: dict) -> list[int]:
         with self.db.engine.connect() as connection:
             candidates = events.running_instances(connection, correlation, self.deployments)
-        reached = []
-        for instance_id in candidates:
-            def check(connection, instance, state):
-                if not awaited(state):
-                    raise Conflict("This dossier does not wait for it", code="event.not_awaited")
-                return payload, None
+        return self.deliver(actor, command, candidates, awaited, payload)
 
+    def deliver(self, actor: Actor, command: str, instance_ids, awaited, payload: dict) -> list[int]:
+        """Journal ``command`` with ``payload`` on each of ``instance_ids`` whose workflow ``awaited``
+        accepts (a callable on the live state), one command per dossier; the others, and dossiers
+        closed meanwhile, are skipped. Returns the ids reached."""
+
+        def check(connection, instance, state):
+            if not awaited(state):
+                raise Conflict("This dossier does not wait for it", code="event.not_awaited")
+            return payload, None
+
+        reached = []
+        for instance_id in instance_ids:
             try:
                 self._run(actor, instance_id, command, check)
             except Conflict as err:
