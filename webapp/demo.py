@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from engine import Actor, Conflict, FixedClock, WorkflowEngine, campaigns_api, juries, roles
+from engine.simulation.fake_data import SAMPLE_PDF
 
 from . import demo_conventions, demo_organisations
 from .demo_juries import seed_jury_sessions
@@ -24,11 +25,8 @@ from .services import Services
 
 DEMO_PASSWORD = "demo-dsdt-2024"
 EPCI_CODES = ("CAB", "CAAC", "CAVM")
-#: a tiny valid PDF, used for every attachment of the demo dossiers
-DEMO_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+#: a tiny valid PDF, used for every attachment of the demo dossiers (the simulated people's file)
+DEMO_PDF = SAMPLE_PDF
 
 
 class DemoRefused(Exception):
